@@ -1,0 +1,80 @@
+"""Run a Plan as one transaction: write, read back, and undo everything on the first failure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from netagent import logs
+from netagent.errors import AdapterError, ApplyFailed
+from netagent.model import Change, Plan, normalize_sysctl
+
+log = logs.get_logger()
+
+
+class Executor(Protocol):
+    """What apply needs of the host: make a change, and read a setting back."""
+
+    def execute(self, change: Change) -> None: ...
+
+    def read_current(self, change: Change) -> str: ...
+
+
+def apply_plan(plan: Plan, host: Executor) -> list[Change]:
+    """Make every change in order and verify each; on a failure undo this run's changes in reverse.
+
+    Returns the changes made.
+
+    Raises:
+        ApplyFailed: naming the setting, the value and the kernel's reason, after rolling back.
+    """
+    done: list[Change] = []
+    for change in plan.changes:
+        try:
+            make_change(change, host)
+        except AdapterError as exc:
+            log.error("change_failed", setting=change.setting, value=change.new_text, reason=exc.reason)
+            undo = list(done)
+            if _changed(change, host):  # the kernel kept part of a failed write
+                undo.append(change)
+            failures = roll_back(undo, host)
+            raise ApplyFailed(
+                f"{change.setting}: {exc.reason}", rolled_back=len(undo) - len(failures), rollback_failures=failures
+            ) from None
+        done.append(change)
+    return done
+
+
+def make_change(change: Change, host: Executor) -> None:
+    """Make one change and check that the kernel kept exactly the new value.
+
+    Raises:
+        AdapterError: the write failed, or the value read back differs.
+    """
+    host.execute(change)
+    want = normalize_sysctl(change.new_text)
+    have = normalize_sysctl(host.read_current(change))
+    if have != want:
+        raise AdapterError(change.setting, "verify", None, f"wrote {want} but the kernel kept {have}")
+    log.info("setting_changed", setting=change.setting, old=change.inverse().new_text, new=want)
+
+
+def roll_back(changes: Sequence[Change], host: Executor) -> list[str]:
+    """Undo changes in reverse order; return a message per step that failed (and keep going)."""
+    failures = []
+    for change in reversed(changes):
+        undo = change.inverse()
+        try:
+            make_change(undo, host)
+            log.info("change_rolled_back", setting=change.setting, value=undo.new_text)
+        except AdapterError as exc:
+            failures.append(f"{change.setting}: could not restore {undo.new_text}: {exc.reason}")
+            log.error("rollback_failed", setting=change.setting, value=undo.new_text, reason=exc.reason)
+    return failures
+
+
+def _changed(change: Change, host: Executor) -> bool:
+    try:
+        return normalize_sysctl(host.read_current(change)) != normalize_sysctl(change.inverse().new_text)
+    except AdapterError:
+        return False

@@ -1,0 +1,1 @@
+"""Adapters to the kernel: each reads or writes one thing and returns plain values."""

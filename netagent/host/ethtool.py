@@ -1,0 +1,99 @@
+"""SIOCETHTOOL ioctls: driver info and channel counts, in-process, no subprocess.
+
+Layouts from include/uapi/linux/ethtool.h: struct ethtool_drvinfo and struct ethtool_channels.
+"""
+
+from __future__ import annotations
+
+import array
+import errno
+import fcntl
+import socket
+import struct
+
+from netagent.errors import AdapterError, NotSupported
+from netagent.model import Channels, DriverInfo
+
+SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
+ETHTOOL_GDRVINFO = 0x03
+ETHTOOL_GCHANNELS = 0x3C
+ETHTOOL_SCHANNELS = 0x3D
+_DRVINFO_SIZE = 196  # cmd + 5 x char[32] + reserved2[12] + 5 x u32
+_CHANNELS = struct.Struct("9I")  # cmd, max_{rx,tx,other,combined}, {rx,tx,other,combined}_count
+_IFREQ = struct.Struct("16sP")  # ifr_name, ifr_data pointer
+_UNSUPPORTED = (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL)
+
+
+class Ethtool:
+    """One AF_INET datagram socket, used for every ioctl of an observation or apply."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+
+    def close(self) -> None:
+        """Close the socket."""
+        self._sock.close()
+
+    def __enter__(self) -> Ethtool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ioctl(self, ifname: str, buf: array.array[int], op: str, refused: str = "") -> None:
+        addr, _ = buf.buffer_info()
+        try:
+            fcntl.ioctl(self._sock, SIOCETHTOOL, _IFREQ.pack(ifname.encode(), addr))
+        except OSError as exc:
+            code = exc.errno
+            if code in (errno.EOPNOTSUPP, errno.ENOTSUP) or (code == errno.EINVAL and op.startswith("get")):
+                raise NotSupported(ifname, op, code, "the device does not support it") from None
+            if code == errno.ENODEV:
+                raise AdapterError(ifname, op, code, "no such device") from None
+            reason = exc.strerror or str(exc)
+            raise AdapterError(
+                ifname, op, code, f"the device refused {refused} ({reason})" if refused else reason
+            ) from None
+
+    def driver_info(self, ifname: str) -> DriverInfo:
+        """Return the bound driver's name and version (ETHTOOL_GDRVINFO).
+
+        Raises:
+            NotSupported: the device has no ethtool driver info.
+            AdapterError: the device is gone or the ioctl failed.
+        """
+        buf = array.array("B", struct.pack("I", ETHTOOL_GDRVINFO) + bytes(_DRVINFO_SIZE - 4))
+        self._ioctl(ifname, buf, "get driver info")
+        raw = buf.tobytes()
+        return DriverInfo(driver=_cstr(raw[4:36]), version=_cstr(raw[36:68]))
+
+    def channels(self, ifname: str) -> Channels:
+        """Return the queue maxima and current counts (ETHTOOL_GCHANNELS).
+
+        Raises:
+            NotSupported: the device has no channel control.
+            AdapterError: the device is gone or the ioctl failed.
+        """
+        buf = array.array("B", _CHANNELS.pack(ETHTOOL_GCHANNELS, *[0] * 8))
+        self._ioctl(ifname, buf, "get channels")
+        return Channels(*_CHANNELS.unpack(buf.tobytes())[1:])
+
+    def set_channels(self, ifname: str, counts: dict[str, int]) -> None:
+        """Set some queue counts (ETHTOOL_SCHANNELS), keeping the kinds not named.
+
+        Raises:
+            NotSupported: the device has no channel control.
+            AdapterError: the device refused the counts.
+        """
+        cur = self.channels(ifname)
+        want = {k: counts.get(k, cur.current(k)) for k in ("rx", "tx", "other", "combined")}
+        buf = array.array(
+            "B",
+            _CHANNELS.pack(ETHTOOL_SCHANNELS, 0, 0, 0, 0, want["rx"], want["tx"], want["other"], want["combined"]),
+        )
+        refused = " ".join(f"{k}={n}" for k, n in counts.items())
+        self._ioctl(ifname, buf, "set channels", refused)
+
+
+def _cstr(raw: bytes) -> str:
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")

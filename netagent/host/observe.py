@@ -1,0 +1,64 @@
+"""Read what an audit needs from the kernel: matched links and named sysctls, nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Callable, TypeVar
+
+from netagent.errors import AdapterError, NotSupported
+from netagent.host import link, sysctl
+from netagent.host.ethtool import Ethtool
+from netagent.matching import matches
+from netagent.model import HostState, Link, Unreadable
+
+T = TypeVar("T")
+
+
+def observe(globs: Sequence[str], keys: Iterable[str]) -> HostState:
+    """Read every interface that a glob matches, and each sysctl key once."""
+    ifnames = tuple(link.list_ifnames())
+    links: dict[str, Link] = {}
+    with Ethtool() as ethtool:
+        for ifname in ifnames:
+            if matches(ifname, globs):
+                found = read_link(ifname, ethtool)
+                if found is not None:
+                    links[ifname] = found
+    return HostState(ifnames=ifnames, links=links, sysctls={key: read_key(key) for key in keys})
+
+
+def read_link(ifname: str, ethtool: Ethtool) -> Link | None:
+    """Read one interface; None when it vanished while being read."""
+    try:
+        index = int(link.read_attr(ifname, "ifindex"))
+        mtu = int(link.read_attr(ifname, "mtu"))
+        operstate = link.read_attr(ifname, "operstate")
+    except AdapterError:
+        return None  # gone between listdir and read: not there for this audit
+    return Link(
+        name=ifname,
+        index=index,
+        mtu=mtu,
+        operstate=operstate,
+        driver=_guard(ethtool.driver_info, ifname),
+        channels=_guard(ethtool.channels, ifname),
+    )
+
+
+def read_key(key: str) -> str | Unreadable:
+    """Read one sysctl, or say why it cannot be read."""
+    try:
+        return sysctl.read_sysctl(key)
+    except NotSupported as exc:
+        return Unreadable(exc.reason, unsupported=True)
+    except AdapterError as exc:
+        return Unreadable(exc.reason)
+
+
+def _guard(read: Callable[[str], T], ifname: str) -> T | Unreadable:
+    try:
+        return read(ifname)
+    except NotSupported as exc:
+        return Unreadable(exc.reason, unsupported=True)
+    except AdapterError as exc:
+        return Unreadable(exc.reason)

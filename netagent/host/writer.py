@@ -1,0 +1,52 @@
+"""Carry out one Change against the kernel and read back what the kernel kept."""
+
+from __future__ import annotations
+
+from netagent.host import link, sysctl
+from netagent.host.ethtool import Ethtool
+from netagent.model import Change, SetChannels, SetMtu, format_counts
+
+
+class HostWriter:
+    """The write side of the host adapters: MTU over rtnetlink, channels by ioctl, sysctls by /proc/sys."""
+
+    def __init__(self) -> None:
+        self._links = link.LinkWriter()
+        self._ethtool = Ethtool()
+
+    def close(self) -> None:
+        """Release the netlink and ioctl sockets."""
+        self._links.close()
+        self._ethtool.close()
+
+    def __enter__(self) -> HostWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def execute(self, change: Change) -> None:
+        """Make one change.
+
+        Raises:
+            AdapterError: the kernel refused it or the target is gone.
+        """
+        if isinstance(change, SetMtu):
+            self._links.set_mtu(change.ifname, change.new)
+        elif isinstance(change, SetChannels):
+            self._ethtool.set_channels(change.ifname, dict(change.new))
+        else:
+            sysctl.write_sysctl(change.key, change.new)
+
+    def read_current(self, change: Change) -> str:
+        """Return the kernel's current value of the setting a change targets, in the change's terms.
+
+        Raises:
+            AdapterError: the value cannot be read.
+        """
+        if isinstance(change, SetMtu):
+            return str(link.read_mtu(change.ifname))
+        if isinstance(change, SetChannels):
+            have = self._ethtool.channels(change.ifname)
+            return format_counts(tuple((kind, have.current(kind)) for kind, _ in change.new))
+        return sysctl.read_sysctl(change.key)

@@ -1,0 +1,281 @@
+"""Parse and validate a YAML tuning profile into a Profile (pure but for reading the file).
+
+The YAML is composed into nodes with the safe loader and walked by hand, so every problem
+names the file, the line and the field path, duplicate keys are caught, and YAML 1.1
+surprises (`on`, `010`, `1:30`) in typed fields are errors rather than silent conversions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Callable
+
+import yaml
+
+from netagent.errors import Problem, ProfileError
+from netagent.model import MAX, ChannelCount, ChannelSpec, InterfaceRule, Profile, SysctlSetting, normalize_sysctl
+
+try:  # libyaml is ~10x faster; fall back to the pure-Python loader where it is absent.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+# Linux accepts 68 (IPv4 minimum, RFC 791) up to the device maximum; 9216 is the largest
+# ENA device maximum seen (`maxmtu 9216` in `ip -d link`, ../shared/ENA.md section 2).
+MTU_MIN, MTU_MAX = 68, 9216
+_INT_TAG = "tag:yaml.org,2002:int"
+_STR_TAG = "tag:yaml.org,2002:str"
+# Only plain decimal integers: YAML 1.1 also reads 010 (octal), 0x1f and 1:30 (base 60) as ints.
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_SYSCTL_VALUE = re.compile(r"-?[0-9]+(?:[ \t]+-?[0-9]+)*")
+# A key is dotted words under net.; no empty parts, no '/' and no '..', so it stays under /proc/sys/net.
+_SYSCTL_KEY = re.compile(r"net(\.[A-Za-z0-9_:@-]+)+")
+# ENA-style versions: 2.2.10, 2.17.0g, 1.3.0K (../shared/ENA.md, "Version string formats").
+_VERSION = re.compile(r"[0-9]+(\.[0-9]+){0,2}[gGkK]?")
+_IFNAME_GLOB = re.compile(r"[^/\s]{1,64}")
+
+Node = yaml.Node
+
+
+class _Walker:
+    """Collects problems while converting nodes; one instance per profile file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(self, node: Node | None, field: str, message: str) -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        self.problems.append(Problem(self.path, line, field, message))
+
+    # -- shapes
+
+    def mapping(self, node: Node, field: str) -> dict[str, tuple[Node, Node]] | None:
+        """Return {key: (key_node, value_node)} of a mapping node, reporting duplicates."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, field, f"expected a mapping, got {_describe(node)}")
+            return None
+        out: dict[str, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
+                self.problem(key_node, field, f"expected a text key, got {_describe(key_node)}")
+                continue
+            key = key_node.value
+            if key in out:
+                first = out[key][0].start_mark.line + 1
+                self.problem(key_node, _join(field, key), f"duplicate key (first at line {first})")
+                continue
+            out[key] = (key_node, value_node)
+        return out
+
+    def known_keys(self, items: dict[str, tuple[Node, Node]], field: str, allowed: tuple[str, ...]) -> None:
+        for key, (key_node, _) in items.items():
+            if key not in allowed:
+                self.problem(key_node, _join(field, key), f"unknown key; expected one of: {', '.join(allowed)}")
+
+    def text(self, node: Node, field: str, pattern: re.Pattern[str] | None = None, what: str = "") -> str | None:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != _STR_TAG or not node.value:
+            hint = "; quote it" if isinstance(node, yaml.ScalarNode) and node.value else ""
+            self.problem(node, field, f"expected {what or 'a non-empty string'}, got {_describe(node)}{hint}")
+            return None
+        if pattern is not None and not pattern.fullmatch(node.value):
+            self.problem(node, field, f"expected {what}, got {node.value!r}")
+            return None
+        return str(node.value)
+
+    def integer(self, node: Node, field: str, lo: int, hi: int) -> int | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and _DECIMAL.fullmatch(node.value):
+            value = int(node.value)
+            if lo <= value <= hi:
+                return value
+        self.problem(node, field, f"expected an integer {lo}..{hi}, got {_describe(node)}")
+        return None
+
+
+def _join(field: str, key: str) -> str:
+    return f"{field}.{key}" if field else key
+
+
+def _describe(node: Node) -> str:
+    """Describe a node for an error message, the way the user wrote it."""
+    if isinstance(node, yaml.ScalarNode):
+        kind = node.tag.rsplit(":", 1)[-1]
+        if kind in ("bool", "null", "float", "timestamp") or (kind == "int" and not _DECIMAL.fullmatch(node.value)):
+            return f"{node.value!r} (YAML reads it as {kind if kind != 'int' else 'a non-decimal int'})"
+        if kind == "str" and node.style in ("'", '"'):
+            return f"{node.value!r} (a quoted string)"
+        return repr(node.value)
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return "a mapping"
+
+
+# ---------------------------------------------------------------- sections
+
+TOP_KEYS = ("name", "description", "interfaces", "sysctl")
+RULE_KEYS = ("match", "driver", "driver_min_version", "mtu", "channels")
+
+
+def _parse_rule(w: _Walker, node: Node, index: int) -> InterfaceRule | None:
+    field = f"interfaces[{index}]"
+    items = w.mapping(node, field)
+    if items is None:
+        return None
+    w.known_keys(items, field, RULE_KEYS)
+    before = len(w.problems)
+    if "match" not in items:
+        w.problem(node, _join(field, "match"), "required key is missing")
+    match = _parse_match(w, items["match"][1], _join(field, "match")) if "match" in items else ()
+    values: dict[str, object] = {}
+    parsers: dict[str, Callable[[Node, str], object]] = {
+        "driver": lambda n, f: w.text(n, f, re.compile(r"[A-Za-z0-9_.-]{1,31}"), "a driver name"),
+        "driver_min_version": lambda n, f: _parse_version(w, n, f),
+        "mtu": lambda n, f: w.integer(n, f, MTU_MIN, MTU_MAX),
+        "channels": lambda n, f: _parse_channels(w, n, f),
+    }
+    for key, parse in parsers.items():
+        if key in items:
+            values[key] = parse(items[key][1], _join(field, key))
+    if len(w.problems) > before:
+        return None
+    return InterfaceRule(index=index, match=match, line=node.start_mark.line + 1, **values)  # type: ignore[arg-type]
+
+
+def _parse_match(w: _Walker, node: Node, field: str) -> tuple[str, ...]:
+    """A glob, or a list of globs that any may match."""
+    nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    if not nodes:
+        w.problem(node, field, "expected a glob or a non-empty list of globs, got an empty list")
+    globs = [w.text(n, field, _IFNAME_GLOB, "an interface-name glob") for n in nodes]
+    return tuple(g for g in globs if g is not None)
+
+
+def _parse_version(w: _Walker, node: Node, field: str) -> str | None:
+    # Accept `2.8` (a YAML float) as written: the raw text is what the user meant.
+    if isinstance(node, yaml.ScalarNode) and _VERSION.fullmatch(node.value):
+        return str(node.value)
+    w.problem(node, field, f"expected a driver version like 2.2.10 or 2.17.0g, got {_describe(node)}")
+    return None
+
+
+def _parse_channels(w: _Walker, node: Node, field: str) -> ChannelSpec | None:
+    items = w.mapping(node, field)
+    if items is None:
+        return None
+    w.known_keys(items, field, ("combined", "rx", "tx"))
+    counts: dict[str, ChannelCount] = {}
+    for key in ("combined", "rx", "tx"):
+        if key not in items:
+            continue
+        value_node = items[key][1]
+        if isinstance(value_node, yaml.ScalarNode) and value_node.tag == _STR_TAG and value_node.value == MAX:
+            counts[key] = MAX
+        elif isinstance(value_node, yaml.ScalarNode) and value_node.tag == _INT_TAG:
+            n = w.integer(value_node, _join(field, key), 1, 4096)
+            if n is not None:
+                counts[key] = n
+        else:
+            w.problem(
+                value_node, _join(field, key), f"expected an integer 1..4096 or 'max', got {_describe(value_node)}"
+            )
+    if not items:
+        w.problem(node, field, "expected at least one of combined, rx, tx")
+    return ChannelSpec(**counts)
+
+
+def _parse_sysctls(w: _Walker, node: Node) -> list[SysctlSetting]:
+    items = w.mapping(node, "sysctl")
+    if items is None:
+        return []
+    out = []
+    for key, (key_node, value_node) in items.items():
+        field = f"sysctl.{key}"
+        if not _SYSCTL_KEY.fullmatch(key):
+            w.problem(key_node, field, "expected a key under net. (dotted words, like net.ipv4.tcp_rmem)")
+            continue
+        value = _sysctl_value(value_node)
+        if value is None:
+            w.problem(value_node, field, f"expected an integer or a string of integers, got {_describe(value_node)}")
+            continue
+        out.append(SysctlSetting(key=key, value=value, line=key_node.start_mark.line + 1))
+    return out
+
+
+def _sysctl_value(node: Node) -> str | None:
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    if node.tag == _INT_TAG and _DECIMAL.fullmatch(node.value):
+        return str(int(node.value))
+    if node.tag == _STR_TAG and _SYSCTL_VALUE.fullmatch(node.value.strip()):
+        return normalize_sysctl(node.value)
+    return None
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def parse_profile(text: str, path: str) -> Profile:
+    """Parse profile text; `path` is only used in messages.
+
+    Raises:
+        ProfileError: with one Problem per thing wrong, each naming file, line and field.
+    """
+    w = _Walker(path)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ProfileError([Problem(path, line, "", f"YAML syntax error: {exc.problem or exc.context}")]) from None
+    except yaml.YAMLError as exc:
+        raise ProfileError([Problem(path, None, "", f"YAML error: {exc}")]) from None
+    if root is None:
+        raise ProfileError([Problem(path, None, "", "the profile is empty")])
+    items = w.mapping(root, "")
+    if items is None:
+        raise ProfileError(w.problems)
+    w.known_keys(items, "", TOP_KEYS)
+    name = w.text(items["name"][1], "name") if "name" in items else None
+    if "name" not in items:
+        w.problem(root, "name", "required key is missing")
+    if "description" in items:
+        w.text(items["description"][1], "description")
+    rules: list[InterfaceRule] = []
+    if "interfaces" in items:
+        node = items["interfaces"][1]
+        if isinstance(node, yaml.SequenceNode):
+            rules = [r for i, n in enumerate(node.value) if (r := _parse_rule(w, n, i)) is not None]
+        else:
+            w.problem(node, "interfaces", f"expected a list of rules, got {_describe(node)}")
+    sysctls = _parse_sysctls(w, items["sysctl"][1]) if "sysctl" in items else []
+    if w.problems:
+        raise ProfileError(w.problems)
+    assert name is not None
+    return Profile(name=name, path=path, interfaces=tuple(rules), sysctls=tuple(sysctls))
+
+
+def load_profile(path: str) -> Profile:
+    """Read and parse a profile file.
+
+    Raises:
+        ProfileError: the file is missing, unreadable, not UTF-8, or not a valid profile.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as exc:
+        raise ProfileError([Problem(path, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError([Problem(path, None, "", f"not UTF-8 text ({exc.reason})")]) from None
+    return parse_profile(text, path)
+
+
+def iter_fields(profile: Profile) -> Iterator[str]:
+    """Yield the field paths a profile sets (for `validate` output)."""
+    for rule in profile.interfaces:
+        for key in ("driver", "driver_min_version", "mtu", "channels"):
+            if getattr(rule, key) is not None:
+                yield f"interfaces[{rule.index}].{key}"
+    for s in profile.sysctls:
+        yield f"sysctl.{s.key}"

@@ -1,0 +1,1 @@
+"""Renderers: Report -> text, each a pure function in its own module."""

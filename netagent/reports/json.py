@@ -1,0 +1,53 @@
+"""The JSON report: a stable, documented schema (README.md, "JSON report") (pure)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from netagent.model import Check, Plan, Report
+
+SCHEMA_VERSION = 1
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """Return the report as plain JSON-ready data."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "profile": {"name": report.profile.name, "path": report.profile.path},
+        "host": dict(report.host),
+        "compliant": report.compliant,
+        "summary": report.counts(),
+        "checks": [check_dict(c) for c in report.checks],
+    }
+
+
+def check_dict(c: Check) -> dict[str, Any]:
+    """Return one check as JSON-ready data."""
+    return {
+        "id": c.id,
+        "subject": c.subject,
+        "setting": c.setting,
+        "status": c.status.value,
+        "expected": c.expected,
+        "actual": c.actual,
+        "message": c.message,
+        "fix": c.change.describe() if c.change else None,
+    }
+
+
+def render(report: Report) -> str:
+    """Render an audit report as indented JSON."""
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_apply(plan: Plan, dry_run: bool, after: Report | None) -> str:
+    """Render an apply: the changes (made, or that would be made) and the audit after it."""
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "dry_run": dry_run,
+        "changes": [change.describe() for change in plan.changes],
+        "unfixable": [check_dict(c) for c in plan.unfixable],
+        "after": to_dict(after) if after is not None else None,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,46 @@
+"""A table for people: one row per check, failures first, then a summary line (pure)."""
+
+from __future__ import annotations
+
+from netagent.model import Plan, Report
+
+_HEADERS = ("STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE")
+
+
+def render(report: Report) -> str:
+    """Render an audit report as an aligned table and a summary line."""
+    rows = [
+        (
+            c.status.value,
+            c.id,
+            c.expected or "-",
+            c.actual or "-",
+            c.message or (f"would set {c.change.describe()}" if c.change else ""),
+        )
+        for c in report.checks
+    ]
+    lines = _table([_HEADERS, *rows]) if rows else ["(the profile has no checks)"]
+    return "\n".join([*lines, "", summary(report)]) + "\n"
+
+
+def summary(report: Report) -> str:
+    """Return the one-line verdict of a report."""
+    counts = report.counts()
+    parts = ", ".join(f"{n} {status}" for status, n in counts.items())
+    verdict = "compliant" if report.compliant else "NOT compliant"
+    return f"{verdict}: profile {report.profile.name!r} ({report.profile.path}): {parts}"
+
+
+def render_plan(plan: Plan, dry_run: bool) -> str:
+    """Render what apply will do (or, with dry_run, would do), and the drift it cannot fix."""
+    verb = "would set" if dry_run else "set"
+    lines = [f"{verb} {change.describe()}" for change in plan.changes]
+    if not plan.changes:
+        lines.append("nothing to change")
+    lines += [f"cannot fix {c.id}: {c.message or f'expected {c.expected}, found {c.actual}'}" for c in plan.unfixable]
+    return "\n".join(lines) + "\n"
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([*(cell.ljust(w) for cell, w in zip(r, widths)), r[-1]]).rstrip() for r in rows]
