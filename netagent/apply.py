@@ -39,7 +39,7 @@ def apply_plan(plan: Plan, host: Executor) -> list[Change]:
                 undo.append(change)
             failures = roll_back(undo, host)
             raise ApplyFailed(
-                f"{change.setting}: {exc.reason}", rolled_back=len(undo) - len(failures), rollback_failures=failures
+                f"{change.target}: {exc.reason}", rolled_back=len(undo) - len(failures), rollback_failures=failures
             ) from None
         done.append(change)
     return done
@@ -68,7 +68,7 @@ def roll_back(changes: Sequence[Change], host: Executor) -> list[str]:
             make_change(undo, host)
             log.info("change_rolled_back", setting=change.setting, value=undo.new_text)
         except AdapterError as exc:
-            failures.append(f"{change.setting}: could not restore {undo.new_text}: {exc.reason}")
+            failures.append(f"{change.target}: could not restore {undo.new_text}: {exc.reason}")
             log.error("rollback_failed", setting=change.setting, value=undo.new_text, reason=exc.reason)
     return failures
 

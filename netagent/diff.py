@@ -62,9 +62,13 @@ def audit(profile: Profile, host: HostState) -> list[Check]:
 
 
 def plan(checks: list[Check]) -> Plan:
-    """Return the changes that fix the drift, sysctls first, and the drift no change can fix."""
+    """Return the changes that fix the drift, and the drift no change can fix.
+
+    Interfaces come first, one at a time (channels, then MTU), then sysctls by key: a stable
+    order, so a failure at any point is rolled back the same way every time.
+    """
     changes: list[Change] = [c.change for c in checks if c.change is not None]
-    changes.sort(key=lambda ch: (not isinstance(ch, SetSysctl), ch.setting))
+    changes.sort(key=lambda ch: (isinstance(ch, SetSysctl), ch.setting))
     unfixable = tuple(c for c in checks if c.is_failure and c.change is None)
     return Plan(changes=tuple(changes), unfixable=unfixable)
 

@@ -145,6 +145,11 @@ class SetMtu:
         """Return the new value as the kernel shows it."""
         return str(self.new)
 
+    @property
+    def target(self) -> str:
+        """Return the setting's name for people (`lab0 mtu`, `net.ipv4.tcp_rmem`)."""
+        return f"{self.ifname} mtu"
+
     def inverse(self) -> SetMtu:
         """Return the change that undoes this one."""
         return SetMtu(self.ifname, old=self.new, new=self.old)
@@ -172,6 +177,11 @@ class SetChannels:
         """Return the new value as the kernel shows it."""
         return format_counts(self.new)
 
+    @property
+    def target(self) -> str:
+        """Return the setting's name for people (`lab0 mtu`, `net.ipv4.tcp_rmem`)."""
+        return f"{self.ifname} channels"
+
     def inverse(self) -> SetChannels:
         """Return the change that undoes this one."""
         return SetChannels(self.ifname, old=self.new, new=self.old)
@@ -198,6 +208,11 @@ class SetSysctl:
     def new_text(self) -> str:
         """Return the new value as the kernel shows it."""
         return self.new
+
+    @property
+    def target(self) -> str:
+        """Return the setting's name for people (`lab0 mtu`, `net.ipv4.tcp_rmem`)."""
+        return self.key
 
     def inverse(self) -> SetSysctl:
         """Return the change that undoes this one."""

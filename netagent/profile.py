@@ -89,7 +89,8 @@ class _Walker:
             value = int(node.value)
             if lo <= value <= hi:
                 return value
-        self.problem(node, field, f"expected an integer {lo}..{hi}, got {_describe(node)}")
+        quoted = " (a quoted string)" if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"') else ""
+        self.problem(node, field, f"expected an integer {lo}..{hi}, got {_describe(node)}{quoted}")
         return None
 
 
@@ -103,8 +104,6 @@ def _describe(node: Node) -> str:
         kind = node.tag.rsplit(":", 1)[-1]
         if kind in ("bool", "null", "float", "timestamp") or (kind == "int" and not _DECIMAL.fullmatch(node.value)):
             return f"{node.value!r} (YAML reads it as {kind if kind != 'int' else 'a non-decimal int'})"
-        if kind == "str" and node.style in ("'", '"'):
-            return f"{node.value!r} (a quoted string)"
         return repr(node.value)
     if isinstance(node, yaml.SequenceNode):
         return "a list"
@@ -250,7 +249,7 @@ def parse_profile(text: str, path: str) -> Profile:
             w.problem(node, "interfaces", f"expected a list of rules, got {_describe(node)}")
     sysctls = _parse_sysctls(w, items["sysctl"][1]) if "sysctl" in items else []
     if w.problems:
-        raise ProfileError(w.problems)
+        raise ProfileError(sorted(w.problems, key=lambda p: p.line or 0))
     assert name is not None
     return Profile(name=name, path=path, interfaces=tuple(rules), sysctls=tuple(sysctls))
 

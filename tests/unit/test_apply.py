@@ -1,0 +1,89 @@
+"""The apply transaction against an in-memory host: all or nothing, verified, rolled back."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from netagent.apply import apply_plan
+from netagent.errors import AdapterError, ApplyFailed
+from netagent.model import Change, Plan, SetChannels, SetMtu, SetSysctl
+
+
+class FakeHost:
+    """Settings in a dict; can refuse the k-th write, or keep a different value than written."""
+
+    def __init__(
+        self, values: dict[str, str], fail_on_write: int = 0, clamp: dict[tuple[str, str], str] | None = None
+    ) -> None:
+        self.values = dict(values)
+        self.writes = 0
+        self.fail_on_write = fail_on_write
+        self.clamp = clamp or {}
+
+    def execute(self, change: Change) -> None:
+        self.writes += 1
+        if self.writes == self.fail_on_write:
+            reason = f"the kernel refused {change.new_text} (Invalid argument)"
+            raise AdapterError(change.target, "write", errno.EINVAL, reason)
+        self.values[change.setting] = self.clamp.get((change.setting, change.new_text), change.new_text)
+
+    def read_current(self, change: Change) -> str:
+        return self.values[change.setting]
+
+
+CHANGES: tuple[Change, ...] = (
+    SetChannels("lab0", old=(("rx", 8),), new=(("rx", 4),)),
+    SetMtu("lab0", old=1500, new=9001),
+    SetSysctl("net.ipv4.tcp_rmem", old="4096 131072 6291456", new="4096 131072 8388608"),
+    SetSysctl("net.ipv4.tcp_mtu_probing", old="0", new="1"),
+)
+BEFORE = {c.setting: c.inverse().new_text for c in CHANGES}
+
+
+def test_all_changes_made_and_verified() -> None:
+    host = FakeHost(BEFORE)
+    done = apply_plan(Plan(CHANGES), host)
+    assert done == list(CHANGES)
+    assert host.values == {c.setting: c.new_text for c in CHANGES}
+
+
+@pytest.mark.parametrize("k", range(1, len(CHANGES) + 1))
+def test_failure_at_every_position_leaves_host_as_before(k: int) -> None:
+    host = FakeHost(BEFORE, fail_on_write=k)
+    with pytest.raises(ApplyFailed) as info:
+        apply_plan(Plan(CHANGES), host)
+    assert host.values == BEFORE
+    assert info.value.rolled_back == k - 1
+    assert str(info.value).startswith(CHANGES[k - 1].target + ": the kernel refused")
+
+
+def test_value_the_kernel_did_not_keep_is_a_failure_and_is_undone() -> None:
+    host = FakeHost(BEFORE, clamp={("sysctl/net.ipv4.tcp_mtu_probing", "1"): "2"})
+    with pytest.raises(ApplyFailed, match="wrote 1 but the kernel kept 2") as info:
+        apply_plan(Plan(CHANGES), host)
+    assert host.values == BEFORE
+    assert info.value.rolled_back == len(CHANGES)
+
+
+def test_rollback_step_that_fails_is_reported_loudly() -> None:
+    class StuckHost(FakeHost):
+        def execute(self, change: Change) -> None:
+            if change == CHANGES[1].inverse():
+                raise AdapterError("lab0 mtu", "write", errno.EBUSY, "busy")
+            super().execute(change)
+
+    host = StuckHost(BEFORE, fail_on_write=3)
+    with pytest.raises(ApplyFailed) as info:
+        apply_plan(Plan(CHANGES), host)
+    assert info.value.rollback_failures == ["lab0 mtu: could not restore 1500: busy"]
+    assert info.value.rolled_back == 1
+    assert any(line.startswith("ROLLBACK FAILED: lab0 mtu") for line in info.value.lines())
+
+
+def test_apply_uses_mocked_writes_in_order(mocker) -> None:  # type: ignore[no-untyped-def]
+    host = mocker.Mock()
+    host.read_current.side_effect = [c.new_text for c in CHANGES]
+    apply_plan(Plan(CHANGES), host)
+    assert host.execute.call_args_list == [mocker.call(c) for c in CHANGES]

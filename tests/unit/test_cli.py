@@ -1,0 +1,122 @@
+"""The CLI shell with the host adapters mocked: exit codes, output streams, error lines."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from netagent import cli
+from netagent.errors import ExitCode
+from netagent.model import Channels, DriverInfo, HostState, Link
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+PROFILE = "name: t\ninterfaces:\n  - match: lab*\n    mtu: 9001\nsysctl:\n  net.ipv4.tcp_mtu_probing: 1\n"
+CH = Channels(8, 8, 0, 0, 8, 8, 0, 0)
+
+
+def state(mtu: int, probing: str) -> HostState:
+    lab0 = Link("lab0", 2, mtu, "up", DriverInfo("veth", "1.0"), CH)
+    return HostState(("lab0",), {"lab0": lab0}, {"net.ipv4.tcp_mtu_probing": probing})
+
+
+@pytest.fixture
+def profile_path(tmp_path: Path) -> str:
+    path = tmp_path / "p.yaml"
+    path.write_text(PROFILE)
+    return str(path)
+
+
+def test_audit_json_reports_drift_and_exits_1(mocker, profile_path: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    observe = mocker.patch("netagent.host.observe.observe", return_value=state(1500, "0"))
+    assert cli.main(["audit", "--profile", profile_path, "--format", "json"]) == ExitCode.DRIFT
+    observe.assert_called_once_with(("lab*",), ["net.ipv4.tcp_mtu_probing"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["compliant"] is False
+    assert doc["summary"] == {"ok": 0, "drift": 2, "unsupported": 0, "error": 0}
+    assert {c["id"]: c["fix"] for c in doc["checks"]} == {
+        "lab0/mtu": "lab0 mtu 1500 -> 9001",
+        "sysctl/net.ipv4.tcp_mtu_probing": "net.ipv4.tcp_mtu_probing 0 -> 1",
+    }
+
+
+def test_audit_compliant_exits_0_with_text_table(mocker, profile_path: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch("netagent.host.observe.observe", return_value=state(9001, "1"))
+    assert cli.main(["audit", "--profile", profile_path]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE"]
+    assert out.rstrip().splitlines()[-1].startswith("compliant: profile 't'")
+
+
+def test_apply_dry_run_makes_no_writes(mocker, profile_path: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch("netagent.host.observe.observe", return_value=state(1500, "0"))
+    writer = mocker.patch("netagent.host.writer.HostWriter")
+    assert cli.main(["apply", "--profile", profile_path, "--dry-run"]) == ExitCode.OK
+    writer.assert_not_called()
+    assert capsys.readouterr().out.splitlines() == [
+        "would set lab0 mtu 1500 -> 9001",
+        "would set net.ipv4.tcp_mtu_probing 0 -> 1",
+    ]
+
+
+def test_apply_writes_through_the_host_writer(mocker, profile_path: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch("netagent.host.observe.observe", side_effect=[state(1500, "0"), state(9001, "1")])
+    writer = mocker.patch("netagent.host.writer.HostWriter").return_value.__enter__.return_value
+    writer.read_current.side_effect = ["9001", "1"]
+    assert cli.main(["apply", "--profile", profile_path, "--log-level", "error"]) == ExitCode.OK
+    assert [c.args[0].setting for c in writer.execute.call_args_list] == ["lab0/mtu", "sysctl/net.ipv4.tcp_mtu_probing"]
+    assert "set lab0 mtu 1500 -> 9001" in capsys.readouterr().out
+
+
+def test_bad_profile_exits_2_with_one_line_per_problem(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\ninterfaces:\n  - match: a\n    mtu: jumbo\n    mtu2: 1\n")
+    assert cli.main(["validate", str(path)]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"netagent: error: {path}:4: interfaces[0].mtu: expected an integer 68..9216, got 'jumbo'",
+        f"netagent: error: {path}:5: interfaces[0].mtu2: unknown key; "
+        "expected one of: match, driver, driver_min_version, mtu, channels",
+    ]
+
+
+def test_internal_error_exits_70_without_traceback(mocker, profile_path: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch("netagent.host.observe.observe", side_effect=RuntimeError("boom"))
+    assert cli.main(["audit", "--profile", profile_path]) == ExitCode.INTERNAL
+    err = capsys.readouterr().err
+    assert "internal error" in err
+    assert "--debug" in err
+    assert "Traceback" not in err
+
+
+def test_default_profile_is_the_packaged_one_without_etc(mocker) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch("os.path.exists", side_effect=lambda p: p != cli.SYSTEM_PROFILE and p.endswith(".yaml"))
+    assert cli.default_profile_path().endswith("ec2-default.yaml")
+
+
+def test_default_profile_prefers_etc(mocker) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch("os.path.exists", return_value=True)
+    assert cli.default_profile_path() == cli.SYSTEM_PROFILE
+
+
+def _subcommands() -> list[str]:
+    parser = cli.build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return sorted(action.choices)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_every_subcommand_is_documented_and_has_help(command: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert re.search(rf"netagent {command}\b", README.read_text()), f"README.md does not show `netagent {command}`"
+    with pytest.raises(SystemExit) as info:
+        cli.main([command, "--help"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: netagent")
+
+
+def test_version(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert re.fullmatch(r"netagent \d+\.\d+\.\d+\n", capsys.readouterr().out)
