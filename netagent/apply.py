@@ -7,7 +7,7 @@ from typing import Protocol
 
 from netagent import logs
 from netagent.errors import AdapterError, ApplyFailed
-from netagent.model import Change, Plan, normalize_sysctl
+from netagent.model import Change, Plan, SetMtu, normalize_sysctl
 
 log = logs.get_logger()
 
@@ -20,18 +20,38 @@ class Executor(Protocol):
     def read_current(self, change: Change) -> str: ...
 
 
-def apply_plan(plan: Plan, host: Executor) -> list[Change]:
+class Originals(Protocol):
+    """Where pre-agent values are kept (the state directory)."""
+
+    def record_originals(self, changes: Sequence[Change]) -> int: ...
+
+
+class Guard(Protocol):
+    """Checks an MTU change after it is made (the jumbo-path guard)."""
+
+    def check(self, change: SetMtu) -> None: ...
+
+
+def apply_plan(
+    plan: Plan, host: Executor, originals: Originals | None = None, guard: Guard | None = None
+) -> list[Change]:
     """Make every change in order and verify each; on a failure undo this run's changes in reverse.
 
-    Returns the changes made.
+    The pre-change values are recorded durably before the first write, and each raised MTU
+    must pass the guard. Returns the changes made.
 
     Raises:
         ApplyFailed: naming the setting, the value and the kernel's reason, after rolling back.
+        StateError: the originals could not be recorded; nothing was changed.
     """
+    if originals is not None and plan.changes:
+        originals.record_originals(plan.changes)
     done: list[Change] = []
     for change in plan.changes:
         try:
             make_change(change, host)
+            if guard is not None and isinstance(change, SetMtu):
+                guard.check(change)
         except AdapterError as exc:
             log.error("change_failed", setting=change.setting, value=change.new_text, reason=exc.reason)
             undo = list(done)

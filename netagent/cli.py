@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from netagent import __version__, logs
 from netagent.errors import ExitCode, NetagentError
-from netagent.model import Profile, Report
+from netagent.model import Plan, Profile, Report
+from netagent.state import DEFAULT_STATE_DIR, StateDir
 
 # Operators drop their own profile here; otherwise the packaged EC2 default applies.
 SYSTEM_PROFILE = "/etc/netagent/profile.yaml"
@@ -36,6 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--log-level", choices=tuple(logs.LEVELS), help="least level logged to stderr")
     common.add_argument("--debug", action="store_true", help="show a traceback on an internal error")
+    common.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        default=DEFAULT_STATE_DIR,
+        help=f"originals and lock (default: {DEFAULT_STATE_DIR})",
+    )
+    common.add_argument(
+        "--lock-timeout-s", metavar="S", type=float, default=30.0, help="wait at most S seconds for the lock"
+    )
 
     parser = argparse.ArgumentParser(
         prog="netagent", description="Audit and apply a network tuning profile on this host.", parents=[common]
@@ -73,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+
+    p = sub.add_parser(
+        "restore",
+        parents=[common],
+        help="put back every value netagent changed",
+        description="Restore every recorded original value (MTU, channels, sysctls) and clear the state.",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list what would be restored and change nothing")
     return parser
 
 
@@ -80,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    default_level = "info" if args.command == "apply" and not getattr(args, "dry_run", False) else "warning"
+    writes = args.command in ("apply", "restore") and not getattr(args, "dry_run", False)
+    default_level = "info" if writes else "warning"
     logs.configure(
         level=args.log_level or default_level, json=None if args.log_format is None else args.log_format == "json"
     )
@@ -148,33 +167,83 @@ def _render(report: Report, fmt: str) -> None:
 
 
 def cmd_apply(args: argparse.Namespace) -> ExitCode:
-    """Change what drifted, as one transaction."""
-    from netagent.apply import apply_plan
+    """Change what drifted, as one transaction, holding the state directory's lock."""
     from netagent.diff import plan as make_plan
-    from netagent.host.writer import HostWriter
-    from netagent.reports import json as json_report
-    from netagent.reports import text as text_report
 
     profile = _load(args)
-    before = observe_and_audit(profile)
-    plan = make_plan(list(before.checks))
     if args.dry_run:
-        out = (
-            json_report.render_apply(plan, True, None) if args.format == "json" else text_report.render_plan(plan, True)
-        )
-        sys.stdout.write(out)
+        plan = make_plan(list(observe_and_audit(profile).checks))
+        _write_plan(plan, args.format, dry_run=True, after=None)
         return ExitCode.OK
+    state = StateDir(args.state_dir)
+    with state.lock(args.lock_timeout_s):
+        return _apply_locked(args, profile, state)
+
+
+def _apply_locked(args: argparse.Namespace, profile: Profile, state: StateDir) -> ExitCode:
+    from netagent.apply import apply_plan
+    from netagent.diff import plan as make_plan
+    from netagent.guard import PathGuard
+    from netagent.host.writer import HostWriter
+
+    plan = make_plan(list(observe_and_audit(profile).checks))
     if plan.changes:
         with HostWriter() as host:
-            apply_plan(plan, host)
+            guard = PathGuard(profile.guard, host.route_dev) if profile.guard else None
+            apply_plan(plan, host, originals=state, guard=guard)
     after = observe_and_audit(profile)
     log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
-    if args.format == "json":
-        sys.stdout.write(json_report.render_apply(plan, False, after))
-    else:
-        sys.stdout.write(text_report.render_plan(plan, False))
-        sys.stdout.write(text_report.summary(after) + "\n")
+    _write_plan(plan, args.format, dry_run=False, after=after)
     return ExitCode.OK if after.compliant else ExitCode.DRIFT
 
 
-COMMANDS = {"validate": cmd_validate, "audit": cmd_audit, "apply": cmd_apply}
+def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> None:
+    from netagent.reports import json as json_report
+    from netagent.reports import text as text_report
+
+    if fmt == "json":
+        sys.stdout.write(json_report.render_apply(plan, dry_run, after))
+        return
+    sys.stdout.write(text_report.render_plan(plan, dry_run))
+    if after is not None:
+        sys.stdout.write(text_report.summary(after) + "\n")
+
+
+def cmd_restore(args: argparse.Namespace) -> ExitCode:
+    """Put every recorded original back, then forget it."""
+    state = StateDir(args.state_dir)
+    if args.dry_run:
+        return _restore(state, dry_run=True)
+    with state.lock(args.lock_timeout_s):
+        return _restore(state, dry_run=False)
+
+
+def _restore(state: StateDir, dry_run: bool) -> ExitCode:
+    from netagent.apply import apply_plan
+    from netagent.host.observe import read_recorded
+    from netagent.host.writer import HostWriter
+    from netagent.model import Plan
+    from netagent.restore import restore_changes
+
+    originals = state.load()
+    if not originals:
+        print(f"nothing to restore: no originals recorded in {state.path}")
+        return ExitCode.OK
+    changes, already, gone = restore_changes(originals, read_recorded(originals))
+    verb = "would restore" if dry_run else "restored"
+    if changes and not dry_run:
+        with HostWriter() as host:
+            apply_plan(Plan(tuple(changes)), host)
+    for change in changes:
+        print(f"{verb} {change.describe()}")
+    for setting in already:
+        print(f"{setting}: already at its original value")
+    for setting in gone:
+        print(f"{setting}: not restored: the interface or key is gone; its original stays recorded")
+    if not dry_run:
+        state.forget([c.setting for c in changes] + already)
+        log.info("restore_finished", restored=len(changes), already=len(already), gone=len(gone))
+    return ExitCode.DRIFT if gone else ExitCode.OK
+
+
+COMMANDS = {"validate": cmd_validate, "audit": cmd_audit, "apply": cmd_apply, "restore": cmd_restore}

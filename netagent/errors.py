@@ -13,6 +13,7 @@ class ExitCode(enum.IntEnum):
     DRIFT = 1  # audit found drift, or apply left checks that it cannot fix
     BAD_INPUT = 2  # bad profile, bad arguments, unreadable file
     APPLY_FAILED = 3  # a change failed; this run's changes were rolled back
+    UNSAFE = 4  # cannot proceed safely: the lock is held, or the state file is corrupt
     INTERNAL = 70  # a bug (EX_SOFTWARE): never looks like drift
 
 
@@ -30,6 +31,12 @@ class UsageError(NetagentError):
     """Bad command-line input (exit 2)."""
 
     exit_code = ExitCode.BAD_INPUT
+
+
+class StateError(NetagentError):
+    """The state directory cannot be used safely: corrupt or foreign state, lock held (exit 4)."""
+
+    exit_code = ExitCode.UNSAFE
 
 
 class Problem:

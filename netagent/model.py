@@ -53,6 +53,14 @@ class SysctlSetting:
 
 
 @dataclass(frozen=True)
+class GuardSpec:
+    """Peers that must answer at a raised MTU, else the change is rolled back."""
+
+    targets: tuple[str, ...]
+    timeout_s: float = 2.0
+
+
+@dataclass(frozen=True)
 class Profile:
     """A validated tuning profile."""
 
@@ -60,6 +68,7 @@ class Profile:
     path: str
     interfaces: tuple[InterfaceRule, ...] = ()
     sysctls: tuple[SysctlSetting, ...] = ()
+    guard: GuardSpec | None = None
 
 
 # ---------------------------------------------------------------- observed host

@@ -14,7 +14,16 @@ from typing import Callable
 import yaml
 
 from netagent.errors import Problem, ProfileError
-from netagent.model import MAX, ChannelCount, ChannelSpec, InterfaceRule, Profile, SysctlSetting, normalize_sysctl
+from netagent.model import (
+    MAX,
+    ChannelCount,
+    ChannelSpec,
+    GuardSpec,
+    InterfaceRule,
+    Profile,
+    SysctlSetting,
+    normalize_sysctl,
+)
 
 try:  # libyaml is ~10x faster; fall back to the pure-Python loader where it is absent.
     from yaml import CSafeLoader as _Loader
@@ -112,7 +121,9 @@ def _describe(node: Node) -> str:
 
 # ---------------------------------------------------------------- sections
 
-TOP_KEYS = ("name", "description", "interfaces", "sysctl")
+TOP_KEYS = ("name", "description", "interfaces", "sysctl", "guard")
+GUARD_KEYS = ("targets", "timeout_s")
+GUARD_TIMEOUT_S = (0.1, 60.0)
 RULE_KEYS = ("match", "driver", "driver_min_version", "mtu", "channels")
 
 
@@ -183,6 +194,58 @@ def _parse_channels(w: _Walker, node: Node, field: str) -> ChannelSpec | None:
     return ChannelSpec(**counts)
 
 
+def _parse_guard(w: _Walker, node: Node) -> GuardSpec | None:
+    items = w.mapping(node, "guard")
+    if items is None:
+        return None
+    w.known_keys(items, "guard", GUARD_KEYS)
+    targets: list[str] = []
+    if "targets" not in items:
+        w.problem(node, "guard.targets", "required key is missing")
+    else:
+        seq = items["targets"][1]
+        if not isinstance(seq, yaml.SequenceNode) or not seq.value:
+            w.problem(seq, "guard.targets", f"expected a non-empty list of IP addresses, got {_describe(seq)}")
+        else:
+            for i, item in enumerate(seq.value):
+                text = w.text(item, f"guard.targets[{i}]", what="an IP address")
+                if text is not None and _ip_address(text) is None:
+                    w.problem(item, f"guard.targets[{i}]", f"expected an IPv4 or IPv6 address, got {text!r}")
+                elif text is not None:
+                    targets.append(str(_ip_address(text)))
+    timeout_s = 2.0
+    if "timeout_s" in items:
+        t_node = items["timeout_s"][1]
+        lo, hi = GUARD_TIMEOUT_S
+        value = _number(t_node)
+        if value is None or not lo <= value <= hi:
+            w.problem(
+                t_node, "guard.timeout_s", f"expected a number of seconds {lo:g}..{hi:g}, got {_describe(t_node)}"
+            )
+        else:
+            timeout_s = value
+    return GuardSpec(targets=tuple(targets), timeout_s=timeout_s)
+
+
+def _ip_address(text: str) -> object | None:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _number(node: Node) -> float | None:
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    if node.tag == _INT_TAG and _DECIMAL.fullmatch(node.value):
+        return float(node.value)
+    if node.tag == "tag:yaml.org,2002:float" and re.fullmatch(r"[0-9]*\.[0-9]+", node.value):
+        return float(node.value)
+    return None
+
+
 def _parse_sysctls(w: _Walker, node: Node) -> list[SysctlSetting]:
     items = w.mapping(node, "sysctl")
     if items is None:
@@ -248,10 +311,11 @@ def parse_profile(text: str, path: str) -> Profile:
         else:
             w.problem(node, "interfaces", f"expected a list of rules, got {_describe(node)}")
     sysctls = _parse_sysctls(w, items["sysctl"][1]) if "sysctl" in items else []
+    guard = _parse_guard(w, items["guard"][1]) if "guard" in items else None
     if w.problems:
         raise ProfileError(sorted(w.problems, key=lambda p: p.line or 0))
     assert name is not None
-    return Profile(name=name, path=path, interfaces=tuple(rules), sysctls=tuple(sysctls))
+    return Profile(name=name, path=path, interfaces=tuple(rules), sysctls=tuple(sysctls), guard=guard)
 
 
 def load_profile(path: str) -> Profile:

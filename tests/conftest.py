@@ -35,7 +35,14 @@ def _host_snapshot() -> dict[str, object]:
                 values[key] = f.read().split()
         except OSError:
             values[key] = None
-    return {"links": links, "sysctls": values}
+    # The real state directory: tests must always pass their own --state-dir.
+    state: object = os.path.isdir("/var/lib/netagent")
+    try:
+        with open("/var/lib/netagent/originals.json", "rb") as f:
+            state = f.read()
+    except OSError:
+        pass
+    return {"links": links, "sysctls": values, "real_state_dir": state}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -70,6 +70,22 @@ class LinkWriter:
         except OSError as exc:
             raise AdapterError(ifname, "set mtu", exc.errno, exc.strerror or str(exc)) from None
 
+    def route_dev(self, target: str) -> str | None:
+        """Return the interface the kernel routes `target` through, or None when unroutable."""
+        from pyroute2.netlink.exceptions import NetlinkError
+
+        ipr = self._route()
+        try:
+            routes = ipr.route("get", dst=target)
+        except NetlinkError:
+            return None
+        for route in routes:
+            index = route.get_attr("RTA_OIF")
+            if index is not None:
+                links = ipr.get_links(index)
+                return str(links[0].get_attr("IFLA_IFNAME")) if links else None
+        return None
+
     def close(self) -> None:
         """Close the netlink socket if one was opened."""
         if self._ipr is not None:

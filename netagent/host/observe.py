@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable, Sequence
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from netagent.errors import AdapterError, NotSupported
 from netagent.host import link, sysctl
 from netagent.host.ethtool import Ethtool
 from netagent.matching import matches
 from netagent.model import HostState, Link, Unreadable
+from netagent.restore import Current
 
 T = TypeVar("T")
 
@@ -62,3 +64,23 @@ def _guard(read: Callable[[str], T], ifname: str) -> T | Unreadable:
         return Unreadable(exc.reason, unsupported=True)
     except AdapterError as exc:
         return Unreadable(exc.reason)
+
+
+def read_recorded(originals: dict[str, dict[str, Any]]) -> dict[str, Current]:
+    """Read the current value of every recorded setting; None where the interface or key is gone."""
+    out: dict[str, Current] = {}
+    with Ethtool() as ethtool:
+        for setting, entry in originals.items():
+            try:
+                if entry["type"] == "mtu":
+                    out[setting] = link.read_mtu(entry["ifname"])
+                elif entry["type"] == "channels":
+                    have = ethtool.channels(entry["ifname"])
+                    out[setting] = {kind: have.current(kind) for kind in entry["value"]}
+                else:
+                    out[setting] = sysctl.read_sysctl(entry["key"])
+            except AdapterError as exc:
+                if exc.errno not in (errno.ENOENT, errno.ENODEV):
+                    raise
+                out[setting] = None  # the interface or key is gone
+    return out

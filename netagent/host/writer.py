@@ -38,6 +38,10 @@ class HostWriter:
         else:
             sysctl.write_sysctl(change.key, change.new)
 
+    def route_dev(self, target: str) -> str | None:
+        """Return the interface the kernel routes `target` through, or None."""
+        return self._links.route_dev(target)
+
     def read_current(self, change: Change) -> str:
         """Return the kernel's current value of the setting a change targets, in the change's terms.
 

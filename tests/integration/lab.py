@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,16 +31,19 @@ class Lab:
 
     name: str
     ifnames: list[str] = field(default_factory=list)
+    state_dir: str = ""
 
     @classmethod
     def create(cls, name: str | None = None) -> Lab:
         lab = cls(name or unique_name())
+        lab.state_dir = tempfile.mkdtemp(prefix=f"{lab.name}-state-")
         run(["ip", "netns", "add", lab.name])
         run(["ip", "-n", lab.name, "link", "set", "lo", "up"])
         return lab
 
     def delete(self) -> None:
         run(["ip", "netns", "del", self.name], check=False)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def add_veth(self, ifname: str, peer: str, queues: int = 8, up: bool = True) -> None:
         """Add a veth pair inside the lab, both ends with `queues` tx and rx queues."""
@@ -55,9 +60,9 @@ class Lab:
         """Run a command inside the lab (ip netns exec remounts /sys for it)."""
         return run(["ip", "netns", "exec", self.name, *cmd], check=check, env=env)
 
-    def netagent(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run the real CLI inside the lab with this interpreter."""
-        return self.exec(sys.executable, "-m", "netagent", *args, check=False)
+    def netagent(self, command: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the real CLI inside the lab with this interpreter and the lab's own state directory."""
+        return self.exec(sys.executable, "-m", "netagent", command, "--state-dir", self.state_dir, *args, check=False)
 
     def mtu(self, ifname: str) -> int:
         out = run(["ip", "-n", self.name, "-j", "link", "show", "dev", ifname]).stdout

@@ -61,11 +61,13 @@ def test_apply_dry_run_makes_no_writes(mocker, profile_path: str, capsys) -> Non
     ]
 
 
-def test_apply_writes_through_the_host_writer(mocker, profile_path: str, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_apply_writes_through_the_host_writer(mocker, profile_path: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     mocker.patch("netagent.host.observe.observe", side_effect=[state(1500, "0"), state(9001, "1")])
     writer = mocker.patch("netagent.host.writer.HostWriter").return_value.__enter__.return_value
     writer.read_current.side_effect = ["9001", "1"]
-    assert cli.main(["apply", "--profile", profile_path, "--log-level", "error"]) == ExitCode.OK
+    args = ["apply", "--profile", profile_path, "--log-level", "error", "--state-dir", str(tmp_path)]
+    assert cli.main(args) == ExitCode.OK
+    assert '"lab0/mtu"' in (tmp_path / "originals.json").read_text()
     assert [c.args[0].setting for c in writer.execute.call_args_list] == ["lab0/mtu", "sysctl/net.ipv4.tcp_mtu_probing"]
     assert "set lab0 mtu 1500 -> 9001" in capsys.readouterr().out
 

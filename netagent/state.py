@@ -1,0 +1,211 @@
+"""The state directory: the originals journal (atomic, durable) and the one-at-a-time lock.
+
+Originals are the values settings had before netagent first changed them. They are written
+before the change they protect (temp file, fsync, rename, fsync of the directory), and the
+first value recorded for a setting is kept for good, so `restore` can always go back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from netagent.errors import StateError
+from netagent.model import Change, SetChannels, SetMtu
+
+DEFAULT_STATE_DIR = "/var/lib/netagent"
+STATE_FILE = "originals.json"
+LOCK_FILE = "lock"
+FORMAT = "netagent-originals"
+VERSION = 1
+LOCK_POLL_S = 0.05
+
+
+class StateDir:
+    """One state directory: `originals.json` and `lock`."""
+
+    def __init__(self, path: str = DEFAULT_STATE_DIR) -> None:
+        self.path = path
+        self.state_path = os.path.join(path, STATE_FILE)
+        self.lock_path = os.path.join(path, LOCK_FILE)
+
+    def _ensure(self) -> None:
+        try:
+            os.makedirs(self.path, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot create the state directory ({exc.strerror})") from None
+
+    # ---------------------------------------------------------------- lock
+
+    @contextlib.contextmanager
+    def lock(self, timeout_s: float = 30.0) -> Iterator[None]:
+        """Hold the state directory's lock; wait at most timeout_s for another holder.
+
+        The lock is an flock on a file of its own that is never renamed or removed, so the
+        kernel frees it when its holder dies, SIGKILL included.
+
+        Raises:
+            LockBusy: another process held the lock for the whole wait; names its pid.
+        """
+        self._ensure()
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                        raise StateError(f"{self.lock_path}: cannot lock ({exc.strerror})") from None
+                if time.monotonic() >= deadline:
+                    raise LockBusy(self.lock_path, _read_pid(fd), timeout_s)
+                time.sleep(LOCK_POLL_S)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)  # closing the last descriptor releases the flock
+
+    # ---------------------------------------------------------------- originals
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        """Return the recorded originals by check id; {} when none were recorded.
+
+        Raises:
+            StateError: the file is unreadable, corrupt or not netagent's; it is left untouched.
+        """
+        try:
+            with open(self.state_path, encoding="utf-8") as f:
+                text = f.read()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise StateError(f"{self.state_path}: cannot read ({exc.strerror})") from None
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise StateError(f"{self.state_path}: corrupt state file ({exc}); left untouched") from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
+            raise StateError(f"{self.state_path}: not a netagent {FORMAT} v{VERSION} file; left untouched")
+        originals = doc.get("originals")
+        if not isinstance(originals, dict) or not all(_valid_entry(v) for v in originals.values()):
+            raise StateError(f"{self.state_path}: malformed originals; left untouched")
+        return originals
+
+    def record_originals(self, changes: Sequence[Change]) -> int:
+        """Durably record the pre-change value of every setting not recorded yet; return how many were new.
+
+        Raises:
+            StateError: the state file is corrupt, or cannot be written.
+        """
+        originals = self.load()
+        added = 0
+        for change in changes:
+            entry = original_entry(change)
+            have = originals.get(change.setting)
+            if have is None:
+                originals[change.setting] = entry
+                added += 1
+            elif entry["type"] == "channels":  # record kinds first touched now (rx earlier, combined now)
+                new_kinds = {k: v for k, v in entry["value"].items() if k not in have["value"]}
+                if new_kinds:
+                    have["value"].update(new_kinds)
+                    added += 1
+        if added:
+            self._write(originals)
+        return added
+
+    def forget(self, settings: Sequence[str]) -> None:
+        """Drop originals (after they were restored); remove the file when none remain.
+
+        Raises:
+            StateError: the state file is corrupt, or cannot be written.
+        """
+        originals = self.load()
+        for setting in settings:
+            originals.pop(setting, None)
+        if originals:
+            self._write(originals)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.state_path)
+            self._fsync_dir()
+
+    def _write(self, originals: dict[str, dict[str, Any]]) -> None:
+        self._ensure()
+        doc = {"format": FORMAT, "version": VERSION, "originals": originals}
+        data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+        tmp = f"{self.state_path}.tmp.{os.getpid()}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(tmp, self.state_path)
+            self._fsync_dir()
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise StateError(f"{self.state_path}: cannot write ({exc.strerror})") from None
+
+    def _fsync_dir(self) -> None:
+        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class LockBusy(StateError):
+    """Another netagent held the lock for the whole wait."""
+
+    def __init__(self, path: str, pid: int | None, waited_s: float) -> None:
+        holder = f"pid {pid}" if pid else "a process that did not record its pid"
+        super().__init__(f"another netagent ({holder}) holds {path}; gave up after {waited_s:g} s")
+        self.pid = pid
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode().strip()
+        return int(text) if text.isdigit() else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def original_entry(change: Change) -> dict[str, Any]:
+    """Return the JSON entry recording the value a change replaces."""
+    if isinstance(change, SetMtu):
+        return {"type": "mtu", "ifname": change.ifname, "value": change.old}
+    if isinstance(change, SetChannels):
+        return {"type": "channels", "ifname": change.ifname, "value": dict(change.old)}
+    return {"type": "sysctl", "key": change.key, "value": change.old}
+
+
+def _valid_entry(entry: object) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    kind, value = entry.get("type"), entry.get("value")
+    if kind == "mtu":
+        return isinstance(entry.get("ifname"), str) and isinstance(value, int) and not isinstance(value, bool)
+    if kind == "channels":
+        return (
+            isinstance(entry.get("ifname"), str)
+            and isinstance(value, dict)
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in value.values())
+        )
+    return kind == "sysctl" and isinstance(entry.get("key"), str) and isinstance(value, str)

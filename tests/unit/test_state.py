@@ -1,0 +1,121 @@
+"""The state directory: durable originals, first value kept, corrupt files refused, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from netagent.errors import StateError
+from netagent.model import SetChannels, SetMtu, SetSysctl
+from netagent.restore import restore_changes
+from netagent.state import LockBusy, StateDir
+
+
+def test_first_value_seen_is_kept_for_good(tmp_path: Path) -> None:
+    state = StateDir(str(tmp_path))
+    assert state.record_originals([SetMtu("lab0", old=1500, new=9001), SetSysctl("net.a", old="0", new="1")]) == 2
+    assert state.record_originals([SetMtu("lab0", old=9001, new=1400), SetSysctl("net.a", old="1", new="2")]) == 0
+    originals = state.load()
+    assert originals["lab0/mtu"] == {"type": "mtu", "ifname": "lab0", "value": 1500}
+    assert originals["sysctl/net.a"] == {"type": "sysctl", "key": "net.a", "value": "0"}
+
+
+def test_channel_kinds_first_touched_later_are_added(tmp_path: Path) -> None:
+    state = StateDir(str(tmp_path))
+    state.record_originals([SetChannels("lab0", old=(("rx", 8),), new=(("rx", 4),))])
+    state.record_originals([SetChannels("lab0", old=(("rx", 4), ("tx", 8)), new=(("rx", 2), ("tx", 2)))])
+    assert state.load()["lab0/channels"]["value"] == {"rx": 8, "tx": 8}
+
+
+def test_state_file_is_replaced_atomically_and_leaves_no_temp(tmp_path: Path, mocker) -> None:  # type: ignore[no-untyped-def]
+    state = StateDir(str(tmp_path))
+    fsync = mocker.spy(os, "fsync")
+    rename = mocker.spy(os, "rename")
+    state.record_originals([SetMtu("lab0", 1500, 9001)])
+    assert rename.call_count == 1
+    assert fsync.call_count == 2  # the file, then the directory
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["originals.json"]
+
+
+def test_failed_write_keeps_the_old_file(tmp_path: Path, mocker) -> None:  # type: ignore[no-untyped-def]
+    state = StateDir(str(tmp_path))
+    state.record_originals([SetMtu("lab0", 1500, 9001)])
+    before = Path(state.state_path).read_bytes()
+    mocker.patch("os.fsync", side_effect=OSError(5, "Input/output error"))
+    with pytest.raises(StateError, match="cannot write"):
+        state.record_originals([SetMtu("lab1", 1500, 9001)])
+    assert Path(state.state_path).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["originals.json"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"format": "netagent-originals", "version": 1, "originals": {"a"', "corrupt state file"),
+        ('{"format": "something-else", "version": 1, "originals": {}}', "not a netagent"),
+        ('{"format": "netagent-originals", "version": 1, "originals": {"x": {"type": "mtu"}}}', "malformed"),
+        ("[]", "not a netagent"),
+    ],
+)
+def test_corrupt_or_foreign_state_is_refused_and_untouched(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "originals.json"
+    path.write_text(content)
+    state = StateDir(str(tmp_path))
+    with pytest.raises(StateError, match=message):
+        state.record_originals([SetMtu("lab0", 1500, 9001)])
+    assert path.read_text() == content
+
+
+def test_forget_removes_the_file_when_empty(tmp_path: Path) -> None:
+    state = StateDir(str(tmp_path))
+    state.record_originals([SetMtu("lab0", 1500, 9001), SetSysctl("net.a", "0", "1")])
+    state.forget(["lab0/mtu"])
+    assert list(state.load()) == ["sysctl/net.a"]
+    state.forget(["sysctl/net.a"])
+    assert not os.path.exists(state.state_path)
+
+
+def test_lock_held_elsewhere_times_out_naming_the_pid(tmp_path: Path) -> None:
+    state = StateDir(str(tmp_path))
+    with state.lock(), pytest.raises(LockBusy) as info, StateDir(str(tmp_path)).lock(timeout_s=0.1):
+        pass
+    assert info.value.pid == os.getpid()
+    assert f"(pid {os.getpid()})" in str(info.value)
+    with state.lock(timeout_s=0.1):  # released after the holder left
+        pass
+
+
+def test_restore_changes_from_originals_and_current_values() -> None:
+    originals = {
+        "lab0/mtu": {"type": "mtu", "ifname": "lab0", "value": 1500},
+        "lab0/channels": {"type": "channels", "ifname": "lab0", "value": {"rx": 8, "tx": 8}},
+        "sysctl/net.a": {"type": "sysctl", "key": "net.a", "value": "4096 131072 6291456"},
+        "lab9/mtu": {"type": "mtu", "ifname": "lab9", "value": 1500},
+    }
+    current = {
+        "lab0/mtu": 9001,
+        "lab0/channels": {"rx": 4, "tx": 4},
+        "sysctl/net.a": "4096\t131072\t6291456",
+        "lab9/mtu": None,
+    }
+    changes, already, gone = restore_changes(originals, current)  # type: ignore[arg-type]
+    assert changes == [
+        SetChannels("lab0", old=(("rx", 4), ("tx", 4)), new=(("rx", 8), ("tx", 8))),
+        SetMtu("lab0", old=9001, new=1500),
+    ]
+    assert already == ["sysctl/net.a"]
+    assert gone == ["lab9/mtu"]
+
+
+def test_state_file_is_plain_documented_json(tmp_path: Path) -> None:
+    state = StateDir(str(tmp_path))
+    state.record_originals([SetMtu("lab0", 1500, 9001)])
+    doc = json.loads(Path(state.state_path).read_text())
+    assert doc == {
+        "format": "netagent-originals",
+        "version": 1,
+        "originals": {"lab0/mtu": {"type": "mtu", "ifname": "lab0", "value": 1500}},
+    }
