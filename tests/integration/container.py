@@ -13,6 +13,7 @@ import glob
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -100,17 +101,38 @@ def boot(rootfs: str, binds: dict[str, str], writable: dict[str, str], timeout_s
     # Arguments after `--` go to systemd: boot the normal system plus the check. (A unit file
     # bound into a .wants/ directory is ignored: systemd wants a symlink there.)
     cmd += ["--", "--unit=netagent-check.target"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s).returncode
+        return proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.terminate()  # nspawn powers the container off on SIGTERM
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        kill_container_processes()
+        raise
     finally:
         remove_empty_nspawn_cgroups()
 
 
+def kill_container_processes() -> None:
+    """Kill whatever a timed-out container left running in nspawn's payload cgroups."""
+    for procs in glob.glob("/sys/fs/cgroup/*/payload/**/cgroup.procs", recursive=True):
+        with contextlib.suppress(OSError):
+            for pid in Path(procs).read_text().split():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGKILL)
+
+
 def remove_empty_nspawn_cgroups() -> None:
     """nspawn without systemd as PID 1 leaves empty payload/ and supervisor/ cgroups behind."""
-    for path in glob.glob("/sys/fs/cgroup/**/payload", recursive=True) + glob.glob(
-        "/sys/fs/cgroup/**/supervisor", recursive=True
-    ):
-        for sub in sorted(glob.glob(os.path.join(path, "**/"), recursive=True), key=len, reverse=True):
-            with contextlib.suppress(OSError):  # not empty, or not ours: leave it
-                os.rmdir(sub)
+    for hierarchy in [*glob.glob("/sys/fs/cgroup/*/"), "/sys/fs/cgroup/"]:
+        for name in ("payload", "supervisor"):
+            top = os.path.join(hierarchy, name)
+            if not os.path.isdir(top):
+                continue
+            for path, _dirs, _files in os.walk(top, topdown=False):
+                with contextlib.suppress(OSError):  # not empty (a live process), or not ours: leave it
+                    os.rmdir(path)
