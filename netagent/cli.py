@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from netagent import __version__, logs
-from netagent.errors import ExitCode, NetagentError
+from netagent.ec2 import Ec2Lookup
+from netagent.errors import ExitCode, NetagentError, UsageError
 from netagent.model import Profile, Report
 
 # Operators drop their own profile here; otherwise the packaged EC2 default applies.
@@ -60,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
     )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    p.add_argument("--format", choices=REPORT_FORMATS, default="text", help="report format (default: text)")
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE atomically instead of stdout")
+    _add_imds_options(p)
 
     p = sub.add_parser(
         "apply",
@@ -73,7 +76,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _add_imds_options(p)
+
+    p = sub.add_parser(
+        "persist",
+        parents=[common],
+        help="write boot-time configuration (sysctl.d, .link files, unit) under a root",
+        description="Write the files that make the profile hold at every boot of an image built from ROOT;"
+        " only changed files are written.",
+    )
+    p.add_argument(
+        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
+    )
+    p.add_argument("--root", metavar="DIR", required=True, help="root of the image's file system (/ on a live host)")
+    p.add_argument("--dry-run", action="store_true", help="list the files that would change and write nothing")
     return parser
+
+
+REPORT_FORMATS = ("text", "json", "junit", "prometheus")
+
+
+def _add_imds_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-imds", action="store_true", help="do not ask the EC2 instance metadata service")
+    p.add_argument(
+        "--imds-endpoint",
+        metavar="URL",
+        help="IMDS endpoint (default: http://169.254.169.254; IPv6-only instances: http://[fd00:ec2::254])",
+    )
+
+
+def instance_facts(args: argparse.Namespace) -> Ec2Lookup:
+    """Ask IMDSv2 for the instance facts, unless --no-imds; never raises for an absent IMDS.
+
+    Raises:
+        UsageError: --imds-endpoint is not an http://HOST[:PORT] URL.
+    """
+    if getattr(args, "no_imds", False):
+        return None
+    from netagent.host import imds  # http.client: imported only when IMDS is asked
+
+    endpoint = getattr(args, "imds_endpoint", None) or imds.DEFAULT_ENDPOINT
+    try:
+        imds.parse_endpoint(endpoint)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    found = imds.lookup(endpoint)
+    if found is not None and not hasattr(found, "instance_type"):
+        log.warning("imds_unavailable", endpoint=endpoint, reason=getattr(found, "reason", ""))
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,14 +165,20 @@ def cmd_validate(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
-def observe_and_audit(profile: Profile) -> Report:
-    """Read the host and compare it with the profile."""
+def observe_and_audit(profile: Profile, ec2: Ec2Lookup = None) -> Report:
+    """Read the host and compare it with the profile; add ENA health and notes."""
     from netagent.diff import audit
+    from netagent.host.health import read_ena_health, read_macs
     from netagent.host.observe import observe
+    from netagent.notes import report_notes, wants_ena
 
     globs = tuple(g for rule in profile.interfaces for g in rule.match)
     state = observe(globs, [s.key for s in profile.sysctls])
-    return Report(profile=profile, host=host_facts(), checks=tuple(audit(profile, state)))
+    healths = read_ena_health(state.links.values())
+    macs = read_macs(state.links) if wants_ena(profile) else {}
+    notes = report_notes(profile, state, ec2, macs, healths)
+    checks = tuple(audit(profile, state))
+    return Report(profile=profile, host=host_facts(), checks=checks, ec2=ec2, ena=healths, notes=notes)
 
 
 def host_facts() -> dict[str, str]:
@@ -133,18 +189,26 @@ def host_facts() -> dict[str, str]:
 
 def cmd_audit(args: argparse.Namespace) -> ExitCode:
     """Audit the host against a profile."""
-    report = observe_and_audit(_load(args))
-    _render(report, args.format)
+    profile = _load(args)
+    report = observe_and_audit(profile, instance_facts(args))
+    text = _render(report, args.format)
+    if args.output:
+        from netagent.output import write_atomic
+
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    for note in report.notes:
+        log.warning("audit_note", note=note)
     log.info("audit_finished", compliant=report.compliant, **report.counts())
     return ExitCode.OK if report.compliant else ExitCode.DRIFT
 
 
-def _render(report: Report, fmt: str) -> None:
-    if fmt == "json":
-        from netagent.reports import json as renderer
-    else:
-        from netagent.reports import text as renderer  # type: ignore[no-redef]
-    sys.stdout.write(renderer.render(report))
+def _render(report: Report, fmt: str) -> str:
+    import importlib
+
+    renderer = importlib.import_module(f"netagent.reports.{fmt}")  # fmt is one of REPORT_FORMATS
+    return str(renderer.render(report))
 
 
 def cmd_apply(args: argparse.Namespace) -> ExitCode:
@@ -156,7 +220,8 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
     from netagent.reports import text as text_report
 
     profile = _load(args)
-    before = observe_and_audit(profile)
+    ec2 = instance_facts(args)
+    before = observe_and_audit(profile, ec2)
     plan = make_plan(list(before.checks))
     if args.dry_run:
         out = (
@@ -167,7 +232,7 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
     if plan.changes:
         with HostWriter() as host:
             apply_plan(plan, host)
-    after = observe_and_audit(profile)
+    after = observe_and_audit(profile, ec2)
     log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
     if args.format == "json":
         sys.stdout.write(json_report.render_apply(plan, False, after))
@@ -177,4 +242,31 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK if after.compliant else ExitCode.DRIFT
 
 
-COMMANDS = {"validate": cmd_validate, "audit": cmd_audit, "apply": cmd_apply}
+def cmd_persist(args: argparse.Namespace) -> ExitCode:
+    """Write the profile's boot-time configuration under --root."""
+    from netagent import persist
+
+    path = args.profile or default_profile_path()
+    profile = _load(args)
+    files = persist.render(profile)
+    with open(path, encoding="utf-8") as f:
+        files[persist.PROFILE_COPY] = f.read()
+    notes = persist.notes(profile)
+    unit = persist.find_unit()
+    if unit is None:
+        notes.append("the package ships no systemd/netagent.service: the daemon's unit was not written")
+    else:
+        with open(unit, encoding="utf-8") as f:
+            files[persist.UNIT_PATH] = f.read()
+    if not os.path.isdir(args.root):
+        raise UsageError(f"--root {args.root}: not a directory")
+    for action, rel in persist.install(files, args.root, dry_run=args.dry_run):
+        print(f"{action} {rel}")
+        if action in ("written", "removed"):
+            log.info("file_persisted", path=os.path.join(args.root, rel), action=action)
+    for note in notes:
+        print(f"note: {note}")
+    return ExitCode.OK
+
+
+COMMANDS = {"validate": cmd_validate, "audit": cmd_audit, "apply": cmd_apply, "persist": cmd_persist}
