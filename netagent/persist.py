@@ -82,6 +82,11 @@ def link_targets(profile: Profile) -> list[LinkTarget]:
     return targets
 
 
+def _expressible(target: LinkTarget) -> bool:
+    counts = target.channels.wanted().values() if target.channels else ()
+    return target.mtu is not None or any(n != MAX for n in counts)
+
+
 def _merge(rules: list[InterfaceRule]) -> tuple[int | None, ChannelSpec | None]:
     mtu: int | None = None
     channels: ChannelSpec | None = None
@@ -142,21 +147,22 @@ def render(profile: Profile) -> dict[str, str]:
     files: dict[str, str] = {}
     if profile.sysctls:
         files[SYSCTL_DROPIN] = render_sysctl(profile)
-    for n, target in enumerate(link_targets(profile)):
+    for n, target in enumerate(t for t in link_targets(profile) if _expressible(t)):
         files[f"{LINK_DIR}/{LINK_PREFIX}{n:02d}-{_slug(target.pattern)}.link"] = render_link(target, profile)
     return files
 
 
 def notes(profile: Profile) -> list[str]:
-    """Return what the rendered files cannot express, one sentence each (pure)."""
+    """Return what the rendered files cannot express, one sentence per rule (pure)."""
     out = []
-    for target in link_targets(profile):
-        for kind, count in (target.channels.wanted() if target.channels else {}).items():
-            if count == MAX:
-                out.append(
-                    f"{target.pattern}: channels {kind}: max is not persisted (a .link file takes only a number);"
-                    " the driver's default applies at boot and `netagent apply` sets the maximum"
-                )
+    for rule in profile.interfaces:
+        kinds = [k for k, n in (rule.channels.wanted() if rule.channels else {}).items() if n == MAX]
+        if kinds:
+            out.append(
+                f"interfaces[{rule.index}] ({', '.join(rule.match)}): channels {'/'.join(kinds)}: max is not"
+                " persisted (a .link file takes only a number); the driver's default count applies at boot"
+                " and `netagent apply` sets the maximum"
+            )
     return out
 
 

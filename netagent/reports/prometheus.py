@@ -45,8 +45,10 @@ def _family(
 
 
 def _interface(c: Check) -> str:
-    # Interface checks have the interface as their subject and an id `<ifname>/<setting>`.
-    return c.subject if c.id == f"{c.subject}/{c.setting}" else ""
+    # Interface checks have the interface as their subject and an id `<ifname>/<setting>`; a rule
+    # that matched nothing (`interfaces[N]/match`) has the rule as its subject.
+    is_link = c.id == f"{c.subject}/{c.setting}" and not c.subject.startswith("interfaces[")
+    return c.subject if is_link else ""
 
 
 def render(report: Report) -> str:
