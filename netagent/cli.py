@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from netagent import __version__, logs
-from netagent.ec2 import Ec2Lookup
+from netagent.ec2 import Ec2Lookup, Ec2Unavailable
 from netagent.errors import ExitCode, NetagentError, UsageError
 from netagent.model import Profile, Report
 
@@ -121,8 +121,8 @@ def instance_facts(args: argparse.Namespace) -> Ec2Lookup:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     found = imds.lookup(endpoint)
-    if found is not None and not hasattr(found, "instance_type"):
-        log.warning("imds_unavailable", endpoint=endpoint, reason=getattr(found, "reason", ""))
+    if isinstance(found, Ec2Unavailable):
+        log.warning("imds_unavailable", endpoint=endpoint, reason=found.reason)
     return found
 
 
