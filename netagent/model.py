@@ -5,7 +5,11 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from netagent.ec2 import Ec2Lookup
+    from netagent.ena import EnaHealth
 
 # `max` in a profile means the device's pre-set maximum for that channel type.
 MAX = "max"
@@ -288,6 +292,9 @@ class Report:
     profile: Profile
     host: dict[str, str]
     checks: tuple[Check, ...]
+    ec2: Ec2Lookup = None  # instance facts; Ec2Unavailable off EC2; None when not asked (--no-imds)
+    ena: tuple[EnaHealth, ...] = ()  # allowance counters of each ENA interface
+    notes: tuple[str, ...] = ()  # warnings for people; they never change `compliant`
 
     @property
     def compliant(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from netagent import ec2
 from netagent.model import Check, Plan, Report
 
 SCHEMA_VERSION = 1
@@ -19,6 +20,9 @@ def to_dict(report: Report) -> dict[str, Any]:
         "compliant": report.compliant,
         "summary": report.counts(),
         "checks": [check_dict(c) for c in report.checks],
+        "ec2": ec2.to_dict(report.ec2),
+        "ena": [h.to_dict() for h in report.ena],
+        "notes": list(report.notes),
     }
 
 

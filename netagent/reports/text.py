@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from netagent import ec2
 from netagent.model import Plan, Report
 
 _HEADERS = ("STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE")
@@ -20,7 +21,10 @@ def render(report: Report) -> str:
         for c in report.checks
     ]
     lines = _table([_HEADERS, *rows]) if rows else ["(the profile has no checks)"]
-    return "\n".join([*lines, "", summary(report)]) + "\n"
+    extra = [f"ec2: {ec2.describe(report.ec2)}"]
+    extra += [f"ena {h.ifname}: " + " ".join(f"{k}={n}" for k, n in h.counters) for h in report.ena if h.counters]
+    extra += [f"note: {note}" for note in report.notes]
+    return "\n".join([*lines, "", *extra, summary(report)]) + "\n"
 
 
 def summary(report: Report) -> str:
