@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from netagent import __version__, logs
 from netagent.errors import ExitCode, NetagentError
-from netagent.model import Profile, Report
+from netagent.model import BAKE, RUNTIME, AuditContext, Profile, Report
 
 # Operators drop their own profile here; otherwise the packaged EC2 default applies.
 SYSTEM_PROFILE = "/etc/netagent/profile.yaml"
@@ -61,6 +61,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
     )
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    p.add_argument(
+        "--phase",
+        choices=(BAKE, RUNTIME),
+        default=RUNTIME,
+        help="bake skips checks marked `when: runtime` (default: runtime, checks everything)",
+    )
+    p.add_argument("--strict", action="store_true", help="fail on any drift, recommended checks included")
+    _add_root(p)
+
+    p = sub.add_parser(
+        "plan",
+        parents=[common],
+        help="show what apply would change, and who would change it back at boot",
+        description="Print the changes apply would make as a diff, each with the owners that would revert it at boot.",
+    )
+    p.add_argument(
+        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _add_root(p)
 
     p = sub.add_parser(
         "apply",
@@ -74,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
+
+
+def _add_root(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--root",
+        metavar="DIR",
+        default="/",
+        help="read sysctl.d, networkd, NetworkManager and TuneD files under DIR (an image root; default: /)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,14 +144,23 @@ def cmd_validate(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
-def observe_and_audit(profile: Profile) -> Report:
-    """Read the host and compare it with the profile."""
+def observe_and_audit(
+    profile: Profile, ctx: AuditContext | None = None, root: str | None = None, strict: bool = False
+) -> Report:
+    """Read the host and compare it with the profile; with `root`, name the other owners of each setting."""
     from netagent.diff import audit
     from netagent.host.observe import observe
 
     globs = tuple(g for rule in profile.interfaces for g in rule.match)
     state = observe(globs, [s.key for s in profile.sysctls])
-    return Report(profile=profile, host=host_facts(), checks=tuple(audit(profile, state)))
+    ctx = ctx or AuditContext()
+    checks = audit(profile, state, ctx)
+    if root is not None:
+        from netagent.host.owner_files import read_owner_files
+        from netagent.owners import attach_owners, scan
+
+        checks = attach_owners(checks, state.links, scan(read_owner_files(root)))
+    return Report(profile=profile, host=host_facts(), checks=tuple(checks), strict=strict, context=ctx)
 
 
 def host_facts() -> dict[str, str]:
@@ -133,7 +171,9 @@ def host_facts() -> dict[str, str]:
 
 def cmd_audit(args: argparse.Namespace) -> ExitCode:
     """Audit the host against a profile."""
-    report = observe_and_audit(_load(args))
+    # The instance type stays unknown until the IMDS client provides it: such checks are skipped.
+    ctx = AuditContext(phase=args.phase, instance_type=None)
+    report = observe_and_audit(_load(args), ctx, root=args.root, strict=args.strict)
     _render(report, args.format)
     log.info("audit_finished", compliant=report.compliant, **report.counts())
     return ExitCode.OK if report.compliant else ExitCode.DRIFT
@@ -177,4 +217,16 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK if after.compliant else ExitCode.DRIFT
 
 
-COMMANDS = {"validate": cmd_validate, "audit": cmd_audit, "apply": cmd_apply}
+def cmd_plan(args: argparse.Namespace) -> ExitCode:
+    """Print what apply would change and which owners would revert each change at boot."""
+    from netagent.diff import plan as make_plan
+    from netagent.reports import plan as plan_report
+
+    report = observe_and_audit(_load(args), root=args.root)
+    plan = make_plan(list(report.checks))
+    render = plan_report.render_json if args.format == "json" else plan_report.render_text
+    sys.stdout.write(render(report, plan))
+    return ExitCode.OK
+
+
+COMMANDS = {"validate": cmd_validate, "audit": cmd_audit, "plan": cmd_plan, "apply": cmd_apply}
