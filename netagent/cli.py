@@ -57,10 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare the host with a profile",
         description="Compare the host with a profile; exit 0 compliant, 1 drift.",
     )
-    p.add_argument(
-        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
-    )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    _add_scan_options(p)
     p.add_argument(
         "--phase",
         choices=(BAKE, RUNTIME),
@@ -68,7 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="bake skips checks marked `when: runtime` (default: runtime, checks everything)",
     )
     p.add_argument("--strict", action="store_true", help="fail on any drift, recommended checks included")
-    _add_root(p)
 
     p = sub.add_parser(
         "plan",
@@ -76,11 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show what apply would change, and who would change it back at boot",
         description="Print the changes apply would make as a diff, each with the owners that would revert it at boot.",
     )
-    p.add_argument(
-        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
-    )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    _add_root(p)
+    _add_scan_options(p)
 
     p = sub.add_parser(
         "apply",
@@ -96,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_root(p: argparse.ArgumentParser) -> None:
+def _add_scan_options(p: argparse.ArgumentParser) -> None:
+    """Add --profile, --format and --root: what audit and plan read, and how they print it."""
+    p.add_argument(
+        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument(
         "--root",
         metavar="DIR",

@@ -206,8 +206,8 @@ class IniEntry:
     line: int
 
 
-def parse_ini(text: str) -> tuple[list[IniEntry], str]:
-    """Parse systemd unit / keyfile / tuned.conf syntax; returns the entries and a problem ("" if none)."""
+def parse_ini(text: str) -> tuple[list[IniEntry], tuple[int, str] | None]:
+    """Parse systemd unit / keyfile / tuned.conf syntax: the entries, and (line, problem) if malformed."""
     entries: list[IniEntry] = []
     section = ""
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -218,12 +218,12 @@ def parse_ini(text: str) -> tuple[list[IniEntry], str]:
             section = line[1:-1].strip()
             continue
         if "=" not in line:
-            return entries, f"line {number}: not a [section] or key=value: {line[:40]!r}"
+            return entries, (number, f"not a [section] or key=value: {line[:40]!r}")
         if not section:
-            return entries, f"line {number}: key=value before any [section]"
+            return entries, (number, "key=value before any [section]")
         key, value = line.split("=", 1)
         entries.append(IniEntry(section, key.strip(), value.strip(), number))
-    return entries, ""
+    return entries, None
 
 
 def _problem(f: SourceFile, kind: str, message: str, line: int | None = None) -> Owner:
@@ -246,7 +246,7 @@ def parse_networkd(f: SourceFile) -> Unit | Owner:
     kind = "networkd-link" if f.path.endswith(".link") else "networkd"
     entries, problem = parse_ini(f.text)
     if problem:
-        return _problem(f, kind, problem)
+        return _problem(f, kind, problem[1], problem[0])
     match: dict[str, list[tuple[str, ...]]] = {k: [] for k in _MATCH_KEYS}
     settings: list[IfaceSetting] = []
     for e in entries:
@@ -275,7 +275,7 @@ def parse_keyfile(f: SourceFile) -> Unit | Owner:
     kind = "networkmanager"
     entries, problem = parse_ini(f.text)
     if problem:
-        return _problem(f, kind, problem)
+        return _problem(f, kind, problem[1], problem[0])
     names: list[tuple[str, ...]] = []
     settings: list[IfaceSetting] = []
     for e in entries:
@@ -310,17 +310,24 @@ def parse_tuned(profiles: tuple[SourceFile, ...]) -> tuple[list[Assignment], lis
             continue
         entries, problem = parse_ini(f.text)
         if problem:
-            problems.append(_problem(f, "tuned", problem))
+            problems.append(_problem(f, "tuned", problem[1], problem[0]))
             continue
         types = {e.section: e.value for e in entries if e.key == "type"}
         for e in entries:
             if e.section == "sysctl":
                 key = normalize_key(e.key)
                 sysctl.pop(key, None)  # re-insert: the order is the order of the last setting
-                sysctl[key] = Assignment(key, e.value, f.path, e.line, "tuned")
+                sysctl[key] = Assignment(key, _unquote(e.value), f.path, e.line, "tuned")
             elif types.get(e.section, e.section) == "net":
                 nets[e.section] = _tuned_net(nets.get(e.section), e, f.path)
     return list(sysctl.values()), list(nets.values()), problems
+
+
+def _unquote(value: str) -> str:
+    """TuneD reads values with configobj, which drops one pair of surrounding quotes."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
 
 
 def _tuned_net(unit: Unit | None, e: IniEntry, source: str) -> Unit:
@@ -332,11 +339,12 @@ def _tuned_net(unit: Unit | None, e: IniEntry, source: str) -> Unit:
         kept = tuple(s for s in unit.settings if s.setting != "mtu")
         return dataclasses.replace(unit, settings=(*kept, IfaceSetting("mtu", value, source, e.line, "tuned", "mtu=")))
     if e.key == "channels":
-        # `channels = combined 4` or `rx 2 tx 2`, as `ethtool -L` takes them.
+        # `channels = combined 4` or `rx 2 tx 2`, as `ethtool -L` takes them: one setting per kind.
         words = e.value.split()
-        pairs = " ".join(f"{k}={v}" for k, v in zip(words[::2], words[1::2]))
+        pairs = [f"{k}={v}" for k, v in zip(words[::2], words[1::2])]
         kept = tuple(s for s in unit.settings if s.setting != "channels")
-        return dataclasses.replace(unit, settings=(*kept, IfaceSetting("channels", pairs, source, e.line, "tuned")))
+        new = tuple(IfaceSetting("channels", p, source, e.line, "tuned") for p in pairs)
+        return dataclasses.replace(unit, settings=(*kept, *new))
     return unit
 
 
@@ -354,7 +362,7 @@ def scan(files: OwnerFiles) -> OwnerScan:
             sysctl_problems.append(_problem(f, kind, f.problem))
             continue
         source = f.target if f.target == SYSCTL_CONF else f.path
-        found, skip = parse_sysctl_file(f.text, source, kind)
+        found, skip = parse_sysctl_file(f.text, source, "sysctl.conf" if source == SYSCTL_CONF else kind)
         if source != f.path:
             found = [dataclasses.replace(a, note=", ".join(filter(None, (a.note, f"via {f.path}")))) for a in found]
         sysctl += found
@@ -436,9 +444,13 @@ def iface_owners(link: Link, setting: str, want: str | None, found: OwnerScan) -
         units += [first] if first is not None else []
     units += [u for u in (*found.keyfiles, *found.tuned_net) if unit_matches(u, link.name, driver)]
     settings = [s for u in units for s in u.settings if s.setting == setting]
-    winner = max(settings, key=lambda s: _BOOT_RANK[s.kind], default=None)
+    # One winner per value it sets: the MTU, or each channel kind (rx=, tx=, combined=, other=).
+    winners: dict[str, IfaceSetting] = {}
+    for s in sorted(settings, key=lambda s: _BOOT_RANK[s.kind]):
+        winners[s.value.split("=", 1)[0] if setting == "channels" else setting] = s
+    chosen = {id(s) for s in winners.values()}
     out = [
-        Owner(s.source, s.line, s.kind, s.value, _conflicts(setting, s.value, want), s is winner, s.note)
+        Owner(s.source, s.line, s.kind, s.value, _conflicts(setting, s.value, want), id(s) in chosen, s.note)
         for s in settings
     ]
     return tuple(out) + found.iface_problems
