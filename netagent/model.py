@@ -301,11 +301,14 @@ class Owner:
     problem: str = ""
 
     def describe(self) -> str:
-        """Return one line for people: `/etc/sysctl.d/99-local.conf:3 sets 212992; wins at boot`."""
+        """Return one line for people: `/etc/sysctl.d/99-local.conf:3 sets 212992; wins at boot`.
+
+        A source that a later one overrides at boot says so (`...; overridden at boot`).
+        """
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         if self.problem:
             return f"{where} unreadable: {self.problem}; it may set this"
-        tail = "; wins at boot" if self.wins_at_boot else ""
+        tail = "; wins at boot" if self.wins_at_boot else "; overridden at boot"
         note = f" ({self.note})" if self.note else ""
         return f"{where} sets {self.value}{note}{tail}"
 
