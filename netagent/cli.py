@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from netagent import __version__, logs
-from netagent.errors import ExitCode, NetagentError
+from netagent.errors import ExitCode, NetagentError, UsageError
 from netagent.model import BAKE, RUNTIME, AuditContext, Profile, Report
 
 # Operators drop their own profile here; otherwise the packaged EC2 default applies.
@@ -148,6 +148,8 @@ def observe_and_audit(
     from netagent.diff import audit
     from netagent.host.observe import observe
 
+    if root is not None and not os.path.isdir(root):
+        raise UsageError(f"--root {root}: not a directory")
     globs = tuple(g for rule in profile.interfaces for g in rule.match)
     state = observe(globs, [s.key for s in profile.sysctls])
     ctx = ctx or AuditContext()

@@ -87,3 +87,10 @@ def test_plan_prints_the_diff_and_who_reverts_it(mocker, profile_path: str, caps
         ("lab0/mtu", 1),
         ("sysctl/net.core.rmem_max", 0),
     ]
+
+
+def test_root_that_is_not_a_directory_is_bad_input(mocker, profile_path: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch("netagent.host.observe.observe", return_value=state(9001))
+    missing = str(tmp_path / "no-such-image")
+    assert cli.main(["audit", "--profile", profile_path, "--root", missing]) == ExitCode.BAD_INPUT
+    assert capsys.readouterr().err == f"netagent: error: --root {missing}: not a directory\n"
