@@ -293,7 +293,7 @@ class Owner:
 
     source: str  # the file, as a path inside the scanned root
     line: int | None
-    kind: str  # sysctl.d, sysctl.conf, networkd, networkmanager, tuned
+    kind: str  # sysctl.d, sysctl.conf, tuned, networkd-link (.link), networkd (.network), networkmanager
     value: str | None = None
     conflicts: bool = False  # sets a value other than the profile's
     wins_at_boot: bool = False  # its value is what the setting will have after the next boot

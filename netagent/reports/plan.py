@@ -5,24 +5,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from netagent.model import Change, Check, Plan, Report
+from netagent.model import Change, Owner, Plan, Report
 from netagent.owners import reverted_by
 from netagent.reports.json import SCHEMA_VERSION, check_dict, owner_dict
 
 
-def reverters(report: Report, plan: Plan) -> list[tuple[Change, tuple[Check, ...]]]:
-    """Pair each change with the check it fixes (by id), for its owners."""
+def reverters(report: Report, plan: Plan) -> list[tuple[Change, tuple[Owner, ...]]]:
+    """Pair each change with the owners that would revert it: those of the check it fixes (same id)."""
     by_id = {c.id: c for c in report.checks}
-    return [(change, (by_id[change.setting],) if change.setting in by_id else ()) for change in plan.changes]
+    return [(ch, reverted_by(by_id[ch.setting]) if ch.setting in by_id else ()) for ch in plan.changes]
 
 
 def render_text(report: Report, plan: Plan) -> str:
     """Render the plan as a diff, one change a line, the owners that would revert it indented below."""
     lines: list[str] = []
     reverted = 0
-    for change, checks in reverters(report, plan):
+    for change, owners in reverters(report, plan):
         lines.append(change.describe())
-        owners = [o for c in checks for o in reverted_by(c)]
         reverted += bool(owners)
         lines += [f"    reverted at boot by {o.describe()}" for o in owners]
     if not plan.changes:
@@ -36,14 +35,14 @@ def render_text(report: Report, plan: Plan) -> str:
 def render_json(report: Report, plan: Plan) -> str:
     """Render the plan as JSON: each change with old, new and the owners that would revert it."""
     changes: list[dict[str, Any]] = []
-    for change, checks in reverters(report, plan):
+    for change, owners in reverters(report, plan):
         changes.append(
             {
                 "id": change.setting,
                 "target": change.target,
                 "change": change.describe(),
                 "new": change.new_text,
-                "reverted_by": [owner_dict(o) for c in checks for o in reverted_by(c)],
+                "reverted_by": [owner_dict(o) for o in owners],
             }
         )
     doc = {
