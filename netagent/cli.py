@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from netagent import __version__, logs
 from netagent.ec2 import Ec2Lookup, Ec2Unavailable
 from netagent.errors import ExitCode, NetagentError, UsageError
-from netagent.model import Plan, Profile, Report
+from netagent.model import BAKE, RUNTIME, AuditContext, Plan, Profile, Report
 from netagent.state import DEFAULT_STATE_DIR, StateDir
 
 # Operators drop their own profile here; otherwise the packaged EC2 default applies.
@@ -68,11 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare the host with a profile",
         description="Compare the host with a profile; exit 0 compliant, 1 drift.",
     )
+    _add_scan_options(p, REPORT_FORMATS)
     p.add_argument(
-        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
+        "--phase",
+        choices=(BAKE, RUNTIME),
+        default=RUNTIME,
+        help="bake skips checks marked `when: runtime` (default: runtime, checks everything)",
     )
-    p.add_argument("--format", choices=REPORT_FORMATS, default="text", help="report format (default: text)")
+    p.add_argument("--strict", action="store_true", help="fail on any drift, recommended checks included")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE atomically instead of stdout")
+    _add_imds_options(p)
+
+    p = sub.add_parser(
+        "plan",
+        parents=[common],
+        help="show what apply would change, and who would change it back at boot",
+        description="Print the changes apply would make as a diff, each with the owners that would revert it at boot.",
+    )
+    _add_scan_options(p, ("text", "json"))
     _add_imds_options(p)
 
     p = sub.add_parser(
@@ -120,6 +133,20 @@ def _add_imds_options(p: argparse.ArgumentParser) -> None:
         "--imds-endpoint",
         metavar="URL",
         help="IMDS endpoint (default: http://169.254.169.254; IPv6-only instances: http://[fd00:ec2::254])",
+    )
+
+
+def _add_scan_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    """Add --profile, --format and --root: what audit and plan read, and how they print it."""
+    p.add_argument(
+        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
+    )
+    p.add_argument("--format", choices=formats, default="text", help="output format (default: text)")
+    p.add_argument(
+        "--root",
+        metavar="DIR",
+        default="/",
+        help="read sysctl.d, networkd, NetworkManager and TuneD files under DIR (an image root; default: /)",
     )
 
 
@@ -182,6 +209,17 @@ def _load(args: argparse.Namespace) -> Profile:
     return load_profile(args.profile or default_profile_path())
 
 
+def _root(args: argparse.Namespace) -> str:
+    """Return --root, checked before anything is read.
+
+    Raises:
+        UsageError: it is not a directory.
+    """
+    if not os.path.isdir(args.root):
+        raise UsageError(f"--root {args.root}: not a directory")
+    return str(args.root)
+
+
 def cmd_validate(args: argparse.Namespace) -> ExitCode:
     """Validate a profile."""
     from netagent.profile import load_profile
@@ -192,9 +230,17 @@ def cmd_validate(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
-def observe_and_audit(profile: Profile, ec2: Ec2Lookup = None) -> Report:
-    """Read the host and compare it with the profile; add ENA health and notes."""
+def observe_and_audit(
+    profile: Profile,
+    ec2: Ec2Lookup = None,
+    phase: str = RUNTIME,
+    root: str | None = None,
+    strict: bool = False,
+) -> Report:
+    """Read the host and compare it with the profile; add ENA health and notes, and with `root`
+    the other owners of each setting."""
     from netagent.diff import audit
+    from netagent.ec2 import instance_type
     from netagent.host.health import read_ena_health, read_macs
     from netagent.host.observe import observe
     from netagent.notes import report_notes, wants_ena
@@ -204,8 +250,23 @@ def observe_and_audit(profile: Profile, ec2: Ec2Lookup = None) -> Report:
     healths = read_ena_health(state.links.values())
     macs = read_macs(state.links) if wants_ena(profile) else {}
     notes = report_notes(profile, state, ec2, macs, healths)
-    checks = tuple(audit(profile, state))
-    return Report(profile=profile, host=host_facts(), checks=checks, ec2=ec2, ena=healths, notes=notes)
+    ctx = AuditContext(phase=phase, instance_type=instance_type(ec2))
+    checks = audit(profile, state, ctx)
+    if root is not None:
+        from netagent.host.owner_files import read_owner_files
+        from netagent.owners import attach_owners, scan
+
+        checks = attach_owners(checks, state.links, scan(read_owner_files(root)))
+    return Report(
+        profile=profile,
+        host=host_facts(),
+        checks=tuple(checks),
+        ec2=ec2,
+        ena=healths,
+        notes=notes,
+        strict=strict,
+        context=ctx,
+    )
 
 
 def host_facts() -> dict[str, str]:
@@ -216,8 +277,8 @@ def host_facts() -> dict[str, str]:
 
 def cmd_audit(args: argparse.Namespace) -> ExitCode:
     """Audit the host against a profile."""
-    profile = _load(args)
-    report = observe_and_audit(profile, instance_facts(args))
+    root, profile = _root(args), _load(args)
+    report = observe_and_audit(profile, instance_facts(args), args.phase, root=root, strict=args.strict)
     text = _render(report, args.format)
     if args.output:
         from netagent.output import write_atomic
@@ -280,6 +341,19 @@ def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> No
     sys.stdout.write(text_report.render_plan(plan, dry_run))
     if after is not None:
         sys.stdout.write(text_report.summary(after) + "\n")
+
+
+def cmd_plan(args: argparse.Namespace) -> ExitCode:
+    """Print what apply would change and which owners would revert each change at boot."""
+    from netagent.diff import plan as make_plan
+    from netagent.reports import plan as plan_report
+
+    root, profile = _root(args), _load(args)
+    report = observe_and_audit(profile, instance_facts(args), root=root)
+    plan = make_plan(list(report.checks))
+    render = plan_report.render_json if args.format == "json" else plan_report.render_text
+    sys.stdout.write(render(report, plan))
+    return ExitCode.OK
 
 
 def cmd_restore(args: argparse.Namespace) -> ExitCode:
@@ -349,6 +423,7 @@ def cmd_persist(args: argparse.Namespace) -> ExitCode:
 COMMANDS = {
     "validate": cmd_validate,
     "audit": cmd_audit,
+    "plan": cmd_plan,
     "apply": cmd_apply,
     "restore": cmd_restore,
     "persist": cmd_persist,

@@ -21,6 +21,9 @@ CORE = [
     "ec2.py",
     "ena.py",
     "notes.py",
+    "conditions.py",
+    "owners.py",
+    "reports/plan.py",
 ]
 FORBIDDEN = ("netagent.host", "netagent.apply", "netagent.daemon", "socket", "subprocess", "pyroute2", "fcntl")
 
@@ -46,7 +49,8 @@ def test_audit_path_does_not_import_pyroute2_or_structlog() -> None:
     import sys
 
     code = (
-        "import sys, netagent.cli, netagent.host.observe, netagent.diff, netagent.reports.text;"
+        "import sys, netagent.cli, netagent.host.observe, netagent.diff, netagent.reports.text,"
+        " netagent.host.owner_files, netagent.owners, netagent.reports.plan;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyroute2', 'structlog')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -130,6 +130,7 @@ def test_prometheus_compliance_counts_ena_and_instance_info() -> None:
         "drift": 2,
         "unsupported": 1,
         "error": 1,
+        "skipped": 0,
     }
     # A counter family drops `_total` from its name; its samples keep it.
     exceeded = {lab["counter"]: v for lab, v in fam["netagent_ena_allowance_exceeded"]}
