@@ -162,12 +162,13 @@ def instance_facts(args: argparse.Namespace) -> Ec2Lookup:
     if getattr(args, "no_imds", False):
         return None
     from netagent.ec2 import is_ec2
-    from netagent.host import imds  # http.client: imported only when IMDS is asked
     from netagent.host.platform import read_platform_ids
 
     endpoint = getattr(args, "imds_endpoint", None)
     if endpoint is None and not is_ec2(read_platform_ids()):
         return Ec2Unavailable("not an EC2 instance (DMI and hypervisor ids); no IMDS request sent")
+    from netagent.host import imds  # http.client: imported only when IMDS is asked
+
     endpoint = endpoint or imds.DEFAULT_ENDPOINT
     try:
         imds.parse_endpoint(endpoint)
