@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from fnmatch import fnmatchcase
 
 from netagent.model import BAKE, RUNTIME, AuditContext, Check, Condition, Severity, Status
@@ -30,7 +29,7 @@ def qualify(check: Check, severity: Severity, when: Condition | None, ctx: Audit
     """Give a check the severity of the rule it comes from, or skip it when its condition does not hold."""
     reason = skip_reason(when, ctx)
     if reason is None:
-        return dataclasses.replace(check, severity=severity)
+        return check.replace(severity=severity)
     return Check(
         check.id, check.subject, check.setting, Status.SKIPPED, check.expected, None, reason, severity=severity
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from netagent.conditions import FIELD_OF_SETTING, qualify
@@ -47,7 +46,7 @@ def wanted_by_interface(profile: Profile, ifnames: tuple[str, ...]) -> dict[str,
                 merged[ifname] = rule
                 continue
             fields = {f: getattr(rule, f) for f in ("driver", "driver_min_version", "mtu", "channels")}
-            merged[ifname] = dataclasses.replace(base, **{k: v for k, v in fields.items() if v is not None})
+            merged[ifname] = base.replace(**{k: v for k, v in fields.items() if v is not None})
     return merged
 
 

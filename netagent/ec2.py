@@ -6,9 +6,11 @@ the notes below only read them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Union
+from netagent.value import TYPE_CHECKING, Value, _set
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Union
 
 # The driver of every current-generation EC2 ENI with enhanced networking (../shared/ENA.md §1).
 ENA_DRIVER = "ena"
@@ -17,25 +19,51 @@ ENA_DRIVER = "ena"
 PRIMARY_IFNAMES = ("eth0", "ens5")
 
 
-@dataclass(frozen=True)
-class EniFacts:
+class EniFacts(Value):
     """One attached ENI, as IMDS lists it under network/interfaces/macs/<mac>/."""
 
+    __slots__ = ("device_number", "interface_id", "mac", "vpc_ipv4_cidr_block")
     mac: str
-    device_number: int | None = None
-    interface_id: str | None = None
-    vpc_ipv4_cidr_block: str | None = None
+    device_number: int | None
+    interface_id: str | None
+    vpc_ipv4_cidr_block: str | None
+
+    def __init__(
+        self,
+        mac: str,
+        device_number: int | None = None,
+        interface_id: str | None = None,
+        vpc_ipv4_cidr_block: str | None = None,
+    ) -> None:
+        _set(self, "mac", mac)
+        _set(self, "device_number", device_number)
+        _set(self, "interface_id", interface_id)
+        _set(self, "vpc_ipv4_cidr_block", vpc_ipv4_cidr_block)
 
 
-@dataclass(frozen=True)
-class InstanceFacts:
+class InstanceFacts(Value):
     """What IMDS says about this instance."""
 
+    __slots__ = ("availability_zone", "enis", "instance_id", "instance_type", "region")
     instance_id: str
     instance_type: str
-    region: str | None = None
-    availability_zone: str | None = None
-    enis: tuple[EniFacts, ...] = ()
+    region: str | None
+    availability_zone: str | None
+    enis: tuple[EniFacts, ...]
+
+    def __init__(
+        self,
+        instance_id: str,
+        instance_type: str,
+        region: str | None = None,
+        availability_zone: str | None = None,
+        enis: tuple[EniFacts, ...] = (),
+    ) -> None:
+        _set(self, "instance_id", instance_id)
+        _set(self, "instance_type", instance_type)
+        _set(self, "region", region)
+        _set(self, "availability_zone", availability_zone)
+        _set(self, "enis", enis)
 
     def primary_mac(self) -> str | None:
         """Return the MAC of the ENI at device index 0, if IMDS listed it."""
@@ -46,15 +74,21 @@ class InstanceFacts:
         return next((e for e in self.enis if e.mac.lower() == mac.lower()), None)
 
 
-@dataclass(frozen=True)
-class Ec2Unavailable:
+class Ec2Unavailable(Value):
     """IMDS was asked and did not answer usefully: off EC2, IMDS disabled, or too slow."""
 
+    __slots__ = ("reason",)
     reason: str
+
+    def __init__(self, reason: str) -> None:
+        _set(self, "reason", reason)
 
 
 # What an audit knows about EC2: facts, "asked but unavailable", or None when not asked (--no-imds).
-Ec2Lookup = Union[InstanceFacts, Ec2Unavailable, None]
+if TYPE_CHECKING:
+    Ec2Lookup = Union[InstanceFacts, Ec2Unavailable, None]
+else:  # importable at run time; annotations are never evaluated (typing costs 3 ms to import)
+    Ec2Lookup = object
 
 
 def is_ec2(ids: Mapping[str, str]) -> bool:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+from netagent.value import Value, _set
 
 ETH_GSTRING_LEN = 32  # include/uapi/linux/ethtool.h
 # Cumulative since the last driver reset: packets queued or dropped because the instance went over
@@ -30,13 +31,18 @@ COUNTERS = (*ALLOWANCE_EXCEEDED, CONNTRACK_AVAILABLE)
 _STAT_LINE = re.compile(r"^\s*([^:]+):\s*(\d+)$")
 
 
-@dataclass(frozen=True)
-class EnaHealth:
+class EnaHealth(Value):
     """The allowance counters of one ENA interface, or why they could not be read."""
 
+    __slots__ = ("counters", "ifname", "reason")
     ifname: str
-    counters: tuple[tuple[str, int], ...] = ()
-    reason: str = ""
+    counters: tuple[tuple[str, int], ...]
+    reason: str
+
+    def __init__(self, ifname: str, counters: tuple[tuple[str, int], ...] = (), reason: str = "") -> None:
+        _set(self, "ifname", ifname)
+        _set(self, "counters", counters)
+        _set(self, "reason", reason)
 
     def exceeded(self) -> tuple[tuple[str, int], ...]:
         """Return the `*_allowance_exceeded` counters that are not zero."""

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+
+from netagent.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
+    from typing import Union
+
     from netagent.ec2 import Ec2Lookup
     from netagent.ena import EnaHealth
 
+    ChannelCount = Union[int, str]  # an int, or MAX
+    Change = Union["SetMtu", "SetChannels", "SetSysctl"]
+else:  # the aliases exist at run time only to be imported; annotations are never evaluated
+    ChannelCount = Change = object
+
 # `max` in a profile means the device's pre-set maximum for that channel type.
 MAX = "max"
-ChannelCount = Union[int, str]  # an int, or MAX
 CHANNEL_KINDS = ("combined", "rx", "tx")
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 # `when: {phase: runtime}`: the one phase a condition can name; audit runs in `bake` or `runtime`.
@@ -30,103 +36,180 @@ class Severity(str, enum.Enum):
     RECOMMENDED = "recommended"
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(Value):
     """A rule's `when:`; a check runs only when every part holds (None / () = no constraint)."""
 
-    phase: str | None = None
-    instance_types: tuple[str, ...] = ()
+    __slots__ = ("instance_types", "phase")
+    phase: str | None
+    instance_types: tuple[str, ...]
+
+    def __init__(self, phase: str | None = None, instance_types: tuple[str, ...] = ()) -> None:
+        _set(self, "phase", phase)
+        _set(self, "instance_types", instance_types)
 
 
-@dataclass(frozen=True)
-class AuditContext:
+class AuditContext(Value):
     """What the audit knows about where it runs: the phase, and the instance type if known."""
 
-    phase: str = RUNTIME
-    instance_type: str | None = None
+    __slots__ = ("instance_type", "phase")
+    phase: str
+    instance_type: str | None
+
+    def __init__(self, phase: str = RUNTIME, instance_type: str | None = None) -> None:
+        _set(self, "phase", phase)
+        _set(self, "instance_type", instance_type)
 
 
-@dataclass(frozen=True)
-class ChannelSpec:
+class ChannelSpec(Value):
     """Wanted queue counts; None means "leave this kind alone"."""
 
-    combined: ChannelCount | None = None
-    rx: ChannelCount | None = None
-    tx: ChannelCount | None = None
+    __slots__ = ("combined", "rx", "tx")
+    combined: ChannelCount | None
+    rx: ChannelCount | None
+    tx: ChannelCount | None
+
+    def __init__(
+        self, combined: ChannelCount | None = None, rx: ChannelCount | None = None, tx: ChannelCount | None = None
+    ) -> None:
+        _set(self, "combined", combined)
+        _set(self, "rx", rx)
+        _set(self, "tx", tx)
 
     def wanted(self) -> dict[str, ChannelCount]:
         """Return the kinds this spec sets, in a fixed order."""
         return {k: v for k in CHANNEL_KINDS if (v := getattr(self, k)) is not None}
 
 
-@dataclass(frozen=True)
-class InterfaceRule:
+class InterfaceRule(Value):
     """One `interfaces:` entry: which interfaces (globs) and what they should have."""
 
+    __slots__ = ("channels", "driver", "driver_min_version", "index", "line", "match", "mtu", "severity", "when")
     index: int
     match: tuple[str, ...]
-    driver: str | None = None
-    driver_min_version: str | None = None
-    mtu: int | None = None
-    channels: ChannelSpec | None = None
-    line: int | None = None
-    severity: Severity = Severity.REQUIRED
-    when: Condition | None = None
+    driver: str | None
+    driver_min_version: str | None
+    mtu: int | None
+    channels: ChannelSpec | None
+    line: int | None
+    severity: Severity
+    when: Condition | None
+
+    def __init__(
+        self,
+        index: int,
+        match: tuple[str, ...],
+        driver: str | None = None,
+        driver_min_version: str | None = None,
+        mtu: int | None = None,
+        channels: ChannelSpec | None = None,
+        line: int | None = None,
+        severity: Severity = Severity.REQUIRED,
+        when: Condition | None = None,
+    ) -> None:
+        _set(self, "index", index)
+        _set(self, "match", match)
+        _set(self, "driver", driver)
+        _set(self, "driver_min_version", driver_min_version)
+        _set(self, "mtu", mtu)
+        _set(self, "channels", channels)
+        _set(self, "line", line)
+        _set(self, "severity", severity)
+        _set(self, "when", when)
 
 
-@dataclass(frozen=True)
-class SysctlSetting:
+class SysctlSetting(Value):
     """One `sysctl:` entry; value is normalised (single spaces)."""
 
+    __slots__ = ("key", "line", "severity", "value", "when")
     key: str
     value: str
-    line: int | None = None
-    severity: Severity = Severity.REQUIRED
-    when: Condition | None = None
+    line: int | None
+    severity: Severity
+    when: Condition | None
+
+    def __init__(
+        self,
+        key: str,
+        value: str,
+        line: int | None = None,
+        severity: Severity = Severity.REQUIRED,
+        when: Condition | None = None,
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "value", value)
+        _set(self, "line", line)
+        _set(self, "severity", severity)
+        _set(self, "when", when)
 
 
-@dataclass(frozen=True)
-class GuardSpec:
+class GuardSpec(Value):
     """Peers that must answer at a raised MTU, else the change is rolled back."""
 
+    __slots__ = ("targets", "timeout_s")
     targets: tuple[str, ...]
-    timeout_s: float = 2.0
+    timeout_s: float
+
+    def __init__(self, targets: tuple[str, ...], timeout_s: float = 2.0) -> None:
+        _set(self, "targets", targets)
+        _set(self, "timeout_s", timeout_s)
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(Value):
     """A validated tuning profile."""
 
+    __slots__ = ("guard", "interfaces", "name", "path", "sysctls")
     name: str
     path: str
-    interfaces: tuple[InterfaceRule, ...] = ()
-    sysctls: tuple[SysctlSetting, ...] = ()
-    guard: GuardSpec | None = None
+    interfaces: tuple[InterfaceRule, ...]
+    sysctls: tuple[SysctlSetting, ...]
+    guard: GuardSpec | None
+
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        interfaces: tuple[InterfaceRule, ...] = (),
+        sysctls: tuple[SysctlSetting, ...] = (),
+        guard: GuardSpec | None = None,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "path", path)
+        _set(self, "interfaces", interfaces)
+        _set(self, "sysctls", sysctls)
+        _set(self, "guard", guard)
 
 
 # ---------------------------------------------------------------- observed host
 
 
-@dataclass(frozen=True)
-class Unreadable:
+class Unreadable(Value):
     """A value that could not be read; `unsupported` when the device or kernel lacks it."""
 
+    __slots__ = ("reason", "unsupported")
     reason: str
-    unsupported: bool = False
+    unsupported: bool
+
+    def __init__(self, reason: str, unsupported: bool = False) -> None:
+        _set(self, "reason", reason)
+        _set(self, "unsupported", unsupported)
 
 
-@dataclass(frozen=True)
-class DriverInfo:
+class DriverInfo(Value):
     """What ETHTOOL_GDRVINFO reports."""
 
+    __slots__ = ("driver", "version")
     driver: str
     version: str
 
+    def __init__(self, driver: str, version: str) -> None:
+        _set(self, "driver", driver)
+        _set(self, "version", version)
 
-@dataclass(frozen=True)
-class Channels:
+
+class Channels(Value):
     """struct ethtool_channels: pre-set maxima and current counts."""
 
+    __slots__ = ("combined", "max_combined", "max_other", "max_rx", "max_tx", "other", "rx", "tx")
     max_rx: int
     max_tx: int
     max_other: int
@@ -135,6 +218,18 @@ class Channels:
     tx: int
     other: int
     combined: int
+
+    def __init__(
+        self, max_rx: int, max_tx: int, max_other: int, max_combined: int, rx: int, tx: int, other: int, combined: int
+    ) -> None:
+        _set(self, "max_rx", max_rx)
+        _set(self, "max_tx", max_tx)
+        _set(self, "max_other", max_other)
+        _set(self, "max_combined", max_combined)
+        _set(self, "rx", rx)
+        _set(self, "tx", tx)
+        _set(self, "other", other)
+        _set(self, "combined", combined)
 
     def current(self, kind: str) -> int:
         """Return the current count of one kind (combined, rx, tx)."""
@@ -145,10 +240,10 @@ class Channels:
         return int(getattr(self, "max_" + kind))
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(Value):
     """One interface as observed; driver and channels may be Unreadable."""
 
+    __slots__ = ("channels", "driver", "index", "mtu", "name", "operstate")
     name: str
     index: int
     mtu: int
@@ -156,26 +251,57 @@ class Link:
     driver: DriverInfo | Unreadable
     channels: Channels | Unreadable
 
+    def __init__(
+        self,
+        name: str,
+        index: int,
+        mtu: int,
+        operstate: str,
+        driver: DriverInfo | Unreadable,
+        channels: Channels | Unreadable,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "index", index)
+        _set(self, "mtu", mtu)
+        _set(self, "operstate", operstate)
+        _set(self, "driver", driver)
+        _set(self, "channels", channels)
 
-@dataclass(frozen=True)
-class HostState:
+
+class HostState(Value):
     """Everything an audit needs: every interface name, the matched links, the named sysctls."""
 
+    __slots__ = ("ifnames", "links", "sysctls")
     ifnames: tuple[str, ...]
-    links: dict[str, Link] = field(default_factory=dict)
-    sysctls: dict[str, str | Unreadable] = field(default_factory=dict)
+    links: dict[str, Link]
+    sysctls: dict[str, str | Unreadable]
+
+    def __init__(
+        self,
+        ifnames: tuple[str, ...],
+        links: dict[str, Link] | None = None,
+        sysctls: dict[str, str | Unreadable] | None = None,
+    ) -> None:
+        _set(self, "ifnames", ifnames)
+        _set(self, "links", {} if links is None else links)
+        _set(self, "sysctls", {} if sysctls is None else sysctls)
 
 
 # ---------------------------------------------------------------- changes
 
 
-@dataclass(frozen=True)
-class SetMtu:
+class SetMtu(Value):
     """Set one interface's MTU."""
 
+    __slots__ = ("ifname", "new", "old")
     ifname: str
     old: int
     new: int
+
+    def __init__(self, ifname: str, old: int, new: int) -> None:
+        _set(self, "ifname", ifname)
+        _set(self, "old", old)
+        _set(self, "new", new)
 
     @property
     def setting(self) -> str:
@@ -201,13 +327,18 @@ class SetMtu:
         return f"{self.ifname} mtu {self.old} -> {self.new}"
 
 
-@dataclass(frozen=True)
-class SetChannels:
+class SetChannels(Value):
     """Set one interface's queue counts; old/new are (kind, count) pairs."""
 
+    __slots__ = ("ifname", "new", "old")
     ifname: str
     old: tuple[tuple[str, int], ...]
     new: tuple[tuple[str, int], ...]
+
+    def __init__(self, ifname: str, old: tuple[tuple[str, int], ...], new: tuple[tuple[str, int], ...]) -> None:
+        _set(self, "ifname", ifname)
+        _set(self, "old", old)
+        _set(self, "new", new)
 
     @property
     def setting(self) -> str:
@@ -233,13 +364,18 @@ class SetChannels:
         return f"{self.ifname} channels {format_counts(self.old)} -> {format_counts(self.new)}"
 
 
-@dataclass(frozen=True)
-class SetSysctl:
+class SetSysctl(Value):
     """Write one sysctl under /proc/sys/net."""
 
+    __slots__ = ("key", "new", "old")
     key: str
     old: str
     new: str
+
+    def __init__(self, key: str, old: str, new: str) -> None:
+        _set(self, "key", key)
+        _set(self, "old", old)
+        _set(self, "new", new)
 
     @property
     def setting(self) -> str:
@@ -263,9 +399,6 @@ class SetSysctl:
     def describe(self) -> str:
         """Return a one-line diff for people."""
         return f"{self.key} {self.old} -> {self.new}"
-
-
-Change = Union[SetMtu, SetChannels, SetSysctl]
 
 
 def format_counts(counts: tuple[tuple[str, int], ...]) -> str:
@@ -296,22 +429,42 @@ class Status(str, enum.Enum):
     SKIPPED = "skipped"  # not checked here: a `when:` condition does not hold (message says why)
 
 
-@dataclass(frozen=True)
-class Owner:
+class Owner(Value):
     """A persistent source that also sets a checked setting (a sysctl.d line, a .network file...).
 
     `value` is None and `problem` says why when the file could not be read or parsed; such an
     owner may set the setting, nobody can tell.
     """
 
+    __slots__ = ("conflicts", "kind", "line", "note", "problem", "source", "value", "wins_at_boot")
     source: str  # the file, as a path inside the scanned root
     line: int | None
     kind: str  # sysctl.d, sysctl.conf, tuned, networkd-link (.link), networkd (.network), networkmanager
-    value: str | None = None
-    conflicts: bool = False  # sets a value other than the profile's
-    wins_at_boot: bool = False  # its value is what the setting will have after the next boot
-    note: str = ""
-    problem: str = ""
+    value: str | None
+    conflicts: bool  # sets a value other than the profile's
+    wins_at_boot: bool  # its value is what the setting will have after the next boot
+    note: str
+    problem: str
+
+    def __init__(
+        self,
+        source: str,
+        line: int | None,
+        kind: str,
+        value: str | None = None,
+        conflicts: bool = False,
+        wins_at_boot: bool = False,
+        note: str = "",
+        problem: str = "",
+    ) -> None:
+        _set(self, "source", source)
+        _set(self, "line", line)
+        _set(self, "kind", kind)
+        _set(self, "value", value)
+        _set(self, "conflicts", conflicts)
+        _set(self, "wins_at_boot", wins_at_boot)
+        _set(self, "note", note)
+        _set(self, "problem", problem)
 
     def describe(self) -> str:
         """Return one line for people: `/etc/sysctl.d/99-local.conf:3 sets 212992; wins at boot`.
@@ -326,20 +479,44 @@ class Owner:
         return f"{where} sets {self.value}{note}{tail}"
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(Value):
     """One comparison of desired and observed state."""
 
+    __slots__ = ("actual", "change", "expected", "id", "message", "owners", "setting", "severity", "status", "subject")
     id: str
     subject: str
     setting: str
     status: Status
-    expected: str | None = None
-    actual: str | None = None
-    message: str = ""
-    change: Change | None = None
-    severity: Severity = Severity.REQUIRED
-    owners: tuple[Owner, ...] = ()
+    expected: str | None
+    actual: str | None
+    message: str
+    change: Change | None
+    severity: Severity
+    owners: tuple[Owner, ...]
+
+    def __init__(
+        self,
+        id: str,
+        subject: str,
+        setting: str,
+        status: Status,
+        expected: str | None = None,
+        actual: str | None = None,
+        message: str = "",
+        change: Change | None = None,
+        severity: Severity = Severity.REQUIRED,
+        owners: tuple[Owner, ...] = (),
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "subject", subject)
+        _set(self, "setting", setting)
+        _set(self, "status", status)
+        _set(self, "expected", expected)
+        _set(self, "actual", actual)
+        _set(self, "message", message)
+        _set(self, "change", change)
+        _set(self, "severity", severity)
+        _set(self, "owners", owners)
 
     @property
     def is_failure(self) -> bool:
@@ -356,18 +533,38 @@ class Check:
         return tuple(o for o in self.owners if o.conflicts or o.problem)
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(Value):
     """The result of one audit: what was checked, where, and the verdicts."""
 
+    __slots__ = ("checks", "context", "ec2", "ena", "host", "notes", "profile", "strict")
     profile: Profile
     host: dict[str, str]
     checks: tuple[Check, ...]
-    ec2: Ec2Lookup = None  # instance facts; Ec2Unavailable off EC2; None when not asked (--no-imds)
-    ena: tuple[EnaHealth, ...] = ()  # allowance counters of each ENA interface
-    notes: tuple[str, ...] = ()  # warnings for people; they never change `compliant`
-    strict: bool = False
-    context: AuditContext = field(default_factory=AuditContext)
+    ec2: Ec2Lookup  # instance facts; Ec2Unavailable off EC2; None when not asked (--no-imds)
+    ena: tuple[EnaHealth, ...]  # allowance counters of each ENA interface
+    notes: tuple[str, ...]  # warnings for people; they never change `compliant`
+    strict: bool
+    context: AuditContext
+
+    def __init__(
+        self,
+        profile: Profile,
+        host: dict[str, str],
+        checks: tuple[Check, ...],
+        ec2: Ec2Lookup = None,
+        ena: tuple[EnaHealth, ...] = (),
+        notes: tuple[str, ...] = (),
+        strict: bool = False,
+        context: AuditContext | None = None,
+    ) -> None:
+        _set(self, "profile", profile)
+        _set(self, "host", host)
+        _set(self, "checks", checks)
+        _set(self, "ec2", ec2)
+        _set(self, "ena", ena)
+        _set(self, "notes", notes)
+        _set(self, "strict", strict)
+        _set(self, "context", AuditContext() if context is None else context)
 
     @property
     def compliant(self) -> bool:
@@ -382,9 +579,13 @@ class Report:
         return out
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Value):
     """The changes an apply would make, in order, and the drift it cannot fix."""
 
+    __slots__ = ("changes", "unfixable")
     changes: tuple[Change, ...]
-    unfixable: tuple[Check, ...] = ()
+    unfixable: tuple[Check, ...]
+
+    def __init__(self, changes: tuple[Change, ...], unfixable: tuple[Check, ...] = ()) -> None:
+        _set(self, "changes", changes)
+        _set(self, "unfixable", unfixable)

@@ -12,7 +12,6 @@ NamedTuple about 0.3 ms (issue 8: import cost is part of the audit's cost).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from fnmatch import fnmatchcase
 from typing import NamedTuple
@@ -473,7 +472,7 @@ def attach_owners(checks: list[Check], links: dict[str, Link], found: OwnerScan)
             owners = iface_owners(links[c.subject], c.setting, c.expected, found)
         else:
             owners = ()
-        out.append(dataclasses.replace(c, owners=owners) if owners else c)
+        out.append(c.replace(owners=owners) if owners else c)
     return out
 
 
