@@ -8,10 +8,6 @@ surprises (`on`, `010`, `1:30`) in typed fields are errors rather than silent co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Callable
-
-import yaml
 
 from netagent.errors import Problem, ProfileError
 from netagent.model import (
@@ -27,11 +23,12 @@ from netagent.model import (
     SysctlSetting,
     normalize_sysctl,
 )
+from netagent.value import TYPE_CHECKING
+from netagent.yamlite import MappingNode, Node, ScalarNode, SequenceNode, Unsupported, compose, from_pyyaml
 
-try:  # libyaml is ~10x faster; fall back to the pure-Python loader where it is absent.
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Callable
 
 # Linux accepts 68 (IPv4 minimum, RFC 791) up to the device maximum; 9216 is the largest
 # ENA device maximum seen (`maxmtu 9216` in `ip -d link`, ../shared/ENA.md section 2).
@@ -46,8 +43,6 @@ _SYSCTL_KEY = re.compile(r"net(\.[A-Za-z0-9_:@-]+)+")
 # ENA-style versions: 2.2.10, 2.17.0g, 1.3.0K (../shared/ENA.md, "Version string formats").
 _VERSION = re.compile(r"[0-9]+(\.[0-9]+){0,2}[gGkK]?")
 _IFNAME_GLOB = re.compile(r"[^/\s]{1,64}")
-
-Node = yaml.Node
 
 
 class _Walker:
@@ -65,12 +60,12 @@ class _Walker:
 
     def mapping(self, node: Node, field: str) -> dict[str, tuple[Node, Node]] | None:
         """Return {key: (key_node, value_node)} of a mapping node, reporting duplicates."""
-        if not isinstance(node, yaml.MappingNode):
+        if not isinstance(node, MappingNode):
             self.problem(node, field, f"expected a mapping, got {_describe(node)}")
             return None
         out: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
+            if not isinstance(key_node, ScalarNode) or key_node.tag != _STR_TAG:
                 self.problem(key_node, field, f"expected a text key, got {_describe(key_node)}")
                 continue
             key = key_node.value
@@ -87,8 +82,8 @@ class _Walker:
                 self.problem(key_node, _join(field, key), f"unknown key; expected one of: {', '.join(allowed)}")
 
     def text(self, node: Node, field: str, pattern: re.Pattern[str] | None = None, what: str = "") -> str | None:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != _STR_TAG or not node.value:
-            hint = "; quote it" if isinstance(node, yaml.ScalarNode) and node.value else ""
+        if not isinstance(node, ScalarNode) or node.tag != _STR_TAG or not node.value:
+            hint = "; quote it" if isinstance(node, ScalarNode) and node.value else ""
             self.problem(node, field, f"expected {what or 'a non-empty string'}, got {_describe(node)}{hint}")
             return None
         if pattern is not None and not pattern.fullmatch(node.value):
@@ -97,11 +92,11 @@ class _Walker:
         return str(node.value)
 
     def integer(self, node: Node, field: str, lo: int, hi: int) -> int | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and _DECIMAL.fullmatch(node.value):
+        if isinstance(node, ScalarNode) and node.tag == _INT_TAG and _DECIMAL.fullmatch(node.value):
             value = int(node.value)
             if lo <= value <= hi:
                 return value
-        quoted = " (a quoted string)" if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"') else ""
+        quoted = " (a quoted string)" if isinstance(node, ScalarNode) and node.style in ("'", '"') else ""
         self.problem(node, field, f"expected an integer {lo}..{hi}, got {_describe(node)}{quoted}")
         return None
 
@@ -112,12 +107,12 @@ def _join(field: str, key: str) -> str:
 
 def _describe(node: Node) -> str:
     """Describe a node for an error message, the way the user wrote it."""
-    if isinstance(node, yaml.ScalarNode):
+    if isinstance(node, ScalarNode):
         kind = node.tag.rsplit(":", 1)[-1]
         if kind in ("bool", "null", "float", "timestamp") or (kind == "int" and not _DECIMAL.fullmatch(node.value)):
             return f"{node.value!r} (YAML reads it as {kind if kind != 'int' else 'a non-decimal int'})"
         return repr(node.value)
-    if isinstance(node, yaml.SequenceNode):
+    if isinstance(node, SequenceNode):
         return "a list"
     return "a mapping"
 
@@ -163,7 +158,7 @@ def _parse_rule(w: _Walker, node: Node, index: int) -> InterfaceRule | None:
 
 def _parse_match(w: _Walker, node: Node, field: str) -> tuple[str, ...]:
     """A glob, or a list of globs that any may match."""
-    nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    nodes = node.value if isinstance(node, SequenceNode) else [node]
     if not nodes:
         w.problem(node, field, "expected a glob or a non-empty list of globs, got an empty list")
     globs = [w.text(n, field, _IFNAME_GLOB, "an interface-name glob") for n in nodes]
@@ -172,7 +167,7 @@ def _parse_match(w: _Walker, node: Node, field: str) -> tuple[str, ...]:
 
 def _parse_version(w: _Walker, node: Node, field: str) -> str | None:
     # Accept `2.8` (a YAML float) as written: the raw text is what the user meant.
-    if isinstance(node, yaml.ScalarNode) and _VERSION.fullmatch(node.value):
+    if isinstance(node, ScalarNode) and _VERSION.fullmatch(node.value):
         return str(node.value)
     w.problem(node, field, f"expected a driver version like 2.2.10 or 2.17.0g, got {_describe(node)}")
     return None
@@ -188,9 +183,9 @@ def _parse_channels(w: _Walker, node: Node, field: str) -> ChannelSpec | None:
         if key not in items:
             continue
         value_node = items[key][1]
-        if isinstance(value_node, yaml.ScalarNode) and value_node.tag == _STR_TAG and value_node.value == MAX:
+        if isinstance(value_node, ScalarNode) and value_node.tag == _STR_TAG and value_node.value == MAX:
             counts[key] = MAX
-        elif isinstance(value_node, yaml.ScalarNode) and value_node.tag == _INT_TAG:
+        elif isinstance(value_node, ScalarNode) and value_node.tag == _INT_TAG:
             n = w.integer(value_node, _join(field, key), 1, 4096)
             if n is not None:
                 counts[key] = n
@@ -213,7 +208,7 @@ def _parse_guard(w: _Walker, node: Node) -> GuardSpec | None:
         w.problem(node, "guard.targets", "required key is missing")
     else:
         seq = items["targets"][1]
-        if not isinstance(seq, yaml.SequenceNode) or not seq.value:
+        if not isinstance(seq, SequenceNode) or not seq.value:
             w.problem(seq, "guard.targets", f"expected a non-empty list of IP addresses, got {_describe(seq)}")
         else:
             for i, item in enumerate(seq.value):
@@ -246,7 +241,7 @@ def _ip_address(text: str) -> object | None:
 
 
 def _number(node: Node) -> float | None:
-    if not isinstance(node, yaml.ScalarNode):
+    if not isinstance(node, ScalarNode):
         return None
     if node.tag == _INT_TAG and _DECIMAL.fullmatch(node.value):
         return float(node.value)
@@ -262,7 +257,7 @@ def _parse_severity(w: _Walker, node: Node, field: str) -> Severity | None:
 
 def _parse_when(w: _Walker, node: Node, field: str) -> Condition | None:
     """`runtime`, or a mapping with `phase: runtime` and/or `instance_type: <glob or list of globs>`."""
-    if isinstance(node, yaml.ScalarNode):
+    if isinstance(node, ScalarNode):
         text = w.text(node, field, re.compile(RUNTIME), "runtime or a mapping with phase and/or instance_type")
         return None if text is None else Condition(phase=RUNTIME)
     items = w.mapping(node, field)
@@ -277,7 +272,7 @@ def _parse_when(w: _Walker, node: Node, field: str) -> Condition | None:
     types: tuple[str, ...] = ()
     if "instance_type" in items:
         type_node = items["instance_type"][1]
-        nodes = type_node.value if isinstance(type_node, yaml.SequenceNode) else [type_node]
+        nodes = type_node.value if isinstance(type_node, SequenceNode) else [type_node]
         sub = _join(field, "instance_type")
         if not nodes:
             w.problem(type_node, sub, "expected a glob or a non-empty list of globs, got an empty list")
@@ -297,7 +292,7 @@ def _parse_sysctls(w: _Walker, node: Node) -> list[SysctlSetting]:
             w.problem(key_node, field, "expected a key under net. (dotted words, like net.ipv4.tcp_rmem)")
             continue
         extra: dict[str, object] = {}
-        if isinstance(value_node, yaml.MappingNode):
+        if isinstance(value_node, MappingNode):
             found, extra = _parse_sysctl_mapping(w, value_node, field)
             if found is None:
                 continue
@@ -326,7 +321,7 @@ def _parse_sysctl_mapping(w: _Walker, node: Node, field: str) -> tuple[Node | No
 
 
 def _sysctl_value(node: Node) -> str | None:
-    if not isinstance(node, yaml.ScalarNode):
+    if not isinstance(node, ScalarNode):
         return None
     if node.tag == _INT_TAG and _DECIMAL.fullmatch(node.value):
         return str(int(node.value))
@@ -341,12 +336,37 @@ def _sysctl_value(node: Node) -> str | None:
 def parse_profile(text: str, path: str) -> Profile:
     """Parse profile text; `path` is only used in messages.
 
+    The text is composed by yamlite when it keeps to the plain subset profiles are written in,
+    else by PyYAML; an invalid profile is always composed again by PyYAML, so every error is
+    reported from PyYAML's reading of the text.
+
     Raises:
         ProfileError: with one Problem per thing wrong, each naming file, line and field.
     """
-    w = _Walker(path)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = compose(text)
+    except Unsupported:
+        return profile_from_nodes(compose_pyyaml(text, path), path)
+    try:
+        return profile_from_nodes(root, path)
+    except ProfileError:
+        return profile_from_nodes(compose_pyyaml(text, path), path)
+
+
+def compose_pyyaml(text: str, path: str) -> Node:
+    """Compose text with PyYAML's safe loader (libyaml when built in).
+
+    Raises:
+        ProfileError: a YAML syntax error, or an empty document.
+    """
+    import yaml  # about 20 ms to import: only for text beyond yamlite's subset (issue 8)
+
+    try:  # libyaml is ~10x faster; fall back to the pure-Python loader where it is absent.
+        from yaml import CSafeLoader as Loader
+    except ImportError:  # pragma: no cover - depends on how PyYAML was built
+        from yaml import SafeLoader as Loader  # type: ignore[assignment]
+    try:
+        root = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -355,6 +375,16 @@ def parse_profile(text: str, path: str) -> Profile:
         raise ProfileError([Problem(path, None, "", f"YAML error: {exc}")]) from None
     if root is None:
         raise ProfileError([Problem(path, None, "", "the profile is empty")])
+    return from_pyyaml(root)
+
+
+def profile_from_nodes(root: Node, path: str) -> Profile:
+    """Walk composed nodes into a Profile.
+
+    Raises:
+        ProfileError: with one Problem per thing wrong.
+    """
+    w = _Walker(path)
     items = w.mapping(root, "")
     if items is None:
         raise ProfileError(w.problems)
@@ -367,7 +397,7 @@ def parse_profile(text: str, path: str) -> Profile:
     rules: list[InterfaceRule] = []
     if "interfaces" in items:
         node = items["interfaces"][1]
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, SequenceNode):
             rules = [r for i, n in enumerate(node.value) if (r := _parse_rule(w, n, i)) is not None]
         else:
             w.problem(node, "interfaces", f"expected a list of rules, got {_describe(node)}")
