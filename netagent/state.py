@@ -10,14 +10,18 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
 
 from netagent.errors import StateError
-from netagent.model import Change, SetChannels, SetMtu
+from netagent.model import SetChannels, SetMtu
+from netagent.value import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
+    from netagent.model import Change
 
 DEFAULT_STATE_DIR = "/var/lib/netagent"
 STATE_FILE = "originals.json"
@@ -92,7 +96,7 @@ class StateDir:
         except OSError as exc:
             raise StateError(f"{self.state_path}: cannot read ({exc.strerror})") from None
         try:
-            doc = json.loads(text)
+            doc = _json().loads(text)
         except ValueError as exc:
             raise StateError(f"{self.state_path}: corrupt state file ({exc}); left untouched") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
@@ -144,7 +148,7 @@ class StateDir:
     def _write(self, originals: dict[str, dict[str, Any]]) -> None:
         self._ensure()
         doc = {"format": FORMAT, "version": VERSION, "originals": originals}
-        data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+        data = (_json().dumps(doc, indent=2, sort_keys=True) + "\n").encode()
         tmp = f"{self.state_path}.tmp.{os.getpid()}"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
@@ -209,3 +213,11 @@ def _valid_entry(entry: object) -> bool:
             and all(isinstance(n, int) and not isinstance(n, bool) for n in value.values())
         )
     return kind == "sysctl" and isinstance(entry.get("key"), str) and isinstance(value, str)
+
+
+def _json() -> Any:
+    """Return the json module, imported when the state file is read or written: the CLI imports
+    this module for every command, and `import json` costs about 2 ms (issue 8)."""
+    import json
+
+    return json

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Any
 
 from netagent.errors import AdapterError
+from netagent.value import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SYS_CLASS_NET = "/sys/class/net"
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterable, Sequence
-from typing import Any, Callable, TypeVar
 
 from netagent.errors import AdapterError, NotSupported
 from netagent.host import link, sysctl
 from netagent.host.ethtool import Ethtool
 from netagent.matching import matches
 from netagent.model import HostState, Link, Unreadable
-from netagent.restore import Current
+from netagent.value import TYPE_CHECKING
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any, Callable, TypeVar
+
+    from netagent.restore import Current
+
+    T = TypeVar("T")
 
 
 def observe(globs: Sequence[str], keys: Iterable[str]) -> HostState:
