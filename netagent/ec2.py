@@ -22,7 +22,7 @@ PRIMARY_IFNAMES = ("eth0", "ens5")
 class EniFacts(Value):
     """One attached ENI, as IMDS lists it under network/interfaces/macs/<mac>/."""
 
-    __slots__ = ("device_number", "interface_id", "mac", "vpc_ipv4_cidr_block")
+    __slots__ = ("mac", "device_number", "interface_id", "vpc_ipv4_cidr_block")
     mac: str
     device_number: int | None
     interface_id: str | None
@@ -44,7 +44,7 @@ class EniFacts(Value):
 class InstanceFacts(Value):
     """What IMDS says about this instance."""
 
-    __slots__ = ("availability_zone", "enis", "instance_id", "instance_type", "region")
+    __slots__ = ("instance_id", "instance_type", "region", "availability_zone", "enis")
     instance_id: str
     instance_type: str
     region: str | None

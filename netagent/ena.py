@@ -34,7 +34,7 @@ _STAT_LINE = re.compile(r"^\s*([^:]+):\s*(\d+)$")
 class EnaHealth(Value):
     """The allowance counters of one ENA interface, or why they could not be read."""
 
-    __slots__ = ("counters", "ifname", "reason")
+    __slots__ = ("ifname", "counters", "reason")
     ifname: str
     counters: tuple[tuple[str, int], ...]
     reason: str

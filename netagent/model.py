@@ -39,7 +39,7 @@ class Severity(str, enum.Enum):
 class Condition(Value):
     """A rule's `when:`; a check runs only when every part holds (None / () = no constraint)."""
 
-    __slots__ = ("instance_types", "phase")
+    __slots__ = ("phase", "instance_types")
     phase: str | None
     instance_types: tuple[str, ...]
 
@@ -51,7 +51,7 @@ class Condition(Value):
 class AuditContext(Value):
     """What the audit knows about where it runs: the phase, and the instance type if known."""
 
-    __slots__ = ("instance_type", "phase")
+    __slots__ = ("phase", "instance_type")
     phase: str
     instance_type: str | None
 
@@ -83,7 +83,17 @@ class ChannelSpec(Value):
 class InterfaceRule(Value):
     """One `interfaces:` entry: which interfaces (globs) and what they should have."""
 
-    __slots__ = ("channels", "driver", "driver_min_version", "index", "line", "match", "mtu", "severity", "when")
+    __slots__ = (
+        "index",
+        "match",
+        "driver",
+        "driver_min_version",
+        "mtu",
+        "channels",
+        "line",
+        "severity",
+        "when",
+    )
     index: int
     match: tuple[str, ...]
     driver: str | None
@@ -120,7 +130,7 @@ class InterfaceRule(Value):
 class SysctlSetting(Value):
     """One `sysctl:` entry; value is normalised (single spaces)."""
 
-    __slots__ = ("key", "line", "severity", "value", "when")
+    __slots__ = ("key", "value", "line", "severity", "when")
     key: str
     value: str
     line: int | None
@@ -157,7 +167,7 @@ class GuardSpec(Value):
 class Profile(Value):
     """A validated tuning profile."""
 
-    __slots__ = ("guard", "interfaces", "name", "path", "sysctls")
+    __slots__ = ("name", "path", "interfaces", "sysctls", "guard")
     name: str
     path: str
     interfaces: tuple[InterfaceRule, ...]
@@ -209,7 +219,7 @@ class DriverInfo(Value):
 class Channels(Value):
     """struct ethtool_channels: pre-set maxima and current counts."""
 
-    __slots__ = ("combined", "max_combined", "max_other", "max_rx", "max_tx", "other", "rx", "tx")
+    __slots__ = ("max_rx", "max_tx", "max_other", "max_combined", "rx", "tx", "other", "combined")
     max_rx: int
     max_tx: int
     max_other: int
@@ -243,7 +253,7 @@ class Channels(Value):
 class Link(Value):
     """One interface as observed; driver and channels may be Unreadable."""
 
-    __slots__ = ("channels", "driver", "index", "mtu", "name", "operstate")
+    __slots__ = ("name", "index", "mtu", "operstate", "driver", "channels")
     name: str
     index: int
     mtu: int
@@ -293,7 +303,7 @@ class HostState(Value):
 class SetMtu(Value):
     """Set one interface's MTU."""
 
-    __slots__ = ("ifname", "new", "old")
+    __slots__ = ("ifname", "old", "new")
     ifname: str
     old: int
     new: int
@@ -330,7 +340,7 @@ class SetMtu(Value):
 class SetChannels(Value):
     """Set one interface's queue counts; old/new are (kind, count) pairs."""
 
-    __slots__ = ("ifname", "new", "old")
+    __slots__ = ("ifname", "old", "new")
     ifname: str
     old: tuple[tuple[str, int], ...]
     new: tuple[tuple[str, int], ...]
@@ -367,7 +377,7 @@ class SetChannels(Value):
 class SetSysctl(Value):
     """Write one sysctl under /proc/sys/net."""
 
-    __slots__ = ("key", "new", "old")
+    __slots__ = ("key", "old", "new")
     key: str
     old: str
     new: str
@@ -436,7 +446,7 @@ class Owner(Value):
     owner may set the setting, nobody can tell.
     """
 
-    __slots__ = ("conflicts", "kind", "line", "note", "problem", "source", "value", "wins_at_boot")
+    __slots__ = ("source", "line", "kind", "value", "conflicts", "wins_at_boot", "note", "problem")
     source: str  # the file, as a path inside the scanned root
     line: int | None
     kind: str  # sysctl.d, sysctl.conf, tuned, networkd-link (.link), networkd (.network), networkmanager
@@ -482,7 +492,18 @@ class Owner(Value):
 class Check(Value):
     """One comparison of desired and observed state."""
 
-    __slots__ = ("actual", "change", "expected", "id", "message", "owners", "setting", "severity", "status", "subject")
+    __slots__ = (
+        "id",
+        "subject",
+        "setting",
+        "status",
+        "expected",
+        "actual",
+        "message",
+        "change",
+        "severity",
+        "owners",
+    )
     id: str
     subject: str
     setting: str
@@ -536,7 +557,7 @@ class Check(Value):
 class Report(Value):
     """The result of one audit: what was checked, where, and the verdicts."""
 
-    __slots__ = ("checks", "context", "ec2", "ena", "host", "notes", "profile", "strict")
+    __slots__ = ("profile", "host", "checks", "ec2", "ena", "notes", "strict", "context")
     profile: Profile
     host: dict[str, str]
     checks: tuple[Check, ...]

@@ -5,7 +5,8 @@ methods with exec() at import (about 1 ms each); the one-shot audit imports some
 classes, so that was a third of its cost (issue 8). A subclass lists its fields in `__slots__`
 (in order) and writes a plain `__init__` that stores them with `_set`; this base gives it what
 `@dataclass(frozen=True)` gave: equality and hashing by fields, a field-wise repr, `replace()`,
-and assignment that raises.
+copy and pickle, and assignment that raises. `__slots__` is the field order: never sort it
+(ruff's RUF023 is off for these modules).
 """
 
 from __future__ import annotations
@@ -50,10 +51,15 @@ class Value:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (self.__class__, self._values())  # copy and pickle: __init__ takes the fields in order
+        return (_rebuild, (self.__class__, {name: getattr(self, name) for name in self.__slots__}))
 
     def replace(self: _V, **changes: Any) -> _V:
         """Return a copy with some fields changed (as dataclasses.replace)."""
         fields = {name: getattr(self, name) for name in self.__slots__}
         fields.update(changes)
         return self.__class__(**fields)
+
+
+def _rebuild(cls: type[_V], fields: dict[str, Any]) -> _V:
+    """Make a value again from its fields (copy and pickle)."""
+    return cls(**fields)
