@@ -5,18 +5,18 @@ is a function of that snapshot: parsing, precedence, and the owners attached to 
 Nothing here raises on a bad file: a file that cannot be read or parsed becomes an `Owner` with
 a `problem`, attached to every check it might concern.
 
-The scan's own values are NamedTuples, not frozen dataclasses: they are as immutable, and every
-audit imports this module, where a frozen dataclass costs about 1.5 ms to create and a
-NamedTuple about 0.3 ms (issue 8: import cost is part of the audit's cost).
+The scan's own values are netagent.value classes, not frozen dataclasses or NamedTuples: every
+audit imports this module, where a frozen dataclass costs about 1.5 ms to create, a NamedTuple
+about 0.3 ms plus `import typing` (3 ms), and a slotted class next to nothing (issue 8).
 """
 
 from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import NamedTuple
 
 from netagent.model import Check, DriverInfo, Link, Owner, normalize_sysctl
+from netagent.value import Value, _set
 
 # sysctl.d(5) and systemd-sysctl: these directories in order; a file name in an earlier one masks
 # the same name in a later one; the surviving files apply sorted by name, later assignments win.
@@ -53,36 +53,70 @@ _MATCH_KEYS = ("Name", "OriginalName", "Driver")
 _BOOT_RANK = {"networkd-link": 0, "networkd": 1, "networkmanager": 1, "tuned": 2}
 
 
-class SourceFile(NamedTuple):
+class SourceFile(Value):
     """One configuration file as read under the root; `path` is the path inside the root."""
 
+    __slots__ = ("path", "text", "masked", "problem", "target")
     path: str
-    text: str = ""
-    masked: bool = False  # a symlink to /dev/null
-    problem: str = ""  # why it could not be read; empty when it was
-    target: str = ""  # the file a symlink resolves to (inside the root), else ""
+    text: str
+    masked: bool  # a symlink to /dev/null
+    problem: str  # why it could not be read; empty when it was
+    target: str  # the file a symlink resolves to (inside the root), else ""
+
+    def __init__(self, path: str, text: str = "", masked: bool = False, problem: str = "", target: str = "") -> None:
+        _set(self, "path", path)
+        _set(self, "text", text)
+        _set(self, "masked", masked)
+        _set(self, "problem", problem)
+        _set(self, "target", target)
 
 
-class OwnerFiles(NamedTuple):
+class OwnerFiles(Value):
     """Every file the ownership scan reads, in directory order, as the shell found them."""
 
-    sysctl_d: tuple[SourceFile, ...] = ()  # every *.conf of SYSCTL_DIRS, directory by directory
-    sysctl_conf: SourceFile | None = None
-    networkd: tuple[SourceFile, ...] = ()  # every *.link and *.network of NETWORKD_DIRS
-    networkmanager: tuple[SourceFile, ...] = ()
-    tuned_main: SourceFile | None = None
-    tuned_profiles: tuple[SourceFile, ...] = ()  # the active profiles' tuned.conf and their includes
+    __slots__ = ("sysctl_d", "sysctl_conf", "networkd", "networkmanager", "tuned_main", "tuned_profiles")
+    sysctl_d: tuple[SourceFile, ...]  # every *.conf of SYSCTL_DIRS, directory by directory
+    sysctl_conf: SourceFile | None
+    networkd: tuple[SourceFile, ...]  # every *.link and *.network of NETWORKD_DIRS
+    networkmanager: tuple[SourceFile, ...]
+    tuned_main: SourceFile | None
+    tuned_profiles: tuple[SourceFile, ...]  # the active profiles' tuned.conf and their includes
+
+    def __init__(
+        self,
+        sysctl_d: tuple[SourceFile, ...] = (),
+        sysctl_conf: SourceFile | None = None,
+        networkd: tuple[SourceFile, ...] = (),
+        networkmanager: tuple[SourceFile, ...] = (),
+        tuned_main: SourceFile | None = None,
+        tuned_profiles: tuple[SourceFile, ...] = (),
+    ) -> None:
+        _set(self, "sysctl_d", sysctl_d)
+        _set(self, "sysctl_conf", sysctl_conf)
+        _set(self, "networkd", networkd)
+        _set(self, "networkmanager", networkmanager)
+        _set(self, "tuned_main", tuned_main)
+        _set(self, "tuned_profiles", tuned_profiles)
 
 
-class Setting(NamedTuple):
+class Setting(Value):
     """One value a file sets: a sysctl `key = value` (key dotted), or an interface's mtu/channels."""
 
+    __slots__ = ("key", "value", "source", "line", "kind", "note")
     key: str  # the sysctl key, or `mtu` / `channels`
     value: str
     source: str
     line: int
-    kind: str = "sysctl.d"
-    note: str = ""
+    kind: str
+    note: str
+
+    def __init__(self, key: str, value: str, source: str, line: int, kind: str = "sysctl.d", note: str = "") -> None:
+        _set(self, "key", key)
+        _set(self, "value", value)
+        _set(self, "source", source)
+        _set(self, "line", line)
+        _set(self, "kind", kind)
+        _set(self, "note", note)
 
     @property
     def is_glob(self) -> bool:
@@ -90,30 +124,83 @@ class Setting(NamedTuple):
         return _GLOB_CHARS.search(self.key) is not None
 
 
-class Unit(NamedTuple):
+class Unit(Value):
     """A parsed .link/.network file or NetworkManager keyfile: what it matches and what it sets."""
 
+    __slots__ = ("source", "kind", "name_globs", "original_globs", "driver_globs", "settings")
     source: str
     kind: str
-    name_globs: tuple[tuple[str, ...], ...] = ()  # every Name=/interface-name= list must match
-    original_globs: tuple[tuple[str, ...], ...] = ()
-    driver_globs: tuple[tuple[str, ...], ...] = ()
-    settings: tuple[Setting, ...] = ()
+    name_globs: tuple[tuple[str, ...], ...]  # every Name=/interface-name= list must match
+    original_globs: tuple[tuple[str, ...], ...]
+    driver_globs: tuple[tuple[str, ...], ...]
+    settings: tuple[Setting, ...]
+
+    def __init__(
+        self,
+        source: str,
+        kind: str,
+        name_globs: tuple[tuple[str, ...], ...] = (),
+        original_globs: tuple[tuple[str, ...], ...] = (),
+        driver_globs: tuple[tuple[str, ...], ...] = (),
+        settings: tuple[Setting, ...] = (),
+    ) -> None:
+        _set(self, "source", source)
+        _set(self, "kind", kind)
+        _set(self, "name_globs", name_globs)
+        _set(self, "original_globs", original_globs)
+        _set(self, "driver_globs", driver_globs)
+        _set(self, "settings", settings)
 
 
-class OwnerScan(NamedTuple):
+class OwnerScan(Value):
     """The parsed scan: sysctl assignments in apply order, interface units, and unreadable files."""
 
-    sysctl: tuple[Setting, ...] = ()
-    sysctl_excluded: frozenset[str] = frozenset()  # `-key` lines: globs do not apply to them
-    tuned_sysctl: tuple[Setting, ...] = ()
-    tuned_reapplies_sysctl: bool = True
-    links: tuple[Unit, ...] = ()  # .link files in precedence order: the first match applies
-    networks: tuple[Unit, ...] = ()  # .network files likewise
-    keyfiles: tuple[Unit, ...] = ()
-    tuned_net: tuple[Unit, ...] = ()
-    sysctl_problems: tuple[Owner, ...] = ()
-    iface_problems: tuple[Owner, ...] = ()
+    __slots__ = (
+        "sysctl",
+        "sysctl_excluded",
+        "tuned_sysctl",
+        "tuned_reapplies_sysctl",
+        "links",
+        "networks",
+        "keyfiles",
+        "tuned_net",
+        "sysctl_problems",
+        "iface_problems",
+    )
+    sysctl: tuple[Setting, ...]
+    sysctl_excluded: frozenset[str]  # `-key` lines: globs do not apply to them
+    tuned_sysctl: tuple[Setting, ...]
+    tuned_reapplies_sysctl: bool
+    links: tuple[Unit, ...]  # .link files in precedence order: the first match applies
+    networks: tuple[Unit, ...]  # .network files likewise
+    keyfiles: tuple[Unit, ...]
+    tuned_net: tuple[Unit, ...]
+    sysctl_problems: tuple[Owner, ...]
+    iface_problems: tuple[Owner, ...]
+
+    def __init__(
+        self,
+        sysctl: tuple[Setting, ...] = (),
+        sysctl_excluded: frozenset[str] = frozenset(),
+        tuned_sysctl: tuple[Setting, ...] = (),
+        tuned_reapplies_sysctl: bool = True,
+        links: tuple[Unit, ...] = (),
+        networks: tuple[Unit, ...] = (),
+        keyfiles: tuple[Unit, ...] = (),
+        tuned_net: tuple[Unit, ...] = (),
+        sysctl_problems: tuple[Owner, ...] = (),
+        iface_problems: tuple[Owner, ...] = (),
+    ) -> None:
+        _set(self, "sysctl", sysctl)
+        _set(self, "sysctl_excluded", sysctl_excluded)
+        _set(self, "tuned_sysctl", tuned_sysctl)
+        _set(self, "tuned_reapplies_sysctl", tuned_reapplies_sysctl)
+        _set(self, "links", links)
+        _set(self, "networks", networks)
+        _set(self, "keyfiles", keyfiles)
+        _set(self, "tuned_net", tuned_net)
+        _set(self, "sysctl_problems", sysctl_problems)
+        _set(self, "iface_problems", iface_problems)
 
 
 # ---------------------------------------------------------------- sysctl.d
@@ -314,18 +401,18 @@ def _unquote(value: str) -> str:
 def _tuned_net(unit: Unit | None, key: str, value: str, source: str, line: int) -> Unit:
     unit = unit or Unit(source, "tuned")
     if key == "devices":
-        return unit._replace(name_globs=(tuple(g.strip() for g in value.split(",") if g.strip()),))
+        return unit.replace(name_globs=(tuple(g.strip() for g in value.split(",") if g.strip()),))
     if key == "mtu":
         mtu = str(_mtu(value) or value)
         kept = tuple(s for s in unit.settings if s.key != "mtu")
-        return unit._replace(settings=(*kept, Setting("mtu", mtu, source, line, "tuned", "mtu=")))
+        return unit.replace(settings=(*kept, Setting("mtu", mtu, source, line, "tuned", "mtu=")))
     if key == "channels":
         # `channels = combined 4` or `rx 2 tx 2`, as `ethtool -L` takes them: one setting per kind.
         words = value.split()
         pairs = [f"{k}={v}" for k, v in zip(words[::2], words[1::2])]
         kept = tuple(s for s in unit.settings if s.key != "channels")
         new = tuple(Setting("channels", p, source, line, "tuned") for p in pairs)
-        return unit._replace(settings=(*kept, *new))
+        return unit.replace(settings=(*kept, *new))
     return unit
 
 
@@ -345,7 +432,7 @@ def scan(files: OwnerFiles) -> OwnerScan:
         source = f.target if f.target == SYSCTL_CONF else f.path
         found, skip = parse_sysctl_file(f.text, source, "sysctl.conf" if source == SYSCTL_CONF else kind)
         if source != f.path:
-            found = [a._replace(note=", ".join(filter(None, (a.note, f"via {f.path}")))) for a in found]
+            found = [a.replace(note=", ".join(filter(None, (a.note, f"via {f.path}")))) for a in found]
         sysctl += found
         excluded |= skip
     tuned_sysctl, tuned_net, tuned_problems = parse_tuned(files.tuned_profiles)
@@ -416,14 +503,27 @@ def sysctl_owners(key: str, want: str | None, found: OwnerScan) -> tuple[Owner, 
     return tuple(out) + found.sysctl_problems
 
 
-def iface_owners(link: Link, setting: str, want: str | None, found: OwnerScan) -> tuple[Owner, ...]:
-    """Return the files that set an interface's mtu or channels at boot, the last applied marked."""
+def iface_units(link: Link, found: OwnerScan) -> list[Unit]:
+    """Return the units that configure an interface at boot: the first matching .link and
+    .network file (networkd applies only the first), and every matching keyfile and TuneD unit."""
     driver = link.driver.driver if isinstance(link.driver, DriverInfo) else None
     units: list[Unit] = []
     for group in (found.links, found.networks):  # networkd: the first matching file applies, alone
         first = next((u for u in group if unit_matches(u, link.name, driver)), None)
         units += [first] if first is not None else []
     units += [u for u in (*found.keyfiles, *found.tuned_net) if unit_matches(u, link.name, driver)]
+    return units
+
+
+def iface_owners(
+    link: Link, setting: str, want: str | None, found: OwnerScan, units: list[Unit] | None = None
+) -> tuple[Owner, ...]:
+    """Return the files that set an interface's mtu or channels at boot, the last applied marked.
+
+    `units` is iface_units(link, found), when the caller has it already.
+    """
+    if units is None:
+        units = iface_units(link, found)
     settings = [s for u in units for s in u.settings if s.key == setting]
     # One winner per value it sets: the MTU, or each channel kind (rx=, tx=, combined=, other=).
     winners: dict[str, Setting] = {}
@@ -439,17 +539,27 @@ def iface_owners(link: Link, setting: str, want: str | None, found: OwnerScan) -
 
 def unit_matches(unit: Unit, ifname: str, driver: str | None) -> bool:
     """Tell whether every match list of a unit accepts the interface (an unknown driver accepts)."""
-    lists = [(g, ifname) for g in unit.name_globs] + [(g, ifname) for g in unit.original_globs]
+    for globs in unit.name_globs:
+        if not _match_list(globs, ifname):
+            return False
+    for globs in unit.original_globs:
+        if not _match_list(globs, ifname):
+            return False
     if driver is not None:
-        lists += [(g, driver) for g in unit.driver_globs]
-    return all(_match_list(globs, value) for globs, value in lists)
+        for globs in unit.driver_globs:
+            if not _match_list(globs, driver):
+                return False
+    return True
 
 
 def _match_list(globs: tuple[str, ...], value: str) -> bool:
     """A list of globs, any may match; a leading `!` on the first negates the whole list (systemd)."""
     if globs and globs[0].startswith("!"):
         return not _match_list((globs[0][1:], *globs[1:]), value)
-    return any(fnmatchcase(value, g) for g in globs if g)
+    for g in globs:  # noqa: SIM110 - a loop costs less than any(<genexpr>); runs per unit and interface
+        if g and fnmatchcase(value, g):
+            return True
+    return False
 
 
 def _conflicts(setting: str, value: str, want: str | None) -> bool:
@@ -465,11 +575,15 @@ def _conflicts(setting: str, value: str, want: str | None) -> bool:
 def attach_owners(checks: list[Check], links: dict[str, Link], found: OwnerScan) -> list[Check]:
     """Return the checks with the owners of each sysctl, mtu and channels setting attached."""
     out = []
+    units: dict[str, list[Unit]] = {}  # per interface: its mtu and channels checks share them
     for c in checks:
         if c.setting == "sysctl":
             owners = sysctl_owners(c.subject, c.expected, found)
         elif c.setting in ("mtu", "channels") and c.subject in links:
-            owners = iface_owners(links[c.subject], c.setting, c.expected, found)
+            link = links[c.subject]
+            if link.name not in units:
+                units[link.name] = iface_units(link, found)
+            owners = iface_owners(link, c.setting, c.expected, found, units[link.name])
         else:
             owners = ()
         out.append(c.replace(owners=owners) if owners else c)
