@@ -29,7 +29,7 @@ def qualify(check: Check, severity: Severity, when: Condition | None, ctx: Audit
     """Give a check the severity of the rule it comes from, or skip it when its condition does not hold."""
     reason = skip_reason(when, ctx)
     if reason is None:
-        return check.replace(severity=severity)
+        return check if check.severity is severity else check.replace(severity=severity)
     return Check(
         check.id, check.subject, check.setting, Status.SKIPPED, check.expected, None, reason, severity=severity
     )

@@ -17,6 +17,8 @@ from netagent.errors import AdapterError, NotSupported
 from netagent.model import Channels, DriverInfo
 
 SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
+SIOCGIFMTU = 0x8921  # netdevice(7): struct ifreq .ifr_mtu
+SIOCGIFINDEX = 0x8933  # netdevice(7): struct ifreq .ifr_ifindex
 ETHTOOL_GDRVINFO = 0x03
 ETHTOOL_GCHANNELS = 0x3C
 ETHTOOL_SCHANNELS = 0x3D
@@ -27,6 +29,7 @@ ETH_SS_STATS = 1  # enum ethtool_stringset
 _DRVINFO_SIZE = 196  # cmd + 5 x char[32] + reserved2[12] + 5 x u32
 _CHANNELS = struct.Struct("9I")  # cmd, max_{rx,tx,other,combined}, {rx,tx,other,combined}_count
 _IFREQ = struct.Struct("16sP")  # ifr_name, ifr_data pointer
+_IFREQ_INT = struct.Struct("16si20x")  # ifr_name, an int member of the union; sizeof(struct ifreq) is 40
 _UNSUPPORTED = (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL)
 
 
@@ -60,6 +63,30 @@ class Ethtool:
             raise AdapterError(
                 ifname, op, code, f"the device refused {refused} ({reason})" if refused else reason
             ) from None
+
+    def _ifreq_int(self, ifname: str, request: int, op: str) -> int:
+        try:
+            out = fcntl.ioctl(self._sock, request, _IFREQ_INT.pack(ifname.encode(), 0))
+        except OSError as exc:
+            reason = "no such device" if exc.errno == errno.ENODEV else (exc.strerror or str(exc))
+            raise AdapterError(ifname, op, exc.errno, reason) from None
+        return int(_IFREQ_INT.unpack(out)[1])
+
+    def ifindex(self, ifname: str) -> int:
+        """Return an interface's index (SIOCGIFINDEX): one ioctl, cheaper than a sysfs read.
+
+        Raises:
+            AdapterError: the interface is gone.
+        """
+        return self._ifreq_int(ifname, SIOCGIFINDEX, "read ifindex")
+
+    def mtu(self, ifname: str) -> int:
+        """Return an interface's MTU (SIOCGIFMTU), the value sysfs `mtu` shows.
+
+        Raises:
+            AdapterError: the interface is gone.
+        """
+        return self._ifreq_int(ifname, SIOCGIFMTU, "read mtu")
 
     def driver_info(self, ifname: str) -> DriverInfo:
         """Return the bound driver's name and version (ETHTOOL_GDRVINFO).

@@ -25,9 +25,12 @@ def read_attr(ifname: str, attr: str, root: str = SYS_CLASS_NET) -> str:
     Raises:
         AdapterError: the interface vanished or the attribute is unreadable.
     """
-    try:
-        with open(os.path.join(root, ifname, attr), encoding="utf-8", errors="replace") as f:
-            return f.read().strip()
+    try:  # os.open/os.read: a buffered text file costs twice the read itself here (issue 8)
+        fd = os.open(os.path.join(root, ifname, attr), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return os.read(fd, 4096).decode("utf-8", "replace").strip()
+        finally:
+            os.close(fd)
     except OSError as exc:
         code = exc.errno
         reason = "no such device" if code == errno.ENOENT else (exc.strerror or str(exc))
