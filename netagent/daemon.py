@@ -88,6 +88,7 @@ class Daemon:
         self._dirty = False
         self._next_resync = 0.0
         self._next_ping = 0.0
+        self._woke_at = 0.0  # when the loop last woke: a heal's duration_s counts from there
 
     # ---------------------------------------------------------------- signals
 
@@ -134,6 +135,7 @@ class Daemon:
             StateError: the state directory is unusable or locked.
         """
         wake_fd = self._install_signals()
+        log.debug("daemon_starting", pid=os.getpid(), profile=self.profile_path)
         self.writer = HostWriter()
         self.ethtool = Ethtool()
         self.monitor: LinkMonitor | None = None
@@ -196,7 +198,7 @@ class Daemon:
                 self._reload = False
                 self._reload_profile()
             events, overrun = self.monitor.read()
-            now = self.clock()
+            now = self._woke_at = self.clock()
             if overrun:
                 self.stats.overruns += 1
                 self._dirty = True
@@ -400,12 +402,12 @@ class Daemon:
             log.error("heal_failed", checks=[c.id for c, _ in items], problems=exc.lines(), cause=cause)
             self._dirty = True
             return
-        at = _utc_now()
+        at, took_s = _utc_now(), round(self.clock() - self._woke_at, 6)
         for check, change in items:
             self.governor.healed(check.id, now)
             found, value = change.inverse().new_text, change.new_text
             self.stats.record_heal(check.id, found, value, at)
-            log.info("setting_healed", check=check.id, found=found, set=value, cause=cause)
+            log.info("setting_healed", check=check.id, found=found, set=value, cause=cause, duration_s=took_s)
         self._dirty = True
 
     def _run_due(self, now: float) -> None:

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "netagent"
-CORE = ["model.py", "profile.py", "diff.py", "matching.py", "reports/text.py", "reports/json.py"]
+CORE = [
+    "model.py",
+    "profile.py",
+    "diff.py",
+    "matching.py",
+    "events.py",
+    "healing.py",
+    "reports/text.py",
+    "reports/json.py",
+]
 FORBIDDEN = ("netagent.host", "netagent.apply", "netagent.daemon", "socket", "subprocess", "pyroute2", "fcntl")
 
 
