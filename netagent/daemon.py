@@ -148,6 +148,9 @@ class Daemon:
             except _Shutdown:
                 self._finish("stopped during start-up")
                 return 0
+            if self._stop is not None:  # the signal came during the start-up transaction, which finished
+                self._finish(f"signal {signal.Signals(self._stop).name} during start-up")
+                return 0
             self._interruptible = False
             now = self.clock()
             self._next_resync = now + self.resync_s
@@ -196,7 +199,13 @@ class Daemon:
                 break
             if self._reload:
                 self._reload = False
-                self._reload_profile()
+                try:
+                    self._interruptible = True  # a stop may abort the reload's lock wait, never its writes
+                    self._reload_profile()
+                except _Shutdown:
+                    break
+                finally:
+                    self._interruptible = False
             events, overrun = self.monitor.read()
             now = self._woke_at = self.clock()
             if overrun:

@@ -122,3 +122,26 @@ def test_status_command_prints_the_daemon_status(tmp_path: Path, capsys: Any) ->
 def test_status_command_without_a_status_file(tmp_path: Path, capsys: Any) -> None:
     assert cli.main(["status", "--state-dir", str(tmp_path)]) == ExitCode.DRIFT
     assert "no daemon status" in capsys.readouterr().out
+
+
+def test_stop_signal_inside_a_transaction_only_sets_a_flag(daemon: Daemon) -> None:
+    import signal
+
+    from netagent.daemon import _Shutdown
+
+    with daemon._transaction():
+        daemon._on_signal(signal.SIGTERM, None)  # the writes in progress finish (or roll back) first
+    assert daemon._stop == signal.SIGTERM
+    with pytest.raises(_Shutdown):
+        daemon._on_signal(signal.SIGTERM, None)  # start-up, outside a transaction: stop waiting at once
+    daemon._interruptible = False
+    daemon._on_signal(signal.SIGINT, None)  # the main loop sees the flag after poll() wakes
+    assert daemon._stop == signal.SIGINT
+
+
+def test_sighup_only_asks_for_a_reload(daemon: Daemon) -> None:
+    import signal
+
+    daemon._on_signal(signal.SIGHUP, None)
+    assert daemon._reload
+    assert daemon._stop is None
