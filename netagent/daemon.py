@@ -44,6 +44,7 @@ from netagent.status import write_status
 log = logs.get_logger()
 
 DEFAULT_RESYNC_S = 60.0  # sysctls and channels emit no link event; re-read them this often
+MAX_WAIT_S = 3600.0  # poll() takes a C int of milliseconds; a huge --resync-s must not overflow it
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _GONE = (errno.ENODEV, errno.ENOENT, errno.ENXIO)
 
@@ -134,13 +135,13 @@ class Daemon:
             ApplyFailed: the start-up apply failed and was rolled back.
             StateError: the state directory is unusable or locked.
         """
-        wake_fd = self._install_signals()
-        log.debug("daemon_starting", pid=os.getpid(), profile=self.profile_path)
         self.writer = HostWriter()
         self.ethtool = Ethtool()
         self.monitor: LinkMonitor | None = None
+        wake_fd = self._install_signals()
         try:
             try:
+                log.debug("daemon_starting", pid=os.getpid(), profile=self.profile_path)
                 self.profile = load_profile(self.profile_path)
                 # Watch before the first read, so no change between the read and the watch is missed.
                 self.monitor = LinkMonitor()
@@ -180,6 +181,7 @@ class Daemon:
             self.notifier.close()
 
     def _finish(self, reason: str) -> None:
+        self._interruptible = False  # a second signal must not cut the goodbye short
         self.notifier.notify(STOPPING="1", STATUS=f"stopping: {reason}")
         with contextlib.suppress(StateError):
             self._write_status(running=False)
@@ -192,7 +194,8 @@ class Daemon:
         poller.register(wake_fd, select.POLLIN)
         poller.register(self.monitor.fileno(), select.POLLIN)
         while self._stop is None:
-            timeout_ms = max(0, int((self._next_deadline() - self.clock()) * 1000) + 1)
+            wait_s = min(self._next_deadline() - self.clock(), MAX_WAIT_S)
+            timeout_ms = max(0, int(wait_s * 1000) + 1)
             poller.poll(timeout_ms)
             _drain(wake_fd)
             if self._stop is not None:
