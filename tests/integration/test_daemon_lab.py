@@ -367,3 +367,35 @@ def test_quiet_host_makes_no_kernel_write(
     assert len(kernel_writes(control)) == 1, kernel_writes(control)
     assert status(lab)["heals_total"] == 1
     assert [e["check"] for e in daemon.events("setting_healed")] == ["lab2/mtu"]
+
+
+def test_storm_with_netlink_overrun_resyncs_and_heals_each_setting_at_most_once_a_second(
+    lab: Lab, start: Callable[..., DaemonProc], tmp_path: Path
+) -> None:
+    for i in range(3, 32):
+        lab.add_veth(f"lab{i}", f"peer{i}", queues=8, up=False)
+    daemon = start()
+    daemon.wait_event("daemon_started")
+    batch = tmp_path / "storm.batch"
+    rounds = 400  # 32 x 400 RTM_NEWLINKs of ~1.5 KiB: more than the 4 MiB socket buffer
+    batch.write_text("".join(f"link set {i} mtu {1400 + r % 50}\n" for r in range(rounds) for i in lab.ifnames))
+    daemon.signal(signal.SIGSTOP)  # paused, as under load: the kernel must drop events
+    try:
+        lab.exec("ip", "-batch", str(batch))
+    finally:
+        daemon.signal(signal.SIGCONT)
+    ended = time.monotonic()
+    daemon.wait_event("netlink_overrun")
+    daemon.wait_event("resync_finished", cause="overrun")
+    for ifname in lab.ifnames:
+        wait_until(lambda i=ifname: lab.mtu(i) == 9001, deadline_s=5, what=f"{ifname} compliant after the storm")
+    print(f"\nstorm: {rounds * len(lab.ifnames)} MTU changes; compliant {time.monotonic() - ended:.2f} s after the end")
+    assert daemon.proc.poll() is None
+    per_check: dict[str, list[float]] = {}
+    for e in daemon.events("setting_healed"):
+        stamp = datetime.datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00")).timestamp()
+        per_check.setdefault(e["check"], []).append(stamp)
+    assert per_check
+    for check, stamps in per_check.items():
+        assert all(b - a >= 0.95 for a, b in zip(stamps, stamps[1:])), (check, stamps)
+    assert daemon.stop() == 0
