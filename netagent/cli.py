@@ -8,8 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from netagent import __version__, logs
-from netagent.errors import ExitCode, NetagentError
-from netagent.model import Plan, Profile, Report
+from netagent.ec2 import Ec2Lookup, Ec2Unavailable
+from netagent.errors import ExitCode, NetagentError, UsageError
+from netagent.model import BAKE, RUNTIME, AuditContext, Plan, Profile, Report
 from netagent.state import DEFAULT_STATE_DIR, StateDir
 
 # Operators drop their own profile here; otherwise the packaged EC2 default applies.
@@ -67,10 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare the host with a profile",
         description="Compare the host with a profile; exit 0 compliant, 1 drift.",
     )
+    _add_scan_options(p, REPORT_FORMATS)
     p.add_argument(
-        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
+        "--phase",
+        choices=(BAKE, RUNTIME),
+        default=RUNTIME,
+        help="bake skips checks marked `when: runtime` (default: runtime, checks everything)",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    p.add_argument("--strict", action="store_true", help="fail on any drift, recommended checks included")
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE atomically instead of stdout")
+    _add_imds_options(p)
+
+    p = sub.add_parser(
+        "plan",
+        parents=[common],
+        help="show what apply would change, and who would change it back at boot",
+        description="Print the changes apply would make as a diff, each with the owners that would revert it at boot.",
+    )
+    _add_scan_options(p, ("text", "json"))
+    _add_imds_options(p)
 
     p = sub.add_parser(
         "apply",
@@ -83,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _add_imds_options(p)
 
     p = sub.add_parser(
         "restore",
@@ -91,6 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Restore every recorded original value (MTU, channels, sysctls) and clear the state.",
     )
     p.add_argument("--dry-run", action="store_true", help="list what would be restored and change nothing")
+
+    p = sub.add_parser(
+        "persist",
+        parents=[common],
+        help="write boot-time configuration (sysctl.d, .link files, unit) under a root",
+        description="Write the files that make the profile hold at every boot of an image built from ROOT;"
+        " only changed files are written.",
+    )
+    p.add_argument(
+        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
+    )
+    p.add_argument("--root", metavar="DIR", required=True, help="root of the image's file system (/ on a live host)")
+    p.add_argument("--dry-run", action="store_true", help="list the files that would change and write nothing")
 
     p = sub.add_parser(
         "daemon",
@@ -104,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resync-s", metavar="N", type=_positive_float, default=60.0, help="full re-read every N seconds (default: 60)"
     )
+    _add_imds_options(p)
 
     p = sub.add_parser(
         "status",
@@ -123,6 +154,62 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
+
+
+REPORT_FORMATS = ("text", "json", "junit", "prometheus")
+
+
+def _add_imds_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-imds", action="store_true", help="do not ask the EC2 instance metadata service")
+    p.add_argument(
+        "--imds-endpoint",
+        metavar="URL",
+        help="IMDS endpoint (default: http://169.254.169.254; IPv6-only instances: http://[fd00:ec2::254])",
+    )
+
+
+def _add_scan_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    """Add --profile, --format and --root: what audit and plan read, and how they print it."""
+    p.add_argument(
+        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
+    )
+    p.add_argument("--format", choices=formats, default="text", help="output format (default: text)")
+    p.add_argument(
+        "--root",
+        metavar="DIR",
+        default="/",
+        help="read sysctl.d, networkd, NetworkManager and TuneD files under DIR (an image root; default: /)",
+    )
+
+
+def instance_facts(args: argparse.Namespace) -> Ec2Lookup:
+    """Ask IMDSv2 for the instance facts, unless --no-imds; never raises for an absent IMDS.
+
+    Off EC2 (by DMI and hypervisor ids, read without any network) no request is sent unless
+    --imds-endpoint names an endpoint explicitly.
+
+    Raises:
+        UsageError: --imds-endpoint is not an http://HOST[:PORT] URL.
+    """
+    if getattr(args, "no_imds", False):
+        return None
+    from netagent.ec2 import is_ec2
+    from netagent.host.platform import read_platform_ids
+
+    endpoint = getattr(args, "imds_endpoint", None)
+    if endpoint is None and not is_ec2(read_platform_ids()):
+        return Ec2Unavailable("not an EC2 instance (DMI and hypervisor ids); no IMDS request sent")
+    from netagent.host import imds  # http.client: imported only when IMDS is asked
+
+    endpoint = endpoint or imds.DEFAULT_ENDPOINT
+    try:
+        imds.parse_endpoint(endpoint)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    found = imds.lookup(endpoint)
+    if isinstance(found, Ec2Unavailable):
+        log.warning("imds_unavailable", endpoint=endpoint, reason=found.reason)
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,6 +242,17 @@ def _load(args: argparse.Namespace) -> Profile:
     return load_profile(args.profile or default_profile_path())
 
 
+def _root(args: argparse.Namespace) -> str:
+    """Return --root, checked before anything is read.
+
+    Raises:
+        UsageError: it is not a directory.
+    """
+    if not os.path.isdir(args.root):
+        raise UsageError(f"--root {args.root}: not a directory")
+    return str(args.root)
+
+
 def cmd_validate(args: argparse.Namespace) -> ExitCode:
     """Validate a profile."""
     from netagent.profile import load_profile
@@ -165,14 +263,43 @@ def cmd_validate(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
-def observe_and_audit(profile: Profile) -> Report:
-    """Read the host and compare it with the profile."""
+def observe_and_audit(
+    profile: Profile,
+    ec2: Ec2Lookup = None,
+    phase: str = RUNTIME,
+    root: str | None = None,
+    strict: bool = False,
+) -> Report:
+    """Read the host and compare it with the profile; add ENA health and notes, and with `root`
+    the other owners of each setting."""
     from netagent.diff import audit
+    from netagent.ec2 import instance_type
+    from netagent.host.health import read_ena_health, read_macs
     from netagent.host.observe import observe
+    from netagent.notes import report_notes, wants_ena
 
     globs = tuple(g for rule in profile.interfaces for g in rule.match)
     state = observe(globs, [s.key for s in profile.sysctls])
-    return Report(profile=profile, host=host_facts(), checks=tuple(audit(profile, state)))
+    healths = read_ena_health(state.links.values())
+    macs = read_macs(state.links) if wants_ena(profile) else {}
+    notes = report_notes(profile, state, ec2, macs, healths)
+    ctx = AuditContext(phase=phase, instance_type=instance_type(ec2))
+    checks = audit(profile, state, ctx)
+    if root is not None:
+        from netagent.host.owner_files import read_owner_files
+        from netagent.owners import attach_owners, scan
+
+        checks = attach_owners(checks, state.links, scan(read_owner_files(root)))
+    return Report(
+        profile=profile,
+        host=host_facts(),
+        checks=tuple(checks),
+        ec2=ec2,
+        ena=healths,
+        notes=notes,
+        strict=strict,
+        context=ctx,
+    )
 
 
 def host_facts() -> dict[str, str]:
@@ -183,18 +310,26 @@ def host_facts() -> dict[str, str]:
 
 def cmd_audit(args: argparse.Namespace) -> ExitCode:
     """Audit the host against a profile."""
-    report = observe_and_audit(_load(args))
-    _render(report, args.format)
+    root, profile = _root(args), _load(args)
+    report = observe_and_audit(profile, instance_facts(args), args.phase, root=root, strict=args.strict)
+    text = _render(report, args.format)
+    if args.output:
+        from netagent.output import write_atomic
+
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    for note in report.notes:
+        log.warning("audit_note", note=note)
     log.info("audit_finished", compliant=report.compliant, **report.counts())
     return ExitCode.OK if report.compliant else ExitCode.DRIFT
 
 
-def _render(report: Report, fmt: str) -> None:
-    if fmt == "json":
-        from netagent.reports import json as renderer
-    else:
-        from netagent.reports import text as renderer  # type: ignore[no-redef]
-    sys.stdout.write(renderer.render(report))
+def _render(report: Report, fmt: str) -> str:
+    import importlib
+
+    renderer = importlib.import_module(f"netagent.reports.{fmt}")  # fmt is one of REPORT_FORMATS
+    return str(renderer.render(report))
 
 
 def cmd_apply(args: argparse.Namespace) -> ExitCode:
@@ -202,27 +337,28 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
     from netagent.diff import plan as make_plan
 
     profile = _load(args)
+    ec2 = instance_facts(args)
     if args.dry_run:
-        plan = make_plan(list(observe_and_audit(profile).checks))
+        plan = make_plan(list(observe_and_audit(profile, ec2).checks))
         _write_plan(plan, args.format, dry_run=True, after=None)
         return ExitCode.OK
     state = StateDir(args.state_dir)
     with state.lock(args.lock_timeout_s):
-        return _apply_locked(args, profile, state)
+        return _apply_locked(args, profile, ec2, state)
 
 
-def _apply_locked(args: argparse.Namespace, profile: Profile, state: StateDir) -> ExitCode:
+def _apply_locked(args: argparse.Namespace, profile: Profile, ec2: Ec2Lookup, state: StateDir) -> ExitCode:
     from netagent.apply import apply_plan
     from netagent.diff import plan as make_plan
     from netagent.guard import PathGuard
     from netagent.host.writer import HostWriter
 
-    plan = make_plan(list(observe_and_audit(profile).checks))
+    plan = make_plan(list(observe_and_audit(profile, ec2).checks))
     if plan.changes:
         with HostWriter() as host:
             guard = PathGuard(profile.guard, host.route_dev) if profile.guard else None
             apply_plan(plan, host, originals=state, guard=guard)
-    after = observe_and_audit(profile)
+    after = observe_and_audit(profile, ec2)
     log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
     _write_plan(plan, args.format, dry_run=False, after=after)
     return ExitCode.OK if after.compliant else ExitCode.DRIFT
@@ -238,6 +374,19 @@ def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> No
     sys.stdout.write(text_report.render_plan(plan, dry_run))
     if after is not None:
         sys.stdout.write(text_report.summary(after) + "\n")
+
+
+def cmd_plan(args: argparse.Namespace) -> ExitCode:
+    """Print what apply would change and which owners would revert each change at boot."""
+    from netagent.diff import plan as make_plan
+    from netagent.reports import plan as plan_report
+
+    root, profile = _root(args), _load(args)
+    report = observe_and_audit(profile, instance_facts(args), root=root)
+    plan = make_plan(list(report.checks))
+    render = plan_report.render_json if args.format == "json" else plan_report.render_text
+    sys.stdout.write(render(report, plan))
+    return ExitCode.OK
 
 
 def cmd_restore(args: argparse.Namespace) -> ExitCode:
@@ -277,15 +426,45 @@ def _restore(state: StateDir, dry_run: bool) -> ExitCode:
     return ExitCode.DRIFT if gone else ExitCode.OK
 
 
+def cmd_persist(args: argparse.Namespace) -> ExitCode:
+    """Write the profile's boot-time configuration under --root."""
+    from netagent import persist
+
+    path = args.profile or default_profile_path()
+    profile = _load(args)
+    files = persist.render(profile)
+    with open(path, encoding="utf-8") as f:
+        files[persist.PROFILE_COPY] = f.read()
+    notes = persist.notes(profile)
+    unit = persist.find_unit()
+    if unit is None:
+        notes.append("the package ships no systemd/netagent.service: the daemon's unit was not written")
+    else:
+        with open(unit, encoding="utf-8") as f:
+            files[persist.UNIT_PATH] = f.read()
+    if not os.path.isdir(args.root):
+        raise UsageError(f"--root {args.root}: not a directory")
+    for action, rel in persist.install(files, args.root, dry_run=args.dry_run):
+        print(f"{action} {rel}")
+        if action in ("written", "removed"):
+            log.info("file_persisted", path=os.path.join(args.root, rel), action=action)
+    for note in notes:
+        print(f"note: {note}")
+    return ExitCode.OK
+
+
 def cmd_daemon(args: argparse.Namespace) -> ExitCode:
     """Apply the profile, then heal drift until SIGTERM/SIGINT (exit 0)."""
     from netagent.daemon import Daemon
+    from netagent.ec2 import instance_type
 
+    ctx = AuditContext(phase=RUNTIME, instance_type=instance_type(instance_facts(args)))
     daemon = Daemon(
         args.profile or default_profile_path(),
         args.state_dir,
         resync_s=args.resync_s,
         lock_timeout_s=args.lock_timeout_s,
+        ctx=ctx,
     )
     return ExitCode(daemon.run())
 
@@ -311,8 +490,10 @@ def cmd_status(args: argparse.Namespace) -> ExitCode:
 COMMANDS = {
     "validate": cmd_validate,
     "audit": cmd_audit,
+    "plan": cmd_plan,
     "apply": cmd_apply,
     "restore": cmd_restore,
+    "persist": cmd_persist,
     "daemon": cmd_daemon,
     "status": cmd_status,
 }

@@ -24,7 +24,16 @@ from typing import Callable
 
 from netagent import logs
 from netagent.apply import apply_plan
-from netagent.diff import audit, check_channels, check_link, check_mtu, check_sysctl, wanted_by_interface
+from netagent.conditions import FIELD_OF_SETTING, qualify
+from netagent.diff import (
+    audit,
+    check_channels,
+    check_link,
+    check_mtu,
+    check_sysctl,
+    field_providers,
+    wanted_by_interface,
+)
 from netagent.diff import plan as make_plan
 from netagent.errors import AdapterError, ApplyFailed, ProfileError, StateError
 from netagent.events import Action, LinkEvent, classify, latest_per_index
@@ -35,7 +44,7 @@ from netagent.host.ethtool import Ethtool
 from netagent.host.netlink import LinkMonitor
 from netagent.host.observe import observe, read_key, read_link
 from netagent.host.writer import HostWriter
-from netagent.model import Change, Check, HostState, InterfaceRule, Plan, Profile, Status
+from netagent.model import AuditContext, Change, Check, HostState, InterfaceRule, Plan, Profile, Status
 from netagent.profile import load_profile
 from netagent.sdnotify import Notifier, watchdog_interval_s
 from netagent.state import LockBusy, StateDir
@@ -67,6 +76,7 @@ class Daemon:
         resync_s: float = DEFAULT_RESYNC_S,
         lock_timeout_s: float = 30.0,
         policy: HealPolicy | None = None,
+        ctx: AuditContext | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.profile_path = profile_path
@@ -74,6 +84,7 @@ class Daemon:
         self.resync_s = resync_s
         self.lock_timeout_s = lock_timeout_s
         self.clock = clock
+        self.ctx = ctx or AuditContext()  # phase runtime; the instance type feeds `when:` conditions
         self.governor = Governor(policy)
         self.notifier = Notifier()
         self.watchdog_s = watchdog_interval_s(os.environ, os.getpid())
@@ -247,7 +258,7 @@ class Daemon:
         profile = self.profile
         with self.state.lock(self.lock_timeout_s):
             host = self._observe(profile)
-            checks = audit(profile, host)
+            checks = audit(profile, host, self.ctx)
             plan = make_plan(checks)
             if plan.changes:
                 with self._transaction():
@@ -332,7 +343,7 @@ class Daemon:
         self.known[index] = ifname
         self.wanted[ifname] = want
         log.info("interface_appeared", ifname=ifname, index=index)
-        self._decide(check_link(want, found), "new_interface")
+        self._decide([self._qualify(c) for c in check_link(want, found)], "new_interface")
 
     # ---------------------------------------------------------------- checks and heals
 
@@ -342,18 +353,29 @@ class Daemon:
         subject, setting = check_id.split("/", 1)
         if subject == "sysctl":
             spec = next((s for s in self.profile.sysctls if s.key == setting), None)
-            return None if spec is None else check_sysctl(spec, read_key(spec.key))
+            return None if spec is None else self._qualify(check_sysctl(spec, read_key(spec.key)))
         want = self.wanted.get(subject)
         try:
             if want is not None and setting == "mtu" and want.mtu is not None:
-                return check_mtu(subject, want.mtu, link_adapter.read_mtu(subject))
+                return self._qualify(check_mtu(subject, want.mtu, link_adapter.read_mtu(subject)))
             if want is not None and setting == "channels" and want.channels is not None:
-                return check_channels(subject, want.channels.wanted(), self.ethtool.channels(subject))
+                wanted = want.channels.wanted()
+                return self._qualify(check_channels(subject, wanted, self.ethtool.channels(subject)))
         except AdapterError as exc:
             if exc.errno in _GONE:
                 return None
             return Check(check_id, subject, setting, Status.ERROR, message=exc.reason)
         return None
+
+    def _qualify(self, check: Check) -> Check:
+        """Give a re-read check its rule's severity, or skip it when the rule's `when:` does not hold
+        (as `audit` does for the whole host)."""
+        assert self.profile is not None
+        if check.id.startswith("sysctl/"):
+            spec = next((s for s in self.profile.sysctls if s.key == check.subject), None)
+            return check if spec is None else qualify(check, spec.severity, spec.when, self.ctx)
+        rule = field_providers(self.profile, check.subject).get(FIELD_OF_SETTING.get(check.setting, ""))
+        return check if rule is None else qualify(check, rule.severity, rule.when, self.ctx)
 
     def _consider(self, check_id: str, cause: str) -> None:
         check = self._read_check(check_id)
@@ -433,7 +455,7 @@ class Daemon:
         started = self.clock()
         host = self._observe(self.profile)
         self._adopt(host)
-        checks = audit(self.profile, host)
+        checks = audit(self.profile, host, self.ctx)
         self._decide([c for c in checks if c.change is not None], f"resync_{cause}")
         now = self.clock()
         self._next_resync = now + self.resync_s

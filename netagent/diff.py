@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from netagent.conditions import FIELD_OF_SETTING, qualify
 from netagent.matching import matches
 from netagent.model import (
     MAX,
+    AuditContext,
     Change,
     Channels,
     Check,
@@ -30,7 +32,7 @@ from netagent.model import (
 # GitHub and old in-tree ENA drivers: 2.17.0g, 1.3.0K; newer in-tree drivers report the kernel
 # release instead, which says nothing of ENA features (../shared/ENA.md, "Version string formats").
 _DRIVER_VERSION = re.compile(r"([0-9]+)\.([0-9]+)(?:\.([0-9]+))?[gGkK]?")
-_STATUS_ORDER = {Status.ERROR: 0, Status.DRIFT: 1, Status.UNSUPPORTED: 2, Status.OK: 3}
+_STATUS_ORDER = {Status.ERROR: 0, Status.DRIFT: 1, Status.UNSUPPORTED: 2, Status.SKIPPED: 3, Status.OK: 4}
 
 
 def wanted_by_interface(profile: Profile, ifnames: tuple[str, ...]) -> dict[str, InterfaceRule]:
@@ -49,16 +51,35 @@ def wanted_by_interface(profile: Profile, ifnames: tuple[str, ...]) -> dict[str,
     return merged
 
 
-def audit(profile: Profile, host: HostState) -> list[Check]:
-    """Compare the profile with the host; failures first, then by id."""
+def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) -> list[Check]:
+    """Compare the profile with the host; failures first, then by id.
+
+    Each check carries the severity of the rule that set its field (the last matching rule that
+    sets it, as the merge keeps), and is skipped when that rule's `when:` does not hold in `ctx`.
+    """
+    ctx = ctx or AuditContext()
     checks: list[Check] = []
     for rule in profile.interfaces:
         if not any(matches(name, rule.match) for name in host.links):
-            checks.append(check_unmatched(rule))
+            checks.append(qualify(check_unmatched(rule), rule.severity, rule.when, ctx))
     for ifname, want in wanted_by_interface(profile, tuple(host.links)).items():
-        checks.extend(check_link(want, host.links[ifname]))
-    checks.extend(check_sysctl(s, host.sysctls.get(s.key, Unreadable("not read"))) for s in profile.sysctls)
+        by_field = field_providers(profile, ifname)
+        for check in check_link(want, host.links[ifname]):
+            rule = by_field[FIELD_OF_SETTING[check.setting]]
+            checks.append(qualify(check, rule.severity, rule.when, ctx))
+    for s in profile.sysctls:
+        check = check_sysctl(s, host.sysctls.get(s.key, Unreadable("not read")))
+        checks.append(qualify(check, s.severity, s.when, ctx))
     return sorted(checks, key=lambda c: (_STATUS_ORDER[c.status], c.id))
+
+
+def field_providers(profile: Profile, ifname: str) -> dict[str, InterfaceRule]:
+    """Return, per rule field, the last rule matching `ifname` that sets it: the one the merge keeps."""
+    out: dict[str, InterfaceRule] = {}
+    for rule in profile.interfaces:
+        if matches(ifname, rule.match):
+            out.update({f: rule for f in FIELD_OF_SETTING.values() if getattr(rule, f) is not None})
+    return out
 
 
 def plan(checks: list[Check]) -> Plan:

@@ -45,7 +45,8 @@ def _structlog() -> Any:
         structlog.configure(
             processors=processors,
             wrapper_class=structlog.make_filtering_bound_logger(int(_config["level"])),
-            logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+            # Look sys.stderr up per logger, not once: tests and daemons may replace it.
+            logger_factory=lambda *args: structlog.PrintLogger(sys.stderr),
             cache_logger_on_first_use=False,
         )
         _backend = structlog

@@ -5,16 +5,45 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from netagent.ec2 import Ec2Lookup
+    from netagent.ena import EnaHealth
 
 # `max` in a profile means the device's pre-set maximum for that channel type.
 MAX = "max"
 ChannelCount = Union[int, str]  # an int, or MAX
 CHANNEL_KINDS = ("combined", "rx", "tx")
 _INTEGER = re.compile(r"[-+]?[0-9]+")
+# `when: {phase: runtime}`: the one phase a condition can name; audit runs in `bake` or `runtime`.
+RUNTIME, BAKE = "runtime", "bake"
 
 
 # ---------------------------------------------------------------- profile
+
+
+class Severity(str, enum.Enum):
+    """How much a check's drift matters: `recommended` drift fails only under --strict."""
+
+    REQUIRED = "required"
+    RECOMMENDED = "recommended"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A rule's `when:`; a check runs only when every part holds (None / () = no constraint)."""
+
+    phase: str | None = None
+    instance_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """What the audit knows about where it runs: the phase, and the instance type if known."""
+
+    phase: str = RUNTIME
+    instance_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +70,8 @@ class InterfaceRule:
     mtu: int | None = None
     channels: ChannelSpec | None = None
     line: int | None = None
+    severity: Severity = Severity.REQUIRED
+    when: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +81,8 @@ class SysctlSetting:
     key: str
     value: str
     line: int | None = None
+    severity: Severity = Severity.REQUIRED
+    when: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -260,6 +293,37 @@ class Status(str, enum.Enum):
     DRIFT = "drift"
     UNSUPPORTED = "unsupported"
     ERROR = "error"
+    SKIPPED = "skipped"  # not checked here: a `when:` condition does not hold (message says why)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A persistent source that also sets a checked setting (a sysctl.d line, a .network file...).
+
+    `value` is None and `problem` says why when the file could not be read or parsed; such an
+    owner may set the setting, nobody can tell.
+    """
+
+    source: str  # the file, as a path inside the scanned root
+    line: int | None
+    kind: str  # sysctl.d, sysctl.conf, tuned, networkd-link (.link), networkd (.network), networkmanager
+    value: str | None = None
+    conflicts: bool = False  # sets a value other than the profile's
+    wins_at_boot: bool = False  # its value is what the setting will have after the next boot
+    note: str = ""
+    problem: str = ""
+
+    def describe(self) -> str:
+        """Return one line for people: `/etc/sysctl.d/99-local.conf:3 sets 212992; wins at boot`.
+
+        A source that a later one overrides at boot says so (`...; overridden at boot`).
+        """
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        if self.problem:
+            return f"{where} unreadable: {self.problem}; it may set this"
+        tail = "; wins at boot" if self.wins_at_boot else "; overridden at boot"
+        note = f" ({self.note})" if self.note else ""
+        return f"{where} sets {self.value}{note}{tail}"
 
 
 @dataclass(frozen=True)
@@ -274,11 +338,22 @@ class Check:
     actual: str | None = None
     message: str = ""
     change: Change | None = None
+    severity: Severity = Severity.REQUIRED
+    owners: tuple[Owner, ...] = ()
 
     @property
     def is_failure(self) -> bool:
-        """Tell whether this check makes the host non-compliant."""
+        """Tell whether this check found drift or could not be checked (whatever its severity)."""
         return self.status in (Status.DRIFT, Status.ERROR)
+
+    def fails(self, strict: bool = False) -> bool:
+        """Tell whether this check fails the audit: required failures, and any failure under --strict."""
+        return self.is_failure and (strict or self.severity is Severity.REQUIRED)
+
+    @property
+    def conflicting_owners(self) -> tuple[Owner, ...]:
+        """Return the owners that set another value or cannot be read: the warnings of this check."""
+        return tuple(o for o in self.owners if o.conflicts or o.problem)
 
 
 @dataclass(frozen=True)
@@ -288,11 +363,16 @@ class Report:
     profile: Profile
     host: dict[str, str]
     checks: tuple[Check, ...]
+    ec2: Ec2Lookup = None  # instance facts; Ec2Unavailable off EC2; None when not asked (--no-imds)
+    ena: tuple[EnaHealth, ...] = ()  # allowance counters of each ENA interface
+    notes: tuple[str, ...] = ()  # warnings for people; they never change `compliant`
+    strict: bool = False
+    context: AuditContext = field(default_factory=AuditContext)
 
     @property
     def compliant(self) -> bool:
-        """Tell whether no check is drift or error."""
-        return not any(c.is_failure for c in self.checks)
+        """Tell whether no check fails: no required drift or error (no drift at all under --strict)."""
+        return not any(c.fails(self.strict) for c in self.checks)
 
     def counts(self) -> dict[str, int]:
         """Return the number of checks per status, every status present."""

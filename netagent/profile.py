@@ -16,11 +16,14 @@ import yaml
 from netagent.errors import Problem, ProfileError
 from netagent.model import (
     MAX,
+    RUNTIME,
     ChannelCount,
     ChannelSpec,
+    Condition,
     GuardSpec,
     InterfaceRule,
     Profile,
+    Severity,
     SysctlSetting,
     normalize_sysctl,
 )
@@ -124,7 +127,11 @@ def _describe(node: Node) -> str:
 TOP_KEYS = ("name", "description", "interfaces", "sysctl", "guard")
 GUARD_KEYS = ("targets", "timeout_s")
 GUARD_TIMEOUT_S = (0.1, 60.0)
-RULE_KEYS = ("match", "driver", "driver_min_version", "mtu", "channels")
+RULE_KEYS = ("match", "driver", "driver_min_version", "mtu", "channels", "severity", "when")
+SYSCTL_KEYS = ("value", "severity", "when")
+WHEN_KEYS = ("phase", "instance_type")
+# EC2 instance types are family.size (c6in.32xlarge, m7g.metal-48xl); globs select families.
+_INSTANCE_TYPE_GLOB = re.compile(r"[A-Za-z0-9.*?\[\]!_-]{1,64}")
 
 
 def _parse_rule(w: _Walker, node: Node, index: int) -> InterfaceRule | None:
@@ -143,6 +150,8 @@ def _parse_rule(w: _Walker, node: Node, index: int) -> InterfaceRule | None:
         "driver_min_version": lambda n, f: _parse_version(w, n, f),
         "mtu": lambda n, f: w.integer(n, f, MTU_MIN, MTU_MAX),
         "channels": lambda n, f: _parse_channels(w, n, f),
+        "severity": lambda n, f: _parse_severity(w, n, f),
+        "when": lambda n, f: _parse_when(w, n, f),
     }
     for key, parse in parsers.items():
         if key in items:
@@ -246,6 +255,37 @@ def _number(node: Node) -> float | None:
     return None
 
 
+def _parse_severity(w: _Walker, node: Node, field: str) -> Severity | None:
+    text = w.text(node, field, re.compile("required|recommended"), "required or recommended")
+    return None if text is None else Severity(text)
+
+
+def _parse_when(w: _Walker, node: Node, field: str) -> Condition | None:
+    """`runtime`, or a mapping with `phase: runtime` and/or `instance_type: <glob or list of globs>`."""
+    if isinstance(node, yaml.ScalarNode):
+        text = w.text(node, field, re.compile(RUNTIME), "runtime or a mapping with phase and/or instance_type")
+        return None if text is None else Condition(phase=RUNTIME)
+    items = w.mapping(node, field)
+    if items is None:
+        return None
+    w.known_keys(items, field, WHEN_KEYS)
+    if not items:
+        w.problem(node, field, "expected at least one of phase, instance_type")
+    phase = None
+    if "phase" in items:
+        phase = w.text(items["phase"][1], _join(field, "phase"), re.compile(RUNTIME), "runtime")
+    types: tuple[str, ...] = ()
+    if "instance_type" in items:
+        type_node = items["instance_type"][1]
+        nodes = type_node.value if isinstance(type_node, yaml.SequenceNode) else [type_node]
+        sub = _join(field, "instance_type")
+        if not nodes:
+            w.problem(type_node, sub, "expected a glob or a non-empty list of globs, got an empty list")
+        found = [w.text(n, sub, _INSTANCE_TYPE_GLOB, "an instance-type glob like c6in.*") for n in nodes]
+        types = tuple(t for t in found if t is not None)
+    return Condition(phase=phase, instance_types=types)
+
+
 def _parse_sysctls(w: _Walker, node: Node) -> list[SysctlSetting]:
     items = w.mapping(node, "sysctl")
     if items is None:
@@ -256,12 +296,33 @@ def _parse_sysctls(w: _Walker, node: Node) -> list[SysctlSetting]:
         if not _SYSCTL_KEY.fullmatch(key):
             w.problem(key_node, field, "expected a key under net. (dotted words, like net.ipv4.tcp_rmem)")
             continue
+        extra: dict[str, object] = {}
+        if isinstance(value_node, yaml.MappingNode):
+            found, extra = _parse_sysctl_mapping(w, value_node, field)
+            if found is None:
+                continue
+            value_node, field = found, _join(field, "value")
         value = _sysctl_value(value_node)
         if value is None:
             w.problem(value_node, field, f"expected an integer or a string of integers, got {_describe(value_node)}")
             continue
-        out.append(SysctlSetting(key=key, value=value, line=key_node.start_mark.line + 1))
+        out.append(SysctlSetting(key=key, value=value, line=key_node.start_mark.line + 1, **extra))  # type: ignore[arg-type]
     return out
+
+
+def _parse_sysctl_mapping(w: _Walker, node: Node, field: str) -> tuple[Node | None, dict[str, object]]:
+    """The mapping form `{value: 0, severity: recommended, when: runtime}`: the value node and the rest."""
+    items = w.mapping(node, field) or {}
+    w.known_keys(items, field, SYSCTL_KEYS)
+    extra: dict[str, object] = {}
+    if "severity" in items:
+        extra["severity"] = _parse_severity(w, items["severity"][1], _join(field, "severity"))
+    if "when" in items:
+        extra["when"] = _parse_when(w, items["when"][1], _join(field, "when"))
+    if "value" not in items:
+        w.problem(node, _join(field, "value"), "required key is missing")
+        return None, extra
+    return items["value"][1], {k: v for k, v in extra.items() if v is not None}
 
 
 def _sysctl_value(node: Node) -> str | None:

@@ -1,6 +1,7 @@
-"""SIOCETHTOOL ioctls: driver info and channel counts, in-process, no subprocess.
+"""SIOCETHTOOL ioctls: driver info, channel counts and statistics, in-process, no subprocess.
 
-Layouts from include/uapi/linux/ethtool.h: struct ethtool_drvinfo and struct ethtool_channels.
+Layouts from include/uapi/linux/ethtool.h: struct ethtool_drvinfo, struct ethtool_channels,
+struct ethtool_sset_info, struct ethtool_gstrings and struct ethtool_stats.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import fcntl
 import socket
 import struct
 
+from netagent import ena
 from netagent.errors import AdapterError, NotSupported
 from netagent.model import Channels, DriverInfo
 
@@ -18,6 +20,10 @@ SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
 ETHTOOL_GDRVINFO = 0x03
 ETHTOOL_GCHANNELS = 0x3C
 ETHTOOL_SCHANNELS = 0x3D
+ETHTOOL_GSTRINGS = 0x1B
+ETHTOOL_GSTATS = 0x1D
+ETHTOOL_GSSET_INFO = 0x37
+ETH_SS_STATS = 1  # enum ethtool_stringset
 _DRVINFO_SIZE = 196  # cmd + 5 x char[32] + reserved2[12] + 5 x u32
 _CHANNELS = struct.Struct("9I")  # cmd, max_{rx,tx,other,combined}, {rx,tx,other,combined}_count
 _IFREQ = struct.Struct("16sP")  # ifr_name, ifr_data pointer
@@ -93,6 +99,34 @@ class Ethtool:
         )
         refused = " ".join(f"{k}={n}" for k, n in counts.items())
         self._ioctl(ifname, buf, "set channels", refused)
+
+    def statistics(self, ifname: str) -> list[tuple[str, int]]:
+        """Return the driver's statistics as (name, value) pairs, like `ethtool -S`.
+
+        Three ioctls: ETHTOOL_GSSET_INFO for the count of ETH_SS_STATS strings, ETHTOOL_GSTRINGS
+        for the names, ETHTOOL_GSTATS for the values; decoding is ena.decode_* (pure).
+
+        Raises:
+            NotSupported: the driver has no statistics.
+            AdapterError: the device is gone or an ioctl failed.
+        """
+        # struct ethtool_sset_info: cmd, reserved, u64 sset_mask, then one u32 per bit set.
+        buf = array.array("B", struct.pack("=IIQI", ETHTOOL_GSSET_INFO, 0, 1 << ETH_SS_STATS, 0))
+        self._ioctl(ifname, buf, "get statistics count")
+        _, _, mask, count = struct.unpack("=IIQI", buf.tobytes())
+        if not mask & (1 << ETH_SS_STATS) or count == 0:
+            raise NotSupported(ifname, "get statistics", None, "the device has no statistics")
+        names = array.array("B", struct.pack("=III", ETHTOOL_GSTRINGS, ETH_SS_STATS, count))
+        names.frombytes(bytes(count * ena.ETH_GSTRING_LEN))
+        self._ioctl(ifname, names, "get statistics names")
+        values = array.array("B", struct.pack("=II", ETHTOOL_GSTATS, count))
+        values.frombytes(bytes(count * 8))
+        self._ioctl(ifname, values, "get statistics")
+        # The kernel writes back how many it filled (struct ethtool_gstrings.len, ethtool_stats.n_stats).
+        n_names = min(count, struct.unpack_from("=I", names.tobytes(), 8)[0])
+        n_values = min(count, struct.unpack_from("=I", values.tobytes(), 4)[0])
+        keys = ena.decode_gstrings(names.tobytes()[12:], n_names)
+        return list(zip(keys, ena.decode_gstats(values.tobytes()[8:], n_values)))
 
 
 def _cstr(raw: bytes) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from netagent.model import Check, Plan, Report
+from netagent import ec2
+from netagent.model import Check, Owner, Plan, Report
 
 SCHEMA_VERSION = 1
 
@@ -19,6 +20,11 @@ def to_dict(report: Report) -> dict[str, Any]:
         "compliant": report.compliant,
         "summary": report.counts(),
         "checks": [check_dict(c) for c in report.checks],
+        "ec2": ec2.to_dict(report.ec2),
+        "ena": [h.to_dict() for h in report.ena],
+        "notes": list(report.notes),
+        "strict": report.strict,
+        "context": {"phase": report.context.phase, "instance_type": report.context.instance_type},
     }
 
 
@@ -33,6 +39,22 @@ def check_dict(c: Check) -> dict[str, Any]:
         "actual": c.actual,
         "message": c.message,
         "fix": c.change.describe() if c.change else None,
+        "severity": c.severity.value,
+        "owners": [owner_dict(o) for o in c.owners],
+    }
+
+
+def owner_dict(o: Owner) -> dict[str, Any]:
+    """Return one owner as JSON-ready data."""
+    return {
+        "source": o.source,
+        "line": o.line,
+        "kind": o.kind,
+        "value": o.value,
+        "conflicts": o.conflicts,
+        "wins_at_boot": o.wins_at_boot,
+        "note": o.note,
+        "problem": o.problem or None,
     }
 
 

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from netagent.model import Plan, Report
+from netagent import ec2
+from netagent.model import Check, Plan, Report, Severity
 
 _HEADERS = ("STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE")
 
 
 def render(report: Report) -> str:
     """Render an audit report as an aligned table and a summary line."""
-    rows = [
-        (
-            c.status.value,
-            c.id,
-            c.expected or "-",
-            c.actual or "-",
-            c.message or (f"would set {c.change.describe()}" if c.change else ""),
-        )
-        for c in report.checks
-    ]
-    lines = _table([_HEADERS, *rows]) if rows else ["(the profile has no checks)"]
-    return "\n".join([*lines, "", summary(report)]) + "\n"
+    rows = [(c.status.value, c.id, c.expected or "-", c.actual or "-", _note(c)) for c in report.checks]
+    table = _table([_HEADERS, *rows]) if rows else ["(the profile has no checks)"]
+    # Owner warnings go under their check's row; they never change the verdict or the exit code.
+    lines = table[:1]
+    for row, check in zip(table[1:], report.checks):
+        lines.append(row)
+        lines += [f"    owner: {o.describe()}" for o in check.conflicting_owners]
+    extra = [f"ec2: {ec2.describe(report.ec2)}"]
+    extra += [f"ena {h.ifname}: " + " ".join(f"{k}={n}" for k, n in h.counters) for h in report.ena if h.counters]
+    extra += [f"note: {note}" for note in report.notes]
+    return "\n".join([*lines, "", *extra, summary(report)]) + "\n"
+
+
+def _note(c: Check) -> str:
+    note = c.message or (f"would set {c.change.describe()}" if c.change else "")
+    if c.severity is Severity.RECOMMENDED and c.is_failure:
+        return f"recommended: {note}" if note else "recommended"
+    return note
 
 
 def summary(report: Report) -> str:
@@ -28,7 +35,15 @@ def summary(report: Report) -> str:
     counts = report.counts()
     parts = ", ".join(f"{n} {status}" for status, n in counts.items())
     verdict = "compliant" if report.compliant else "NOT compliant"
-    return f"{verdict}: profile {report.profile.name!r} ({report.profile.path}): {parts}"
+    extras = []
+    recommended = sum(1 for c in report.checks if c.is_failure and not c.fails(report.strict))
+    if recommended:
+        extras.append(f"{recommended} recommended not met (fails only with --strict)")
+    warnings = sum(len(c.conflicting_owners) for c in report.checks)
+    if warnings:
+        extras.append(f"{warnings} owner warning{'s' if warnings != 1 else ''}")
+    tail = f"; {'; '.join(extras)}" if extras else ""
+    return f"{verdict}: profile {report.profile.name!r} ({report.profile.path}): {parts}{tail}"
 
 
 def render_plan(plan: Plan, dry_run: bool) -> str:

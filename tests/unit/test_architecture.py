@@ -13,10 +13,19 @@ CORE = [
     "profile.py",
     "diff.py",
     "matching.py",
-    "events.py",
-    "healing.py",
     "reports/text.py",
     "reports/json.py",
+    "reports/junit.py",
+    "reports/prometheus.py",
+    "persist.py",
+    "ec2.py",
+    "ena.py",
+    "notes.py",
+    "conditions.py",
+    "owners.py",
+    "reports/plan.py",
+    "events.py",
+    "healing.py",
 ]
 FORBIDDEN = ("netagent.host", "netagent.apply", "netagent.daemon", "socket", "subprocess", "pyroute2", "fcntl")
 
@@ -42,8 +51,23 @@ def test_audit_path_does_not_import_pyroute2_or_structlog() -> None:
     import sys
 
     code = (
-        "import sys, netagent.cli, netagent.host.observe, netagent.diff, netagent.reports.text;"
+        "import sys, netagent.cli, netagent.host.observe, netagent.diff, netagent.reports.text,"
+        " netagent.host.owner_files, netagent.owners, netagent.reports.plan;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyroute2', 'structlog')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_audit_path_imports_no_http_until_imds_is_asked() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, netagent.cli, netagent.host.observe, netagent.host.health, netagent.notes, netagent.diff,"
+        " netagent.reports.text, netagent.reports.json, netagent.reports.junit, netagent.reports.prometheus;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('http', 'pyroute2', 'structlog')"
+        " or m == 'netagent.host.imds'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -35,7 +35,7 @@ def test_audit_json_reports_drift_and_exits_1(mocker, profile_path: str, capsys)
     observe.assert_called_once_with(("lab*",), ["net.ipv4.tcp_mtu_probing"])
     doc = json.loads(capsys.readouterr().out)
     assert doc["compliant"] is False
-    assert doc["summary"] == {"ok": 0, "drift": 2, "unsupported": 0, "error": 0}
+    assert doc["summary"] == {"ok": 0, "drift": 2, "unsupported": 0, "error": 0, "skipped": 0}
     assert {c["id"]: c["fix"] for c in doc["checks"]} == {
         "lab0/mtu": "lab0 mtu 1500 -> 9001",
         "sysctl/net.ipv4.tcp_mtu_probing": "net.ipv4.tcp_mtu_probing 0 -> 1",
@@ -80,7 +80,7 @@ def test_bad_profile_exits_2_with_one_line_per_problem(tmp_path: Path, capsys) -
     assert err == [
         f"netagent: error: {path}:4: interfaces[0].mtu: expected an integer 68..9216, got 'jumbo'",
         f"netagent: error: {path}:5: interfaces[0].mtu2: unknown key; "
-        "expected one of: match, driver, driver_min_version, mtu, channels",
+        "expected one of: match, driver, driver_min_version, mtu, channels, severity, when",
     ]
 
 

@@ -145,3 +145,18 @@ def test_sighup_only_asks_for_a_reload(daemon: Daemon) -> None:
     daemon._on_signal(signal.SIGHUP, None)
     assert daemon._reload
     assert daemon._stop is None
+
+
+def test_drift_of_a_rule_whose_when_does_not_hold_is_not_healed(tmp_path: Path, clock: Clock, mocker: Any) -> None:
+    from netagent.model import AuditContext, Condition
+
+    mocker.patch.dict("os.environ", {}, clear=True)
+    ctx = AuditContext(instance_type="m5.large")
+    d = Daemon(str(tmp_path / "p.yaml"), str(tmp_path / "state"), clock=clock, ctx=ctx)
+    rule = InterfaceRule(index=0, match=("lab*",), mtu=9001, when=Condition(instance_types=("c5n.*",)))
+    d.profile = Profile(name="lab", path="p.yaml", interfaces=(rule,))
+    d.known, d.wanted = {3: "lab0"}, {"lab0": rule}
+    mocker.patch("netagent.host.link.read_mtu", return_value=1500)
+    apply = mocker.patch("netagent.daemon.apply_plan")
+    d._on_events([LinkEvent(3, "lab0", 1500)])
+    apply.assert_not_called()

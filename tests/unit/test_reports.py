@@ -19,9 +19,11 @@ REPORT = Report(PROFILE, {"hostname": "h", "kernel": "6.1"}, CHECKS)
 
 def test_json_schema_is_stable() -> None:
     doc = json.loads(json_report.render(REPORT))
-    assert list(doc) == ["schema_version", "profile", "host", "compliant", "summary", "checks"]
+    # Fields are only ever added: the first six are schema_version 1 as first shipped.
+    first = ["schema_version", "profile", "host", "compliant", "summary", "checks"]
+    assert list(doc) == [*first, "ec2", "ena", "notes", "strict", "context"]
     assert doc["compliant"] is False
-    assert doc["summary"] == {"ok": 1, "drift": 1, "unsupported": 1, "error": 0}
+    assert doc["summary"] == {"ok": 1, "drift": 1, "unsupported": 1, "error": 0, "skipped": 0}
     assert doc["checks"][0] == {
         "id": "lab0/mtu",
         "subject": "lab0",
@@ -31,6 +33,8 @@ def test_json_schema_is_stable() -> None:
         "actual": "1500",
         "message": "",
         "fix": "lab0 mtu 1500 -> 9001",
+        "severity": "required",
+        "owners": [],
     }
 
 
@@ -43,7 +47,7 @@ def test_text_table_has_a_row_per_check_and_a_summary() -> None:
     assert lines[0].split() == ["STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE"]
     assert lines[1].split()[:4] == ["drift", "lab0/mtu", "9001", "1500"]
     assert "would set lab0 mtu 1500 -> 9001" in lines[1]
-    assert lines[-1] == "NOT compliant: profile 't' (t.yaml): 1 ok, 1 drift, 1 unsupported, 0 error"
+    assert lines[-1] == "NOT compliant: profile 't' (t.yaml): 1 ok, 1 drift, 1 unsupported, 0 error, 0 skipped"
 
 
 def test_plan_wording_follows_the_mode() -> None:

@@ -1,0 +1,38 @@
+"""Read what the report adds to the checks: ENA allowance counters and interface MACs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from netagent import ena
+from netagent.ec2 import ENA_DRIVER
+from netagent.errors import AdapterError
+from netagent.host import link
+from netagent.host.ethtool import Ethtool
+from netagent.model import DriverInfo, Link
+
+
+def read_ena_health(links: Iterable[Link]) -> tuple[ena.EnaHealth, ...]:
+    """Return the allowance counters of every link driven by ena (ETHTOOL_GSTATS, no subprocess)."""
+    targets = [x.name for x in links if isinstance(x.driver, DriverInfo) and x.driver.driver == ENA_DRIVER]
+    if not targets:
+        return ()
+    out = []
+    with Ethtool() as ethtool:
+        for ifname in targets:
+            try:
+                out.append(ena.health(ifname, ethtool.statistics(ifname)))
+            except AdapterError as exc:
+                out.append(ena.EnaHealth(ifname, reason=f"statistics unreadable: {exc.reason}"))
+    return tuple(out)
+
+
+def read_macs(ifnames: Iterable[str]) -> dict[str, str]:
+    """Return the MAC address of each interface that still exists (sysfs `address`)."""
+    macs = {}
+    for ifname in ifnames:
+        try:
+            macs[ifname] = link.read_attr(ifname, "address")
+        except AdapterError:
+            continue  # gone since it was listed
+    return macs

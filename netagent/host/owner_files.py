@@ -1,0 +1,138 @@
+"""Read the files of the ownership scan under a root (`/`, or an image being baked).
+
+Plain values out (`owners.OwnerFiles`); no parsing beyond following TuneD includes. Symlinks are
+resolved inside the root, so an image's `/etc/sysctl.d/x.conf -> /dev/null` masks even when the
+scan runs from outside the image. A file that cannot be read is a SourceFile with a problem.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from netagent.owners import (
+    NETWORKD_DIRS,
+    NM_DIRS,
+    SYSCTL_CONF,
+    SYSCTL_DIRS,
+    TUNED_ACTIVE,
+    TUNED_DIRS,
+    TUNED_MAIN,
+    OwnerFiles,
+    SourceFile,
+    tuned_includes,
+)
+
+# Owner files are small; a larger one is not a configuration file we should parse on an audit.
+MAX_FILE_BYTES = 1 << 20
+_MAX_LINKS = 32  # like the kernel's limit on nested symlinks (40), a bound against loops
+_MISSING = (errno.ENOENT, errno.ENOTDIR)
+
+
+def read_owner_files(root: str = "/") -> OwnerFiles:
+    """Read every sysctl.d, networkd, NetworkManager and TuneD file the scan needs under `root`."""
+    return OwnerFiles(
+        sysctl_d=tuple(f for d in SYSCTL_DIRS for f in read_dir(root, d, (".conf",))),
+        sysctl_conf=read_optional(root, SYSCTL_CONF),
+        networkd=tuple(f for d in NETWORKD_DIRS for f in read_dir(root, d, (".link", ".network"))),
+        networkmanager=tuple(f for d in NM_DIRS for f in read_dir(root, d, None)),
+        tuned_main=read_optional(root, TUNED_MAIN),
+        tuned_profiles=tuple(read_tuned(root)),
+    )
+
+
+def full_path(root: str, inner: str) -> str:
+    """Return the host path of a path inside the root."""
+    return os.path.join(root, inner.lstrip("/"))
+
+
+def read_dir(root: str, directory: str, suffixes: tuple[str, ...] | None) -> list[SourceFile]:
+    """Read the files of one directory whose names end in a suffix (any name when None), by name."""
+    try:
+        names = sorted(os.listdir(full_path(root, directory)))
+    except OSError as exc:
+        if exc.errno in _MISSING:
+            return []
+        return [SourceFile(directory, problem=f"cannot list: {exc.strerror or exc}")]
+    wanted = [n for n in names if not n.startswith(".") and not n.endswith("~")]
+    if suffixes is not None:
+        wanted = [n for n in wanted if n.endswith(suffixes)]
+    return [read_source(root, f"{directory}/{n}") for n in wanted]
+
+
+def read_optional(root: str, inner: str) -> SourceFile | None:
+    """Read one file, or None when it does not exist."""
+    if not os.path.lexists(full_path(root, inner)):
+        return None
+    return read_source(root, inner)
+
+
+def read_source(root: str, inner: str) -> SourceFile:
+    """Read one file under the root, following symlinks inside the root; /dev/null means masked."""
+    try:
+        target = resolve(root, inner)
+    except OSError as exc:
+        return SourceFile(inner, problem=f"cannot resolve: {exc.strerror or exc}")
+    link_target = target if target != inner else ""
+    if target == "/dev/null":
+        return SourceFile(inner, masked=True, target=target)
+    try:
+        with open(full_path(root, target), "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return SourceFile(inner, problem=f"cannot read: {exc.strerror or exc}", target=link_target)
+    if len(data) > MAX_FILE_BYTES:
+        return SourceFile(inner, problem=f"larger than {MAX_FILE_BYTES} bytes", target=link_target)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return SourceFile(inner, problem=f"not UTF-8 text ({exc.reason})", target=link_target)
+    if "\0" in text:
+        return SourceFile(inner, problem="binary data (NUL bytes)", target=link_target)
+    return SourceFile(inner, text=text, target=link_target)
+
+
+def resolve(root: str, inner: str) -> str:
+    """Follow symlinks of a path inside the root, absolute targets staying inside it.
+
+    Raises:
+        OSError: ELOOP after too many links, or a readlink failure.
+    """
+    for _ in range(_MAX_LINKS):
+        if inner == "/dev/null":
+            return inner
+        full = full_path(root, inner)
+        if not os.path.islink(full):
+            return inner
+        target = os.readlink(full)
+        inner = os.path.normpath(target if target.startswith("/") else os.path.join(os.path.dirname(inner), target))
+    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+
+
+def read_tuned(root: str) -> list[SourceFile]:
+    """Read the active TuneD profiles' tuned.conf files, each after the profiles it includes."""
+    active = read_optional(root, TUNED_ACTIVE)
+    if active is None:
+        return []
+    if active.problem:
+        return [active]
+    out: list[SourceFile] = []
+    seen: set[str] = set()
+    for name in active.text.split():
+        _read_profile(root, name, out, seen)
+    return out
+
+
+def _read_profile(root: str, name: str, out: list[SourceFile], seen: set[str]) -> None:
+    if name in seen or "/" in name:
+        return
+    seen.add(name)
+    for directory in TUNED_DIRS:
+        found = read_optional(root, f"{directory}/{name}/tuned.conf")
+        if found is None:
+            continue
+        if not found.problem:
+            for parent in tuned_includes(found):
+                _read_profile(root, parent, out, seen)
+        out.append(found)
+        return

@@ -1,0 +1,33 @@
+"""The plain-language notes of a report: ENA warnings and profile/host mismatches (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from netagent import ec2, ena
+from netagent.model import DriverInfo, HostState, Profile
+
+
+def wants_ena(profile: Profile) -> bool:
+    """Tell whether any interface rule of the profile expects the ena driver."""
+    return any(rule.driver == ec2.ENA_DRIVER for rule in profile.interfaces)
+
+
+def report_notes(
+    profile: Profile,
+    state: HostState,
+    lookup: ec2.Ec2Lookup,
+    macs: Mapping[str, str],
+    healths: Sequence[ena.EnaHealth],
+) -> tuple[str, ...]:
+    """Return the notes of an audit, most important first; they never change compliance."""
+    notes: list[str] = []
+    primary = ec2.primary_ifname(lookup, macs)
+    link = state.links.get(primary) if primary is not None else None
+    driver = link.driver.driver if link is not None and isinstance(link.driver, DriverInfo) else None
+    mismatch = ec2.ena_profile_note(wants_ena(profile), primary, driver)
+    if mismatch is not None:
+        notes.append(mismatch)
+    notes.extend(ena.warnings(healths))
+    notes.extend(f"{h.ifname}: ENA allowance counters not read: {h.reason}" for h in healths if h.reason)
+    return tuple(notes)

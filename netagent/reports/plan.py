@@ -1,0 +1,54 @@
+"""`netagent plan`: the changes apply would make, each with the owners that would revert it at boot (pure)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from netagent.model import Change, Owner, Plan, Report
+from netagent.owners import reverted_by
+from netagent.reports.json import SCHEMA_VERSION, check_dict, owner_dict
+
+
+def reverters(report: Report, plan: Plan) -> list[tuple[Change, tuple[Owner, ...]]]:
+    """Pair each change with the owners that would revert it: those of the check it fixes (same id)."""
+    by_id = {c.id: c for c in report.checks}
+    return [(ch, reverted_by(by_id[ch.setting]) if ch.setting in by_id else ()) for ch in plan.changes]
+
+
+def render_text(report: Report, plan: Plan) -> str:
+    """Render the plan as a diff, one change a line, the owners that would revert it indented below."""
+    lines: list[str] = []
+    reverted = 0
+    for change, owners in reverters(report, plan):
+        lines.append(change.describe())
+        reverted += bool(owners)
+        lines += [f"    reverted at boot by {o.describe()}" for o in owners]
+    if not plan.changes:
+        lines.append("nothing to change")
+    lines += [f"cannot fix {c.id}: {c.message or f'expected {c.expected}, found {c.actual}'}" for c in plan.unfixable]
+    n = len(plan.changes)
+    lines += ["", f"{n} change{'s' if n != 1 else ''}; {reverted} would be reverted at the next boot"]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: Report, plan: Plan) -> str:
+    """Render the plan as JSON: each change with old, new and the owners that would revert it."""
+    changes: list[dict[str, Any]] = []
+    for change, owners in reverters(report, plan):
+        changes.append(
+            {
+                "id": change.setting,
+                "target": change.target,
+                "change": change.describe(),
+                "new": change.new_text,
+                "reverted_by": [owner_dict(o) for o in owners],
+            }
+        )
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "profile": {"name": report.profile.name, "path": report.profile.path},
+        "changes": changes,
+        "unfixable": [check_dict(c) for c in plan.unfixable],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
