@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from netagent import __version__, logs
 from netagent.ec2 import Ec2Lookup, Ec2Unavailable
@@ -355,13 +357,26 @@ def _apply_locked(args: argparse.Namespace, profile: Profile, ec2: Ec2Lookup, st
 
     plan = make_plan(list(observe_and_audit(profile, ec2).checks))
     if plan.changes:
-        with HostWriter() as host:
+        with HostWriter() as host, _stop_signals() as stopped:
             guard = PathGuard(profile.guard, host.route_dev) if profile.guard else None
-            apply_plan(plan, host, originals=state, guard=guard)
+            apply_plan(plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped))
     after = observe_and_audit(profile, ec2)
     log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
     _write_plan(plan, args.format, dry_run=False, after=after)
     return ExitCode.OK if after.compliant else ExitCode.DRIFT
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[list[int]]:
+    """While applying, turn SIGTERM/SIGINT into a request to stop between changes (and roll back)."""
+    received: list[int] = []
+    stop = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, lambda signum, frame: received.append(signum)) for sig in stop}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> None:
@@ -412,8 +427,8 @@ def _restore(state: StateDir, dry_run: bool) -> ExitCode:
     changes, already, gone = restore_changes(originals, read_recorded(originals))
     verb = "would restore" if dry_run else "restored"
     if changes and not dry_run:
-        with HostWriter() as host:
-            apply_plan(Plan(tuple(changes)), host)
+        with HostWriter() as host, _stop_signals() as stopped:
+            apply_plan(Plan(tuple(changes)), host, should_stop=lambda: bool(stopped))
     for change in changes:
         print(f"{verb} {change.describe()}")
     for setting in already:

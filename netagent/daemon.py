@@ -35,7 +35,7 @@ from netagent.diff import (
     wanted_by_interface,
 )
 from netagent.diff import plan as make_plan
-from netagent.errors import AdapterError, ApplyFailed, ProfileError, StateError
+from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
 from netagent.events import Action, LinkEvent, classify, latest_per_index
 from netagent.guard import PathGuard
 from netagent.healing import DaemonStats, Governor, HealPolicy
@@ -160,6 +160,11 @@ class Daemon:
             except _Shutdown:
                 self._finish("stopped during start-up")
                 return 0
+            except ApplyInterrupted as exc:  # a stop signal mid-apply: the transaction was rolled back
+                for line in exc.lines()[1:]:
+                    log.error("rollback_failed", problem=line)
+                self._finish(f"stopped during the start-up apply; {exc.lines()[0]}")
+                return 0
             if self._stop is not None:  # the signal came during the start-up transaction, which finished
                 self._finish(f"signal {signal.Signals(self._stop).name} during start-up")
                 return 0
@@ -263,7 +268,9 @@ class Daemon:
             if plan.changes:
                 with self._transaction():
                     guard = PathGuard(profile.guard, self.writer.route_dev) if profile.guard else None
-                    apply_plan(plan, self.writer, originals=self.state, guard=guard)
+                    apply_plan(
+                        plan, self.writer, originals=self.state, guard=guard, should_stop=lambda: self._stop is not None
+                    )
         self._adopt(host)
         for check in plan.unfixable:
             log.warning(
