@@ -346,7 +346,12 @@ def test_quiet_host_makes_no_kernel_write(
     wrap = ("strace", "-f", "-qq", "-e", "trace=openat,sendto,sendmsg", "-e", "signal=none", "-o", str(trace))
     daemon = start("--resync-s", "0.5", wrap=wrap)
     daemon.wait_event("daemon_started", deadline_s=20)
+    # Issue 9 item 8 asks for 60 s: NETAGENT_QUIET_S=60 runs that; CI waits a few seconds.
+    quiet_s = float(os.environ.get("NETAGENT_QUIET_S", "3"))
+    began = time.monotonic()
     wait_until(lambda: status(lab).get("resyncs", 0) >= 6, deadline_s=15, what="six resyncs")
+    time.sleep(max(0.0, quiet_s - (time.monotonic() - began)))
+    print(f"\nquiet host: {time.monotonic() - began:.1f} s, {status(lab).get('resyncs')} resyncs")
     quiet = trace.read_text()
 
     lab.set_mtu("lab2", 1500)  # the control: a real drift must show up as a kernel write
