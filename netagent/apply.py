@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Callable, Protocol
 
 from netagent import logs
-from netagent.errors import AdapterError, ApplyFailed
+from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted
 from netagent.model import Change, Plan, SetMtu, normalize_sysctl
 
 log = logs.get_logger()
@@ -33,21 +33,36 @@ class Guard(Protocol):
 
 
 def apply_plan(
-    plan: Plan, host: Executor, originals: Originals | None = None, guard: Guard | None = None
+    plan: Plan,
+    host: Executor,
+    originals: Originals | None = None,
+    guard: Guard | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[Change]:
     """Make every change in order and verify each; on a failure undo this run's changes in reverse.
 
     The pre-change values are recorded durably before the first write, and each raised MTU
-    must pass the guard. Returns the changes made.
+    must pass the guard. `should_stop` is asked before each change (a stop signal arrived):
+    then the changes made so far are undone, so a stop never leaves a plan half-applied.
+    Returns the changes made.
 
     Raises:
         ApplyFailed: naming the setting, the value and the kernel's reason, after rolling back.
+        ApplyInterrupted: should_stop() said so; this run's changes were rolled back.
         StateError: the originals could not be recorded; nothing was changed.
     """
     if originals is not None and plan.changes:
         originals.record_originals(plan.changes)
     done: list[Change] = []
     for change in plan.changes:
+        if should_stop is not None and should_stop():
+            log.warning("apply_interrupted", done=len(done), planned=len(plan.changes))
+            failures = roll_back(done, host)
+            raise ApplyInterrupted(
+                f"interrupted by a stop signal after {len(done)} of {len(plan.changes)} changes",
+                rolled_back=len(done) - len(failures),
+                rollback_failures=failures,
+            )
         try:
             make_change(change, host)
             if guard is not None and isinstance(change, SetMtu):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from netagent import __version__, logs
 from netagent.ec2 import Ec2Lookup, Ec2Unavailable
@@ -152,7 +154,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--root", metavar="DIR", required=True, help="root of the image's file system (/ on a live host)")
     p.add_argument("--dry-run", action="store_true", help="list the files that would change and write nothing")
+
+    p = sub.add_parser(
+        "daemon",
+        parents=[common],
+        help="apply the profile, then heal drift as it happens",
+        description="Apply the profile like `apply`, then watch link events and resync periodically, healing drift.",
+    )
+    p.add_argument(
+        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
+    )
+    p.add_argument(
+        "--resync-s", metavar="N", type=_positive_float, default=60.0, help="full re-read every N seconds (default: 60)"
+    )
+    _add_imds_options(p)
+
+    p = sub.add_parser(
+        "status",
+        parents=[common],
+        help="show what the daemon healed, and when",
+        description="Print the daemon's status file (pid, last resync, heals per check, contested checks).",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 REPORT_FORMATS = ("text", "json", "junit", "prometheus")
@@ -215,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    writes = args.command in ("apply", "restore") and not getattr(args, "dry_run", False)
+    writes = args.command in ("apply", "restore", "daemon") and not getattr(args, "dry_run", False)
     default_level = "info" if writes else "warning"
     logs.configure(
         level=args.log_level or default_level, json=None if args.log_format is None else args.log_format == "json"
@@ -354,13 +388,26 @@ def _apply_locked(args: argparse.Namespace, profile: Profile, ec2: Ec2Lookup, st
 
     plan = make_plan(list(observe_and_audit(profile, ec2).checks))
     if plan.changes:
-        with HostWriter() as host:
+        with HostWriter() as host, _stop_signals() as stopped:
             guard = PathGuard(profile.guard, host.route_dev) if profile.guard else None
-            apply_plan(plan, host, originals=state, guard=guard)
+            apply_plan(plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped))
     after = observe_and_audit(profile, ec2)
     log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
     _write_plan(plan, args.format, dry_run=False, after=after)
     return ExitCode.OK if after.compliant else ExitCode.DRIFT
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[list[int]]:
+    """While applying, turn SIGTERM/SIGINT into a request to stop between changes (and roll back)."""
+    received: list[int] = []
+    stop = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, lambda signum, frame: received.append(signum)) for sig in stop}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> None:
@@ -411,8 +458,8 @@ def _restore(state: StateDir, dry_run: bool) -> ExitCode:
     changes, already, gone = restore_changes(originals, read_recorded(originals))
     verb = "would restore" if dry_run else "restored"
     if changes and not dry_run:
-        with HostWriter() as host:
-            apply_plan(Plan(tuple(changes)), host)
+        with HostWriter() as host, _stop_signals() as stopped:
+            apply_plan(Plan(tuple(changes)), host, should_stop=lambda: bool(stopped))
     for change in changes:
         print(f"{verb} {change.describe()}")
     for setting in already:
@@ -452,6 +499,40 @@ def cmd_persist(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def cmd_daemon(args: argparse.Namespace) -> ExitCode:
+    """Apply the profile, then heal drift until SIGTERM/SIGINT (exit 0)."""
+    from netagent.daemon import Daemon
+    from netagent.ec2 import instance_type
+
+    ctx = AuditContext(phase=RUNTIME, instance_type=instance_type(instance_facts(args)))
+    daemon = Daemon(
+        args.profile or default_profile_path(),
+        args.state_dir,
+        resync_s=args.resync_s,
+        lock_timeout_s=args.lock_timeout_s,
+        ctx=ctx,
+    )
+    return ExitCode(daemon.run())
+
+
+def cmd_status(args: argparse.Namespace) -> ExitCode:
+    """Print the daemon's status file; exit 0 when the daemon runs, 1 when it does not."""
+    import json
+
+    from netagent.status import is_alive, read_status, render_status_text, status_path
+
+    doc = read_status(args.state_dir)
+    if doc is None:
+        print(f"no daemon status: {status_path(args.state_dir)} does not exist")
+        return ExitCode.DRIFT
+    alive = bool(doc.get("running")) and is_alive(doc.get("pid"))
+    if args.format == "json":
+        print(json.dumps({**doc, "alive": alive}, indent=2))
+    else:
+        sys.stdout.write(render_status_text(doc, alive))
+    return ExitCode.OK if alive else ExitCode.DRIFT
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "audit": cmd_audit,
@@ -459,4 +540,6 @@ COMMANDS = {
     "apply": cmd_apply,
     "restore": cmd_restore,
     "persist": cmd_persist,
+    "daemon": cmd_daemon,
+    "status": cmd_status,
 }

@@ -104,3 +104,7 @@ class ApplyFailed(NetagentError):
         out = [f"{self}; rolled back {self.rolled_back} change{'s' if self.rolled_back != 1 else ''}"]
         out += [f"ROLLBACK FAILED: {f}" for f in self.rollback_failures]
         return out
+
+
+class ApplyInterrupted(ApplyFailed):
+    """A stop signal arrived mid-apply and this run's changes were undone (exit 3 for apply)."""

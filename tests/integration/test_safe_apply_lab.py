@@ -119,6 +119,7 @@ def test_sigkill_at_random_points_then_restore_returns_every_original(lab: Lab, 
         assert restored.returncode == 0, restored.stdout + restored.stderr
         assert lab.snapshot() == original
         assert "nothing to restore" in lab.netagent("restore").stdout
+    print(f"\nSIGKILL trials: {trials}: {outcomes}; restore returned every original each time")
     assert outcomes["killed"] > 0, outcomes
 
 

@@ -7,7 +7,7 @@ import errno
 import pytest
 
 from netagent.apply import apply_plan
-from netagent.errors import AdapterError, ApplyFailed
+from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted
 from netagent.model import Change, Plan, SetChannels, SetMtu, SetSysctl
 
 
@@ -87,3 +87,14 @@ def test_apply_uses_mocked_writes_in_order(mocker) -> None:  # type: ignore[no-u
     host.read_current.side_effect = [c.new_text for c in CHANGES]
     apply_plan(Plan(CHANGES), host)
     assert host.execute.call_args_list == [mocker.call(c) for c in CHANGES]
+
+
+@pytest.mark.parametrize("k", range(len(CHANGES)))
+def test_stop_request_before_change_k_rolls_back_the_first_k(k: int) -> None:
+    host = FakeHost(BEFORE)
+    asked = iter([False] * k + [True])
+    with pytest.raises(ApplyInterrupted) as info:
+        apply_plan(Plan(CHANGES), host, should_stop=lambda: next(asked))
+    assert host.values == BEFORE
+    assert info.value.rolled_back == k
+    assert f"after {k} of {len(CHANGES)} changes" in str(info.value)
