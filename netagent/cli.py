@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from netagent import __version__, logs
 from netagent.ec2 import Ec2Lookup, Ec2Unavailable
@@ -388,7 +386,7 @@ def _apply_locked(args: argparse.Namespace, profile: Profile, ec2: Ec2Lookup, st
 
     plan = make_plan(list(observe_and_audit(profile, ec2).checks))
     if plan.changes:
-        with HostWriter() as host, _stop_signals() as stopped:
+        with HostWriter() as host, _StopSignals() as stopped:
             guard = PathGuard(profile.guard, host.route_dev) if profile.guard else None
             apply_plan(plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped))
     after = observe_and_audit(profile, ec2)
@@ -397,16 +395,25 @@ def _apply_locked(args: argparse.Namespace, profile: Profile, ec2: Ec2Lookup, st
     return ExitCode.OK if after.compliant else ExitCode.DRIFT
 
 
-@contextlib.contextmanager
-def _stop_signals() -> Iterator[list[int]]:
-    """While applying, turn SIGTERM/SIGINT into a request to stop between changes (and roll back)."""
-    received: list[int] = []
-    stop = (signal.SIGTERM, signal.SIGINT)
-    previous = {sig: signal.signal(sig, lambda signum, frame: received.append(signum)) for sig in stop}
-    try:
-        yield received
-    finally:
-        for sig, handler in previous.items():
+class _StopSignals:
+    """While applying, turn SIGTERM/SIGINT into a request to stop between changes (and roll back).
+
+    A class that imports signal on entry, not a @contextlib.contextmanager: the one-shot audit
+    imports this module and needs neither contextlib nor signal (2 ms together, issue 8).
+    """
+
+    def __enter__(self) -> list[int]:
+        import signal
+
+        self.received: list[int] = []
+        stop = (signal.SIGTERM, signal.SIGINT)
+        self.previous = {sig: signal.signal(sig, lambda signum, frame: self.received.append(signum)) for sig in stop}
+        return self.received
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for sig, handler in self.previous.items():
             signal.signal(sig, handler)
 
 
@@ -458,7 +465,7 @@ def _restore(state: StateDir, dry_run: bool) -> ExitCode:
     changes, already, gone = restore_changes(originals, read_recorded(originals))
     verb = "would restore" if dry_run else "restored"
     if changes and not dry_run:
-        with HostWriter() as host, _stop_signals() as stopped:
+        with HostWriter() as host, _StopSignals() as stopped:
             apply_plan(Plan(tuple(changes)), host, should_stop=lambda: bool(stopped))
     for change in changes:
         print(f"{verb} {change.describe()}")
