@@ -12,6 +12,10 @@ from netagent.ec2 import Ec2Lookup, Ec2Unavailable
 from netagent.errors import ExitCode, NetagentError, UsageError
 from netagent.model import BAKE, RUNTIME, AuditContext, Plan, Profile, Report
 from netagent.state import DEFAULT_STATE_DIR, StateDir
+from netagent.value import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Operators drop their own profile here; otherwise the packaged EC2 default applies.
 SYSTEM_PROFILE = "/etc/netagent/profile.yaml"
@@ -61,8 +65,46 @@ def _help_width() -> int:
     return _width[0]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of every subcommand."""
+class _Unused:
+    """Stands in for the parser of a subcommand that is not being run: takes its arguments, keeps nothing."""
+
+    def add_argument(self, *args: object, **kwargs: object) -> None:
+        """Ignore an argument."""
+
+
+# Options of the top-level parser that take a value (`--state-dir DIR`), to find the command word.
+_VALUE_OPTIONS = ("--log-format", "--log-level", "--state-dir", "--lock-timeout-s")
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """Return the subcommand argv names, when that is certain; None when help, the version,
+    an abbreviated or unknown option, or no known command word comes first."""
+    expect_value = False
+    for word in argv:
+        if expect_value:
+            expect_value = False
+        elif word in _VALUE_OPTIONS:
+            expect_value = True
+        elif word == "--debug" or (word.startswith(_VALUE_OPTIONS) and "=" in word):
+            continue
+        elif word.startswith("-"):
+            return None  # -h, --version, an abbreviation or a mistake: argparse decides with every subcommand
+        else:
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser of every subcommand, or of `only` that one.
+
+    Building the parsers of commands that are not run costs a one-shot audit about 5 ms
+    (issue 8); main() builds just the named command's parser when argv names it plainly,
+    so help, errors and parsing are the full parser's.
+    """
+
+    def add(name: str, **kwargs: Any) -> Any:
+        return sub.add_parser(name, **kwargs) if only in (None, name) else _Unused()
+
     common = _Parser(add_help=False)
     common.add_argument(
         "--log-format", choices=("console", "json"), help="log renderer (default: console on a terminal, else json)"
@@ -85,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netagent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser(
+    p = add(
         "validate",
         parents=[common],
         help="check a profile without touching the host",
@@ -93,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("profile", metavar="PROFILE")
 
-    p = sub.add_parser(
+    p = add(
         "audit",
         parents=[common],
         help="compare the host with a profile",
@@ -110,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="write the report to FILE atomically instead of stdout")
     _add_imds_options(p)
 
-    p = sub.add_parser(
+    p = add(
         "plan",
         parents=[common],
         help="show what apply would change, and who would change it back at boot",
@@ -119,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scan_options(p, ("text", "json"))
     _add_imds_options(p)
 
-    p = sub.add_parser(
+    p = add(
         "apply",
         parents=[common],
         help="change what drifted, all or nothing",
@@ -132,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     _add_imds_options(p)
 
-    p = sub.add_parser(
+    p = add(
         "restore",
         parents=[common],
         help="put back every value netagent changed",
@@ -140,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dry-run", action="store_true", help="list what would be restored and change nothing")
 
-    p = sub.add_parser(
+    p = add(
         "persist",
         parents=[common],
         help="write boot-time configuration (sysctl.d, .link files, unit) under a root",
@@ -153,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", metavar="DIR", required=True, help="root of the image's file system (/ on a live host)")
     p.add_argument("--dry-run", action="store_true", help="list the files that would change and write nothing")
 
-    p = sub.add_parser(
+    p = add(
         "daemon",
         parents=[common],
         help="apply the profile, then heal drift as it happens",
@@ -167,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_imds_options(p)
 
-    p = sub.add_parser(
+    p = add(
         "status",
         parents=[common],
         help="show what the daemon healed, and when",
@@ -245,7 +287,7 @@ def instance_facts(args: argparse.Namespace) -> Ec2Lookup:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
-    parser = build_parser()
+    parser = build_parser(only=command_of(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     writes = args.command in ("apply", "restore", "daemon") and not getattr(args, "dry_run", False)
     default_level = "info" if writes else "warning"
