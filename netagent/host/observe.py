@@ -21,15 +21,24 @@ if TYPE_CHECKING:
 
 
 def observe(globs: Sequence[str], keys: Iterable[str]) -> HostState:
-    """Read every interface that a glob matches, and each sysctl key once."""
-    ifnames = tuple(link.list_ifnames())
+    """Read every interface that a glob matches, and each sysctl key once.
+
+    Names, indexes, MTUs and operstates come from one rtnetlink dump; where netlink fails,
+    from sysfs and ioctls per interface (read_link). Driver and channels are ioctls.
+    """
+    try:
+        basics = link.dump_links()
+    except OSError:
+        basics = None
+    ifnames = tuple(sorted(basics) if basics is not None else link.list_ifnames())
     links: dict[str, Link] = {}
     with Ethtool() as ethtool:
         for ifname in ifnames:
-            if matches(ifname, globs):
-                found = read_link(ifname, ethtool)
-                if found is not None:
-                    links[ifname] = found
+            if not matches(ifname, globs):
+                continue
+            found = read_link(ifname, ethtool) if basics is None else _link(ifname, basics[ifname], ethtool)
+            if found is not None:
+                links[ifname] = found
     return HostState(ifnames=ifnames, links=links, sysctls={key: read_key(key) for key in keys})
 
 
@@ -49,6 +58,14 @@ def read_link(ifname: str, ethtool: Ethtool) -> Link | None:
         driver=_guard(ethtool.driver_info, ifname),
         channels=_guard(ethtool.channels, ifname),
     )
+
+
+def _link(ifname: str, basics: tuple[int, int, str], ethtool: Ethtool) -> Link | None:
+    """Complete the dump's (index, mtu, operstate) with the ioctls; None when the interface vanished."""
+    driver = _guard(ethtool.driver_info, ifname)
+    if isinstance(driver, Unreadable) and driver.reason == "no such device":
+        return None  # gone since the dump: not there for this audit
+    return Link(ifname, *basics, driver, _guard(ethtool.channels, ifname))
 
 
 def read_key(key: str) -> str | Unreadable:
