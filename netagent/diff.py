@@ -30,7 +30,7 @@ from netagent.model import (
 
 # GitHub and old in-tree ENA drivers: 2.17.0g, 1.3.0K; newer in-tree drivers report the kernel
 # release instead, which says nothing of ENA features (../shared/ENA.md, "Version string formats").
-_DRIVER_VERSION = re.compile(r"([0-9]+)\.([0-9]+)(?:\.([0-9]+))?[gGkK]?")
+_DRIVER_VERSION = r"([0-9]+)\.([0-9]+)(?:\.([0-9]+))?[gGkK]?"  # compiled on first use (re caches it)
 _STATUS_ORDER = {Status.ERROR: 0, Status.DRIFT: 1, Status.UNSUPPORTED: 2, Status.SKIPPED: 3, Status.OK: 4}
 
 
@@ -165,7 +165,7 @@ def check_driver_version(ifname: str, want: str, have: DriverInfo | Unreadable, 
 
 def parse_driver_version(text: str) -> tuple[int, int, int] | None:
     """Parse `2.17.0g`, `1.3.0K` or `2.8` into a comparable triple; None for anything else."""
-    m = _DRIVER_VERSION.fullmatch(text.strip())
+    m = re.fullmatch(_DRIVER_VERSION, text.strip())
     if m is None:
         return None
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import re
 
 from netagent.value import TYPE_CHECKING, Value, _set
 
@@ -21,7 +20,6 @@ else:  # the aliases exist at run time only to be imported; annotations are neve
 # `max` in a profile means the device's pre-set maximum for that channel type.
 MAX = "max"
 CHANNEL_KINDS = ("combined", "rx", "tx")
-_INTEGER = re.compile(r"[-+]?[0-9]+")
 # `when: {phase: runtime}`: the one phase a condition can name; audit runs in `bake` or `runtime`.
 RUNTIME, BAKE = "runtime", "bake"
 
@@ -423,7 +421,8 @@ def normalize_sysctl(value: str) -> str:
 
 
 def _normalize_word(word: str) -> str:
-    return str(int(word)) if _INTEGER.fullmatch(word) else word
+    digits = word[1:] if word[:1] in ("-", "+") else word
+    return str(int(word)) if digits.isdigit() and digits.isascii() else word  # [-+]?[0-9]+
 
 
 # ---------------------------------------------------------------- checks

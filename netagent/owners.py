@@ -44,7 +44,7 @@ TUNED_ACTIVE = "/etc/tuned/active_profile"
 TUNED_MAIN = "/etc/tuned/tuned-main.conf"
 TUNED_DIRS = ("/etc/tuned/profiles", "/etc/tuned", "/usr/lib/tuned/profiles", "/usr/lib/tuned")
 _GLOB_CHARS = re.compile(r"[*?\[]")
-_SIZE = re.compile(r"([0-9]+)\s*([KMG]?)B?")  # systemd parse_size, base 1024: 9001, 9K
+_SIZE = r"([0-9]+)\s*([KMG]?)B?"  # systemd parse_size, base 1024: 9001, 9K; compiled on first use
 _CHANNEL_KEYS = {"RxChannels": "rx", "TxChannels": "tx", "OtherChannels": "other", "CombinedChannels": "combined"}
 _NM_CHANNEL_KEYS = {f"channels-{kind}": kind for kind in ("rx", "tx", "other", "combined")}
 _MATCH_KEYS = ("Name", "OriginalName", "Driver")
@@ -302,7 +302,7 @@ def _globs(value: str) -> tuple[str, ...]:
 
 
 def _mtu(value: str) -> int | None:
-    m = _SIZE.fullmatch(value.strip())
+    m = re.fullmatch(_SIZE, value.strip())
     if m is None:
         return None
     return int(m.group(1)) * {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[m.group(2)]

@@ -24,7 +24,7 @@ from netagent.model import (
     normalize_sysctl,
 )
 from netagent.value import TYPE_CHECKING
-from netagent.yamlite import MappingNode, Node, ScalarNode, SequenceNode, Unsupported, compose, from_pyyaml
+from netagent.yamlite import MappingNode, Node, ScalarNode, SequenceNode, Unsupported, compose, from_pyyaml, is_decimal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,14 +35,15 @@ if TYPE_CHECKING:
 MTU_MIN, MTU_MAX = 68, 9216
 _INT_TAG = "tag:yaml.org,2002:int"
 _STR_TAG = "tag:yaml.org,2002:str"
-# Only plain decimal integers: YAML 1.1 also reads 010 (octal), 0x1f and 1:30 (base 60) as ints.
-_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
-_SYSCTL_VALUE = re.compile(r"-?[0-9]+(?:[ \t]+-?[0-9]+)*")
+# Patterns are strings that re compiles on first use and caches: most profiles use a few of them
+# (issue 8). Integers must be plain decimals (yamlite.is_decimal): YAML 1.1 also reads 010
+# (octal), 0x1f and 1:30 (base 60) as ints.
+_SYSCTL_VALUE = r"-?[0-9]+(?:[ \t]+-?[0-9]+)*"
 # A key is dotted words under net.; no empty parts, no '/' and no '..', so it stays under /proc/sys/net.
-_SYSCTL_KEY = re.compile(r"net(\.[A-Za-z0-9_:@-]+)+")
+_SYSCTL_KEY = r"net(\.[A-Za-z0-9_:@-]+)+"
 # ENA-style versions: 2.2.10, 2.17.0g, 1.3.0K (../shared/ENA.md, "Version string formats").
-_VERSION = re.compile(r"[0-9]+(\.[0-9]+){0,2}[gGkK]?")
-_IFNAME_GLOB = re.compile(r"[^/\s]{1,64}")
+_VERSION = r"[0-9]+(\.[0-9]+){0,2}[gGkK]?"
+_IFNAME_GLOB = r"[^/\s]{1,64}"
 
 
 class _Walker:
@@ -81,18 +82,18 @@ class _Walker:
             if key not in allowed:
                 self.problem(key_node, _join(field, key), f"unknown key; expected one of: {', '.join(allowed)}")
 
-    def text(self, node: Node, field: str, pattern: re.Pattern[str] | None = None, what: str = "") -> str | None:
+    def text(self, node: Node, field: str, pattern: str | None = None, what: str = "") -> str | None:
         if not isinstance(node, ScalarNode) or node.tag != _STR_TAG or not node.value:
             hint = "; quote it" if isinstance(node, ScalarNode) and node.value else ""
             self.problem(node, field, f"expected {what or 'a non-empty string'}, got {_describe(node)}{hint}")
             return None
-        if pattern is not None and not pattern.fullmatch(node.value):
+        if pattern is not None and not re.fullmatch(pattern, node.value):
             self.problem(node, field, f"expected {what}, got {node.value!r}")
             return None
         return str(node.value)
 
     def integer(self, node: Node, field: str, lo: int, hi: int) -> int | None:
-        if isinstance(node, ScalarNode) and node.tag == _INT_TAG and _DECIMAL.fullmatch(node.value):
+        if isinstance(node, ScalarNode) and node.tag == _INT_TAG and is_decimal(node.value):
             value = int(node.value)
             if lo <= value <= hi:
                 return value
@@ -109,7 +110,7 @@ def _describe(node: Node) -> str:
     """Describe a node for an error message, the way the user wrote it."""
     if isinstance(node, ScalarNode):
         kind = node.tag.rsplit(":", 1)[-1]
-        if kind in ("bool", "null", "float", "timestamp") or (kind == "int" and not _DECIMAL.fullmatch(node.value)):
+        if kind in ("bool", "null", "float", "timestamp") or (kind == "int" and not is_decimal(node.value)):
             return f"{node.value!r} (YAML reads it as {kind if kind != 'int' else 'a non-decimal int'})"
         return repr(node.value)
     if isinstance(node, SequenceNode):
@@ -126,7 +127,7 @@ RULE_KEYS = ("match", "driver", "driver_min_version", "mtu", "channels", "severi
 SYSCTL_KEYS = ("value", "severity", "when")
 WHEN_KEYS = ("phase", "instance_type")
 # EC2 instance types are family.size (c6in.32xlarge, m7g.metal-48xl); globs select families.
-_INSTANCE_TYPE_GLOB = re.compile(r"[A-Za-z0-9.*?\[\]!_-]{1,64}")
+_INSTANCE_TYPE_GLOB = r"[A-Za-z0-9.*?\[\]!_-]{1,64}"
 
 
 def _parse_rule(w: _Walker, node: Node, index: int) -> InterfaceRule | None:
@@ -141,7 +142,7 @@ def _parse_rule(w: _Walker, node: Node, index: int) -> InterfaceRule | None:
     match = _parse_match(w, items["match"][1], _join(field, "match")) if "match" in items else ()
     values: dict[str, object] = {}
     parsers: dict[str, Callable[[Node, str], object]] = {
-        "driver": lambda n, f: w.text(n, f, re.compile(r"[A-Za-z0-9_.-]{1,31}"), "a driver name"),
+        "driver": lambda n, f: w.text(n, f, r"[A-Za-z0-9_.-]{1,31}", "a driver name"),
         "driver_min_version": lambda n, f: _parse_version(w, n, f),
         "mtu": lambda n, f: w.integer(n, f, MTU_MIN, MTU_MAX),
         "channels": lambda n, f: _parse_channels(w, n, f),
@@ -167,7 +168,7 @@ def _parse_match(w: _Walker, node: Node, field: str) -> tuple[str, ...]:
 
 def _parse_version(w: _Walker, node: Node, field: str) -> str | None:
     # Accept `2.8` (a YAML float) as written: the raw text is what the user meant.
-    if isinstance(node, ScalarNode) and _VERSION.fullmatch(node.value):
+    if isinstance(node, ScalarNode) and re.fullmatch(_VERSION, node.value):
         return str(node.value)
     w.problem(node, field, f"expected a driver version like 2.2.10 or 2.17.0g, got {_describe(node)}")
     return None
@@ -243,7 +244,7 @@ def _ip_address(text: str) -> object | None:
 def _number(node: Node) -> float | None:
     if not isinstance(node, ScalarNode):
         return None
-    if node.tag == _INT_TAG and _DECIMAL.fullmatch(node.value):
+    if node.tag == _INT_TAG and is_decimal(node.value):
         return float(node.value)
     if node.tag == "tag:yaml.org,2002:float" and re.fullmatch(r"[0-9]*\.[0-9]+", node.value):
         return float(node.value)
@@ -251,14 +252,14 @@ def _number(node: Node) -> float | None:
 
 
 def _parse_severity(w: _Walker, node: Node, field: str) -> Severity | None:
-    text = w.text(node, field, re.compile("required|recommended"), "required or recommended")
+    text = w.text(node, field, "required|recommended", "required or recommended")
     return None if text is None else Severity(text)
 
 
 def _parse_when(w: _Walker, node: Node, field: str) -> Condition | None:
     """`runtime`, or a mapping with `phase: runtime` and/or `instance_type: <glob or list of globs>`."""
     if isinstance(node, ScalarNode):
-        text = w.text(node, field, re.compile(RUNTIME), "runtime or a mapping with phase and/or instance_type")
+        text = w.text(node, field, RUNTIME, "runtime or a mapping with phase and/or instance_type")
         return None if text is None else Condition(phase=RUNTIME)
     items = w.mapping(node, field)
     if items is None:
@@ -268,7 +269,7 @@ def _parse_when(w: _Walker, node: Node, field: str) -> Condition | None:
         w.problem(node, field, "expected at least one of phase, instance_type")
     phase = None
     if "phase" in items:
-        phase = w.text(items["phase"][1], _join(field, "phase"), re.compile(RUNTIME), "runtime")
+        phase = w.text(items["phase"][1], _join(field, "phase"), RUNTIME, "runtime")
     types: tuple[str, ...] = ()
     if "instance_type" in items:
         type_node = items["instance_type"][1]
@@ -288,7 +289,7 @@ def _parse_sysctls(w: _Walker, node: Node) -> list[SysctlSetting]:
     out = []
     for key, (key_node, value_node) in items.items():
         field = f"sysctl.{key}"
-        if not _SYSCTL_KEY.fullmatch(key):
+        if not re.fullmatch(_SYSCTL_KEY, key):
             w.problem(key_node, field, "expected a key under net. (dotted words, like net.ipv4.tcp_rmem)")
             continue
         extra: dict[str, object] = {}
@@ -323,9 +324,9 @@ def _parse_sysctl_mapping(w: _Walker, node: Node, field: str) -> tuple[Node | No
 def _sysctl_value(node: Node) -> str | None:
     if not isinstance(node, ScalarNode):
         return None
-    if node.tag == _INT_TAG and _DECIMAL.fullmatch(node.value):
+    if node.tag == _INT_TAG and is_decimal(node.value):
         return str(int(node.value))
-    if node.tag == _STR_TAG and _SYSCTL_VALUE.fullmatch(node.value.strip()):
+    if node.tag == _STR_TAG and re.fullmatch(_SYSCTL_VALUE, node.value.strip()):
         return normalize_sysctl(node.value)
     return None
 

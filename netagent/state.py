@@ -7,7 +7,6 @@ first value recorded for a setting is kept for good, so `restore` can always go 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
@@ -18,7 +17,7 @@ from netagent.model import SetChannels, SetMtu
 from netagent.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
     from typing import Any
 
     from netagent.model import Change
@@ -47,9 +46,8 @@ class StateDir:
 
     # ---------------------------------------------------------------- lock
 
-    @contextlib.contextmanager
-    def lock(self, timeout_s: float = 30.0) -> Iterator[None]:
-        """Hold the state directory's lock; wait at most timeout_s for another holder.
+    def lock(self, timeout_s: float = 30.0) -> _Lock:
+        """Hold the state directory's lock (`with state.lock():`); wait at most timeout_s for another holder.
 
         The lock is an flock on a file of its own that is never renamed or removed, so the
         kernel frees it when its holder dies, SIGKILL included.
@@ -57,6 +55,10 @@ class StateDir:
         Raises:
             LockBusy: another process held the lock for the whole wait; names its pid.
         """
+        return _Lock(self, timeout_s)
+
+    def _acquire(self, timeout_s: float) -> int:
+        """Take the lock and write our pid into it; return the descriptor that holds it."""
         self._ensure()
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
@@ -73,12 +75,10 @@ class StateDir:
                 time.sleep(LOCK_POLL_S)
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-            try:
-                yield
-            finally:
-                os.ftruncate(fd, 0)
-        finally:
-            os.close(fd)  # closing the last descriptor releases the flock
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     # ---------------------------------------------------------------- originals
 
@@ -141,6 +141,8 @@ class StateDir:
         if originals:
             self._write(originals)
         else:
+            import contextlib  # here, not at the top: the audit imports this module (issue 8)
+
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.state_path)
             self._fsync_dir()
@@ -162,6 +164,8 @@ class StateDir:
             os.rename(tmp, self.state_path)
             self._fsync_dir()
         except OSError as exc:
+            import contextlib
+
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise StateError(f"{self.state_path}: cannot write ({exc.strerror})") from None
@@ -221,3 +225,22 @@ def _json() -> Any:
     import json
 
     return json
+
+
+class _Lock:
+    """The held state lock, as a context manager; a class, not @contextlib.contextmanager,
+    because every CLI command imports this module and contextlib costs ~1 ms (issue 8)."""
+
+    def __init__(self, state: StateDir, timeout_s: float) -> None:
+        self._state = state
+        self._timeout_s = timeout_s
+        self._fd = -1
+
+    def __enter__(self) -> None:
+        self._fd = self._state._acquire(self._timeout_s)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            os.ftruncate(self._fd, 0)
+        finally:
+            os.close(self._fd)  # closing the last descriptor releases the flock

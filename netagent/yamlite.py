@@ -32,12 +32,11 @@ MAP_TAG = "tag:yaml.org,2002:map"
 # of the bool or null words; dotted numbers with two or more dots (2.2.10, 10.0.1.10) and
 # integers separated by spaces (4096 131072 6291456) are strings (a float has one dot and no
 # space, a sexagesimal number a colon, a timestamp dashes).
-_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-_DOTTED = re.compile(r"[0-9]+(?:\.[0-9]+){2,}[A-Za-z]?|[-+]?[0-9]+(?: +[-+]?[0-9]+)+")
+_DOTTED = r"[0-9]+(?:\.[0-9]+){2,}[A-Za-z]?|[-+]?[0-9]+(?: +[-+]?[0-9]+)+"  # compiled on first use
 _BOOLS = ("yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE")
 _SPECIAL_WORDS = frozenset((*_BOOLS, "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"))
 # Characters a plain key or a plain scalar inside a flow collection may hold here.
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./@*?-]*")
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./@*?-")
 _FLOW_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./@*? +-]*")
 # A plain scalar may not start with a YAML indicator (YAML 1.1 section 9.1.3).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
@@ -94,6 +93,12 @@ class MappingNode(Node):
         super().__init__(tag, value, line)
 
 
+def is_decimal(text: str) -> bool:
+    """Tell whether text is a plain decimal integer: [-+]?(0|[1-9][0-9]*)."""
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    return digits.isdigit() and digits.isascii() and (digits == "0" or digits[0] != "0")
+
+
 def plain_tag(text: str) -> str:
     """Return the YAML 1.1 tag of a plain scalar, when it is certain.
 
@@ -104,9 +109,9 @@ def plain_tag(text: str) -> str:
         if text in _SPECIAL_WORDS:
             raise Unsupported(f"plain scalar {text!r} is a bool or a null")
         return STR_TAG
-    if _DECIMAL.fullmatch(text):
+    if is_decimal(text):
         return INT_TAG
-    if _DOTTED.fullmatch(text):
+    if re.fullmatch(_DOTTED, text):
         return STR_TAG
     raise Unsupported(f"plain scalar {text!r}: type left to PyYAML")
 
@@ -328,7 +333,7 @@ class _Composer:
                     raise Unsupported("a line that is not `key: value`")
                 colon = len(text) - 1
             name = text[:colon].rstrip(" ")
-            if not _PLAIN_KEY.fullmatch(name):
+            if not (name[:1].isalnum() and _KEY_CHARS.issuperset(name)):
                 raise Unsupported(f"key {name!r}")
             key = ScalarNode(plain_tag(name), name, ln.number)
             after = text[colon + 1 :]

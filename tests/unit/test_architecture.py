@@ -71,3 +71,43 @@ def test_audit_path_imports_no_http_until_imds_is_asked() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# Modules the one-shot audit no longer imports (issue 8): each costs milliseconds against a
+# ~40 ms floor. yaml: yamlite composes the shipped profiles; dataclasses/inspect: value classes;
+# typing, json, contextlib, signal, shutil: imported only where used.
+AUDIT_NEVER_IMPORTS = (
+    "yaml",
+    "dataclasses",
+    "inspect",
+    "typing",
+    "json",
+    "contextlib",
+    "signal",
+    "shutil",
+    "structlog",
+    "pyroute2",
+    "http",
+    "netagent.host.imds",
+    "netagent.daemon",
+)
+
+
+def test_one_shot_audit_imports_none_of_the_heavy_modules(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        "name: t\ninterfaces:\n  - match: lo\n    mtu: 9001\n    driver: x\n    channels: {combined: max}\n"
+        "sysctl:\n  net.ipv4.tcp_mtu_probing: 0\n  net.ipv4.tcp_rmem: 4096 131072 6291456\n"
+    )
+    code = (
+        "import sys\nbefore = set(sys.modules)  # what the interpreter (and an editable install) loaded\n"
+        "from netagent.cli import main\n"
+        f"main(['audit', '--no-imds', '--profile', {str(profile)!r}, '--root', {str(tmp_path)!r}])\n"
+        f"bad = sorted(m for m in set(sys.modules) - before if m.startswith({AUDIT_NEVER_IMPORTS!r}))\n"
+        "print('IMPORTED', bad, file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "IMPORTED []" in run.stderr, run.stderr
