@@ -38,16 +38,29 @@ def wanted_by_interface(profile: Profile, ifnames: tuple[str, ...]) -> dict[str,
     """Merge the rules that match each interface; a later rule's field overrides an earlier one's."""
     merged: dict[str, InterfaceRule] = {}
     for ifname in ifnames:
-        for rule in profile.interfaces:
-            if not matches(ifname, rule.match):
-                continue
-            base = merged.get(ifname)
-            if base is None:
-                merged[ifname] = rule
-                continue
-            fields = {f: getattr(rule, f) for f in ("driver", "driver_min_version", "mtu", "channels")}
-            merged[ifname] = base.replace(**{k: v for k, v in fields.items() if v is not None})
+        rules = _matching(profile, ifname)
+        if rules:
+            merged[ifname] = _merge(rules)
     return merged
+
+
+def _matching(profile: Profile, ifname: str) -> tuple[InterfaceRule, ...]:
+    return tuple(rule for rule in profile.interfaces if matches(ifname, rule.match))
+
+
+def _merge(rules: tuple[InterfaceRule, ...]) -> InterfaceRule:
+    merged = rules[0]
+    for rule in rules[1:]:
+        fields = {f: getattr(rule, f) for f in ("driver", "driver_min_version", "mtu", "channels")}
+        merged = merged.replace(**{k: v for k, v in fields.items() if v is not None})
+    return merged
+
+
+def _providers(rules: tuple[InterfaceRule, ...]) -> dict[str, InterfaceRule]:
+    out: dict[str, InterfaceRule] = {}
+    for rule in rules:
+        out.update({f: rule for f in FIELD_OF_SETTING.values() if getattr(rule, f) is not None})
+    return out
 
 
 def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) -> list[Check]:
@@ -58,14 +71,25 @@ def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) ->
     """
     ctx = ctx or AuditContext()
     checks: list[Check] = []
-    for rule in profile.interfaces:
-        if not any(matches(name, rule.match) for name in host.links):
-            checks.append(qualify(check_unmatched(rule), rule.severity, rule.when, ctx))
-    for ifname, want in wanted_by_interface(profile, tuple(host.links)).items():
-        by_field = field_providers(profile, ifname)
-        for check in check_link(want, host.links[ifname]):
+    # Interfaces matched by the same rules share the merge and its providers: with hundreds of
+    # interfaces and a few rules, merging once per set of rules (issue 8).
+    merged: dict[tuple[int, ...], tuple[InterfaceRule, dict[str, InterfaceRule]]] = {}
+    used: set[int] = set()
+    for ifname, link in host.links.items():
+        rules = _matching(profile, ifname)
+        if not rules:
+            continue
+        key = tuple(map(id, rules))  # the rules themselves would be hashed field by field
+        if key not in merged:
+            merged[key] = (_merge(rules), _providers(rules))
+            used.update(key)
+        want, by_field = merged[key]
+        for check in check_link(want, link):
             rule = by_field[FIELD_OF_SETTING[check.setting]]
             checks.append(qualify(check, rule.severity, rule.when, ctx))
+    for rule in profile.interfaces:
+        if id(rule) not in used:
+            checks.append(qualify(check_unmatched(rule), rule.severity, rule.when, ctx))
     for s in profile.sysctls:
         check = check_sysctl(s, host.sysctls.get(s.key, Unreadable("not read")))
         checks.append(qualify(check, s.severity, s.when, ctx))
@@ -74,11 +98,7 @@ def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) ->
 
 def field_providers(profile: Profile, ifname: str) -> dict[str, InterfaceRule]:
     """Return, per rule field, the last rule matching `ifname` that sets it: the one the merge keeps."""
-    out: dict[str, InterfaceRule] = {}
-    for rule in profile.interfaces:
-        if matches(ifname, rule.match):
-            out.update({f: rule for f in FIELD_OF_SETTING.values() if getattr(rule, f) is not None})
-    return out
+    return _providers(_matching(profile, ifname))
 
 
 def plan(checks: list[Check]) -> Plan:
