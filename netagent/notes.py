@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from netagent import ec2, ena
+from netagent import ec2
 from netagent.model import DriverInfo, HostState, Profile
+from netagent.value import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from netagent import ena
 
 
 def wants_ena(profile: Profile) -> bool:
@@ -28,6 +32,9 @@ def report_notes(
     mismatch = ec2.ena_profile_note(wants_ena(profile), primary, driver)
     if mismatch is not None:
         notes.append(mismatch)
-    notes.extend(ena.warnings(healths))
+    if healths:  # only ENA interfaces have them; no import of ena otherwise (issue 8)
+        from netagent import ena
+
+        notes.extend(ena.warnings(healths))
     notes.extend(f"{h.ifname}: ENA allowance counters not read: {h.reason}" for h in healths if h.reason)
     return tuple(notes)

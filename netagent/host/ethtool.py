@@ -12,7 +12,6 @@ import fcntl
 import socket
 import struct
 
-from netagent import ena
 from netagent.errors import AdapterError, NotSupported
 from netagent.model import Channels, DriverInfo
 
@@ -137,6 +136,8 @@ class Ethtool:
             NotSupported: the driver has no statistics.
             AdapterError: the device is gone or an ioctl failed.
         """
+        from netagent import ena  # decoding: only when statistics are read (issue 8)
+
         # struct ethtool_sset_info: cmd, reserved, u64 sset_mask, then one u32 per bit set.
         buf = array.array("B", struct.pack("=IIQI", ETHTOOL_GSSET_INFO, 0, 1 << ETH_SS_STATS, 0))
         self._ioctl(ifname, buf, "get statistics count")

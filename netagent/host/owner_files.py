@@ -32,9 +32,9 @@ _MISSING = (errno.ENOENT, errno.ENOTDIR)
 def read_owner_files(root: str = "/") -> OwnerFiles:
     """Read every sysctl.d, networkd, NetworkManager and TuneD file the scan needs under `root`."""
     return OwnerFiles(
-        sysctl_d=tuple(f for d in SYSCTL_DIRS for f in read_dir(root, d, (".conf",))),
+        sysctl_d=tuple(read_masking_dirs(root, SYSCTL_DIRS, (".conf",))),
         sysctl_conf=read_optional(root, SYSCTL_CONF),
-        networkd=tuple(f for d in NETWORKD_DIRS for f in read_dir(root, d, (".link", ".network"))),
+        networkd=tuple(read_masking_dirs(root, NETWORKD_DIRS, (".link", ".network"))),
         networkmanager=tuple(f for d in NM_DIRS for f in read_dir(root, d, None)),
         tuned_main=read_optional(root, TUNED_MAIN),
         tuned_profiles=tuple(read_tuned(root)),
@@ -44,6 +44,25 @@ def read_owner_files(root: str = "/") -> OwnerFiles:
 def full_path(root: str, inner: str) -> str:
     """Return the host path of a path inside the root."""
     return os.path.join(root, inner.lstrip("/"))
+
+
+def read_masking_dirs(root: str, directories: tuple[str, ...], suffixes: tuple[str, ...]) -> list[SourceFile]:
+    """Read directories where a file name in an earlier one masks the same name in later ones
+    (sysctl.d, systemd.network); a directory that is one already read (/lib -> usr/lib on
+    merged-/usr systems) is skipped: its names are all masked (issue 8: half the files here)."""
+    seen: set[tuple[int, int]] = set()
+    out: list[SourceFile] = []
+    for directory in directories:
+        try:
+            st = os.stat(full_path(root, directory))
+        except OSError:
+            st = None
+        if st is not None:
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+        out += read_dir(root, directory, suffixes)
+    return out
 
 
 def read_dir(root: str, directory: str, suffixes: tuple[str, ...] | None) -> list[SourceFile]:
