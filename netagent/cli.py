@@ -32,26 +32,45 @@ def default_profile_path() -> str:
     return installed if os.path.exists(installed) else checkout
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of every subcommand."""
+def _common_options(default: object) -> argparse.ArgumentParser:
+    """Return the options every command takes; `default` is SUPPRESS for the subcommands' copies."""
+
+    def d(value: object) -> object:
+        return value if default is None else default
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--log-format", choices=("console", "json"), help="log renderer (default: console on a terminal, else json)"
+        "--log-format",
+        choices=("console", "json"),
+        default=d(None),
+        help="log renderer (default: console on a terminal, else json)",
     )
-    common.add_argument("--log-level", choices=tuple(logs.LEVELS), help="least level logged to stderr")
-    common.add_argument("--debug", action="store_true", help="show a traceback on an internal error")
+    common.add_argument("--log-level", choices=tuple(logs.LEVELS), default=d(None), help="least level logged to stderr")
+    common.add_argument("--debug", action="store_true", default=d(False), help="show a traceback on an internal error")
     common.add_argument(
         "--state-dir",
         metavar="DIR",
-        default=DEFAULT_STATE_DIR,
+        default=d(DEFAULT_STATE_DIR),
         help=f"originals and lock (default: {DEFAULT_STATE_DIR})",
     )
     common.add_argument(
-        "--lock-timeout-s", metavar="S", type=float, default=30.0, help="wait at most S seconds for the lock"
+        "--lock-timeout-s",
+        metavar="S",
+        type=float,
+        default=d(30.0),
+        help="wait at most S seconds for the lock (default: 30)",
     )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of every subcommand."""
+    # The same options are accepted before and after the subcommand. The subcommands' copies
+    # default to SUPPRESS, so they never overwrite a value given before the subcommand.
+    top, common = _common_options(None), _common_options(argparse.SUPPRESS)
 
     parser = argparse.ArgumentParser(
-        prog="netagent", description="Audit and apply a network tuning profile on this host.", parents=[common]
+        prog="netagent", description="Audit and apply a network tuning profile on this host.", parents=[top]
     )
     parser.add_argument("--version", action="version", version=f"netagent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
