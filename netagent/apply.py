@@ -76,6 +76,12 @@ def apply_plan(
             raise ApplyFailed(
                 f"{change.target}: {exc.reason}", rolled_back=len(undo) - len(failures), rollback_failures=failures
             ) from None
+        except BaseException:
+            # Anything else (a bug, KeyboardInterrupt, MemoryError) still must not leave the host
+            # half-tuned: undo, then let it propagate.
+            log.error("apply_aborted", setting=change.setting, done=len(done))
+            roll_back([*done, change] if _changed(change, host) else done, host)
+            raise
         done.append(change)
     return done
 

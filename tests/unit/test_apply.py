@@ -98,3 +98,16 @@ def test_stop_request_before_change_k_rolls_back_the_first_k(k: int) -> None:
     assert host.values == BEFORE
     assert info.value.rolled_back == k
     assert f"after {k} of {len(CHANGES)} changes" in str(info.value)
+
+
+def test_unexpected_exception_mid_plan_rolls_back_then_propagates() -> None:
+    class BuggyHost(FakeHost):
+        def execute(self, change: Change) -> None:
+            if change == CHANGES[2]:
+                raise RuntimeError("a bug in an adapter")
+            super().execute(change)
+
+    host = BuggyHost(BEFORE)
+    with pytest.raises(RuntimeError, match="a bug"):
+        apply_plan(Plan(CHANGES), host)
+    assert host.values == BEFORE
