@@ -129,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Restore every recorded original value (MTU, channels, sysctls) and clear the state.",
     )
     p.add_argument("--dry-run", action="store_true", help="list what would be restored and change nothing")
+    p.add_argument(
+        "--forget-gone",
+        action="store_true",
+        help="forget the originals of interfaces or keys that no longer exist (hot-unplugged ENIs)",
+    )
 
     p = sub.add_parser(
         "persist",
@@ -427,12 +432,12 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
     """Put every recorded original back, then forget it."""
     state = StateDir(args.state_dir)
     if args.dry_run:
-        return _restore(state, dry_run=True)
+        return _restore(state, dry_run=True, forget_gone=args.forget_gone)
     with state.lock(args.lock_timeout_s):
-        return _restore(state, dry_run=False)
+        return _restore(state, dry_run=False, forget_gone=args.forget_gone)
 
 
-def _restore(state: StateDir, dry_run: bool) -> ExitCode:
+def _restore(state: StateDir, dry_run: bool, forget_gone: bool) -> ExitCode:
     from netagent.apply import apply_plan
     from netagent.host.observe import read_recorded
     from netagent.host.writer import HostWriter
@@ -443,21 +448,25 @@ def _restore(state: StateDir, dry_run: bool) -> ExitCode:
     if not originals:
         print(f"nothing to restore: no originals recorded in {state.path}")
         return ExitCode.OK
-    changes, already, gone = restore_changes(originals, read_recorded(originals))
-    verb = "would restore" if dry_run else "restored"
-    if changes and not dry_run:
+    todo = restore_changes(originals, read_recorded(originals))
+    if todo.changes and not dry_run:
         with HostWriter() as host, _stop_signals() as stopped:
-            apply_plan(Plan(tuple(changes)), host, should_stop=lambda: bool(stopped))
-    for change in changes:
-        print(f"{verb} {change.describe()}")
-    for setting in already:
+            apply_plan(Plan(todo.changes), host, should_stop=lambda: bool(stopped))
+    would = "would " if dry_run else ""
+    for change in todo.changes:
+        print(f"would restore {change.describe()}" if dry_run else f"restored {change.describe()}")
+    for setting in todo.already:
         print(f"{setting}: already at its original value")
-    for setting in gone:
-        print(f"{setting}: not restored: the interface or key is gone; its original stays recorded")
+    for setting in todo.gone:
+        fate = f"{would}forget its original (--forget-gone)" if forget_gone else "its original stays recorded"
+        print(f"{setting}: not restored: the interface or key is gone; {fate}")
+    for setting, reason in todo.unreadable:
+        print(f"{setting}: not restored: cannot read it ({reason}); its original stays recorded")
     if not dry_run:
-        state.forget([c.setting for c in changes] + already)
-        log.info("restore_finished", restored=len(changes), already=len(already), gone=len(gone))
-    return ExitCode.DRIFT if gone else ExitCode.OK
+        state.forget([c.setting for c in todo.changes] + list(todo.already) + (list(todo.gone) if forget_gone else []))
+        log.info("restore_finished", restored=len(todo.changes), already=len(todo.already), gone=len(todo.gone))
+    left = todo.unreadable or (todo.gone and not forget_gone)
+    return ExitCode.DRIFT if left else ExitCode.OK
 
 
 def cmd_persist(args: argparse.Namespace) -> ExitCode:

@@ -7,12 +7,12 @@ nothing that the next start does not rebuild.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from typing import Any
 
 from netagent.errors import StateError
+from netagent.state import StateDir, write_atomic
 
 STATUS_FILE = "status.json"
 FORMAT = "netagent-status"
@@ -29,23 +29,8 @@ def write_status(state_dir: str, doc: dict[str, Any]) -> None:
     Raises:
         StateError: the state directory cannot be written.
     """
-    path = status_path(state_dir)
-    tmp = f"{path}.tmp.{os.getpid()}"
-    data = (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode()
-    try:
-        os.makedirs(state_dir, mode=0o700, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.rename(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise StateError(f"{path}: cannot write ({exc.strerror})") from None
+    StateDir(state_dir).ensure()
+    write_atomic(status_path(state_dir), (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode())
 
 
 def read_status(state_dir: str) -> dict[str, Any] | None:

@@ -111,3 +111,14 @@ def test_unexpected_exception_mid_plan_rolls_back_then_propagates() -> None:
     with pytest.raises(RuntimeError, match="a bug"):
         apply_plan(Plan(CHANGES), host)
     assert host.values == BEFORE
+
+
+def test_clean_rollback_forgets_the_originals_this_run_recorded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Review finding: a fully rolled-back run left "originals" that a later restore would enforce."""
+    from netagent.state import StateDir
+
+    state = StateDir(str(tmp_path))
+    state.record_originals([CHANGES[0]])  # recorded by an earlier, successful run: kept
+    with pytest.raises(ApplyFailed):
+        apply_plan(Plan(CHANGES), FakeHost(BEFORE, fail_on_write=3), originals=state)
+    assert list(state.load()) == [CHANGES[0].setting]
