@@ -8,10 +8,11 @@ import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
 
 from netagent import __version__, logs
 from netagent.ec2 import Ec2Lookup, Ec2Unavailable
-from netagent.errors import ExitCode, NetagentError, UsageError
+from netagent.errors import ExitCode, NetagentError, OutputError, UsageError
 from netagent.model import BAKE, RUNTIME, AuditContext, Plan, Profile, Report
 from netagent.state import DEFAULT_STATE_DIR, StateDir
 
@@ -247,8 +248,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(
         level=args.log_level or default_level, json=None if args.log_format is None else args.log_format == "json"
     )
+    real_stdout, sys.stdout = sys.stdout, _Stdout(sys.stdout)
     try:
-        return int(COMMANDS[args.command](args))
+        code = int(COMMANDS[args.command](args))
+        sys.stdout.flush()  # surface a full disk or a closed pipe here, not at interpreter exit
+        return code
+    except OutputError as exc:
+        _silence(real_stdout)
+        print(f"netagent: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
     except NetagentError as exc:
         for line in exc.lines():
             print(f"netagent: error: {line}", file=sys.stderr)
@@ -260,6 +268,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("netagent: internal error (a bug); run again with --debug for the traceback", file=sys.stderr)
         return int(ExitCode.INTERNAL)
+    finally:
+        sys.stdout = real_stdout
+
+
+class _Stdout:
+    """stdout whose write errors (a full disk, a closed pipe) are OutputError, not a crash."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise OutputError(f"cannot write to standard output ({exc.strerror or exc})") from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write to standard output ({exc.strerror or exc})") from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 def _load(args: argparse.Namespace) -> Profile:
@@ -279,13 +319,19 @@ def _root(args: argparse.Namespace) -> str:
     return str(args.root)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def cmd_validate(args: argparse.Namespace) -> ExitCode:
     """Validate a profile."""
     from netagent.profile import load_profile
 
     profile = load_profile(args.profile)
     rules, keys = len(profile.interfaces), len(profile.sysctls)
-    print(f"{args.profile}: valid profile {profile.name!r}: {rules} interface rules, {keys} sysctls")
+    print(
+        f"{args.profile}: valid profile {profile.name!r}: {_count(rules, 'interface rule')}, {_count(keys, 'sysctl')}"
+    )
     return ExitCode.OK
 
 
@@ -345,8 +391,9 @@ def cmd_audit(args: argparse.Namespace) -> ExitCode:
         write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
-    for note in report.notes:
-        log.warning("audit_note", note=note)
+    if args.output:  # the report went to a file: say its notes where a person looks
+        for note in report.notes:
+            log.warning("audit_note", note=note)
     log.info("audit_finished", compliant=report.compliant, **report.counts())
     return ExitCode.OK if report.compliant else ExitCode.DRIFT
 

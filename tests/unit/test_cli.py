@@ -139,3 +139,16 @@ def test_common_options_work_before_and_after_the_subcommand(argv: list[str]) ->
 def test_common_options_default_when_absent() -> None:
     args = cli.build_parser().parse_args(["restore"])
     assert (args.state_dir, args.log_format, args.debug) == ("/var/lib/netagent", None, False)
+
+
+def test_unwritable_stdout_is_an_output_error_not_a_bug(profile_path: str, mocker, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Review finding: `validate > /dev/full` exited 70, "internal error (a bug)"."""
+    import io
+
+    class Full(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+    mocker.patch("sys.stdout", Full())
+    assert cli.main(["validate", profile_path]) == ExitCode.OUTPUT
+    assert "cannot write to standard output (No space left on device)" in capsys.readouterr().err
