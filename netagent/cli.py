@@ -567,7 +567,10 @@ def cmd_status(args: argparse.Namespace) -> ExitCode:
 
     doc = read_status(args.state_dir)
     if doc is None:
-        print(f"no daemon status: {status_path(args.state_dir)} does not exist")
+        if args.format == "json":
+            print(json.dumps({"alive": False, "running": False, "path": status_path(args.state_dir)}, indent=2))
+        else:
+            print(f"no daemon status: {status_path(args.state_dir)} does not exist")
         return ExitCode.DRIFT
     alive = bool(doc.get("running")) and is_alive(doc.get("pid"))
     if args.format == "json":

@@ -57,16 +57,15 @@ def read_status(state_dir: str) -> dict[str, Any] | None:
 
 
 def is_alive(pid: object) -> bool:
-    """Tell whether a process with this pid exists (signal 0)."""
+    """Tell whether this pid is a running `netagent daemon` (a pid reused after a crash is not)."""
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
         return False
-    except PermissionError:
-        return True
-    return True
+    return b"daemon" in argv and any(b"netagent" in arg for arg in argv)
 
 
 def render_status_text(doc: dict[str, Any], is_alive: bool) -> str:
@@ -83,11 +82,11 @@ def render_status_text(doc: dict[str, Any], is_alive: bool) -> str:
     heals = doc.get("heals") or {}
     if heals:
         width = max(len(c) for c in heals)
-        lines.append(f"  {'CHECK'.ljust(width)}  COUNT  LAST HEAL                  FOUND -> SET")
+        at_width = max(len("LAST HEAL"), *(len(str(rec["last_at"])) for rec in heals.values()))
+        lines.append(f"  {'CHECK'.ljust(width)}  COUNT  {'LAST HEAL'.ljust(at_width)}  FOUND -> SET")
         for check_id, rec in heals.items():
-            lines.append(
-                f"  {check_id.ljust(width)}  {rec['count']:>5}  {rec['last_at']:<25}  {rec['found']} -> {rec['set']}"
-            )
+            at = str(rec["last_at"]).ljust(at_width)
+            lines.append(f"  {check_id.ljust(width)}  {rec['count']:>5}  {at}  {rec['found']} -> {rec['set']}")
     for check_id, n in (doc.get("failures") or {}).items():
         lines.append(f"failed heals: {check_id}: {n}")
     contested = doc.get("contested") or []
