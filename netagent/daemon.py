@@ -200,8 +200,7 @@ class Daemon:
     def _finish(self, reason: str) -> None:
         self._interruptible = False  # a second signal must not cut the goodbye short
         self.notifier.notify(STOPPING="1", STATUS=f"stopping: {reason}")
-        with contextlib.suppress(StateError):
-            self._write_status(running=False)
+        self._write_status(running=False)  # logs, never raises, when the state dir cannot be written
         total = sum(r.count for r in self.stats.heals.values())
         log.info("daemon_stopped", reason=reason, heals=total)
 

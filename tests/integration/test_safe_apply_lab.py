@@ -101,7 +101,7 @@ def test_second_apply_waits_then_names_the_holder(lab: Lab, tmp_path: Path, lock
 
 def test_sigkill_at_random_points_then_restore_returns_every_original(lab: Lab, tmp_path: Path) -> None:
     trials = int(os.environ.get("NETAGENT_KILL_TRIALS", "20"))
-    rng = random.Random(4)  # fixed seed: the same kill points on every run
+    rng = random.Random(4)  # fixed seed: the same delays every run (where each kill lands still varies)
     original = lab.snapshot()
     path = profile(tmp_path, "a", 9001, 4, "4096 131072 8388608", 1)
     cmd = ["ip", "netns", "exec", lab.name, sys.executable, "-m", "netagent", "apply"]
