@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Callable, Protocol
 
 from netagent import logs
-from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted
+from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted, StateError
 from netagent.model import Change, Plan, SetMtu, normalize_sysctl
 
 log = logs.get_logger()
@@ -23,7 +23,9 @@ class Executor(Protocol):
 class Originals(Protocol):
     """Where pre-agent values are kept (the state directory)."""
 
-    def record_originals(self, changes: Sequence[Change]) -> int: ...
+    def record_originals(self, changes: Sequence[Change]) -> list[str]: ...
+
+    def forget(self, settings: Sequence[str]) -> None: ...
 
 
 class Guard(Protocol):
@@ -51,8 +53,21 @@ def apply_plan(
         ApplyInterrupted: should_stop() said so; this run's changes were rolled back.
         StateError: the originals could not be recorded; nothing was changed.
     """
-    if originals is not None and plan.changes:
-        originals.record_originals(plan.changes)
+    recorded = originals.record_originals(plan.changes) if originals is not None and plan.changes else []
+    try:
+        return _apply(plan, host, guard, should_stop)
+    except ApplyFailed as exc:
+        if originals is not None and recorded and not exc.rollback_failures:
+            # Every value is back as it was: what this run recorded as "original" was never
+            # changed, and must not make a later restore revert an operator's own change.
+            try:
+                originals.forget(recorded)
+            except StateError as forget_exc:  # harmless: those originals equal the current values
+                log.warning("originals_kept", settings=recorded, reason=str(forget_exc))
+        raise
+
+
+def _apply(plan: Plan, host: Executor, guard: Guard | None, should_stop: Callable[[], bool] | None) -> list[Change]:
     done: list[Change] = []
     for change in plan.changes:
         if should_stop is not None and should_stop():
@@ -76,6 +91,12 @@ def apply_plan(
             raise ApplyFailed(
                 f"{change.target}: {exc.reason}", rolled_back=len(undo) - len(failures), rollback_failures=failures
             ) from None
+        except BaseException:
+            # Anything else (a bug, KeyboardInterrupt, MemoryError) still must not leave the host
+            # half-tuned: undo, then let it propagate.
+            log.error("apply_aborted", setting=change.setting, done=len(done))
+            roll_back([*done, change] if _changed(change, host) else done, host)
+            raise
         done.append(change)
     return done
 

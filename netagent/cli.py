@@ -9,13 +9,13 @@ from collections.abc import Sequence
 
 from netagent import __version__, logs
 from netagent.ec2 import Ec2Lookup, Ec2Unavailable
-from netagent.errors import ExitCode, NetagentError, UsageError
+from netagent.errors import ExitCode, NetagentError, OutputError, UsageError
 from netagent.model import BAKE, RUNTIME, AuditContext, Plan, Profile, Report
 from netagent.state import DEFAULT_STATE_DIR, StateDir
 from netagent.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TextIO
 
 # Operators drop their own profile here; otherwise the packaged EC2 default applies.
 SYSTEM_PROFILE = "/etc/netagent/profile.yaml"
@@ -94,6 +94,37 @@ def command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _common_options(default: object) -> argparse.ArgumentParser:
+    """Return the options every command takes; `default` is SUPPRESS for the subcommands' copies."""
+
+    def d(value: object) -> object:
+        return value if default is None else default
+
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--log-format",
+        choices=("console", "json"),
+        default=d(None),
+        help="log renderer (default: console on a terminal, else json)",
+    )
+    common.add_argument("--log-level", choices=tuple(logs.LEVELS), default=d(None), help="least level logged to stderr")
+    common.add_argument("--debug", action="store_true", default=d(False), help="show a traceback on an internal error")
+    common.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        default=d(DEFAULT_STATE_DIR),
+        help=f"originals and lock (default: {DEFAULT_STATE_DIR})",
+    )
+    common.add_argument(
+        "--lock-timeout-s",
+        metavar="S",
+        type=float,
+        default=d(30.0),
+        help="wait at most S seconds for the lock (default: 30)",
+    )
+    return common
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """Return the argument parser of every subcommand, or of `only` that one.
 
@@ -105,24 +136,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     def add(name: str, **kwargs: Any) -> Any:
         return sub.add_parser(name, **kwargs) if only in (None, name) else _Unused()
 
-    common = _Parser(add_help=False)
-    common.add_argument(
-        "--log-format", choices=("console", "json"), help="log renderer (default: console on a terminal, else json)"
-    )
-    common.add_argument("--log-level", choices=tuple(logs.LEVELS), help="least level logged to stderr")
-    common.add_argument("--debug", action="store_true", help="show a traceback on an internal error")
-    common.add_argument(
-        "--state-dir",
-        metavar="DIR",
-        default=DEFAULT_STATE_DIR,
-        help=f"originals and lock (default: {DEFAULT_STATE_DIR})",
-    )
-    common.add_argument(
-        "--lock-timeout-s", metavar="S", type=float, default=30.0, help="wait at most S seconds for the lock"
-    )
+    # The same options are accepted before and after the subcommand. The subcommands' copies
+    # default to SUPPRESS, so they never overwrite a value given before the subcommand.
+    top, common = _common_options(None), _common_options(argparse.SUPPRESS)
 
     parser = _Parser(
-        prog="netagent", description="Audit and apply a network tuning profile on this host.", parents=[common]
+        prog="netagent", description="Audit and apply a network tuning profile on this host.", parents=[top]
     )
     parser.add_argument("--version", action="version", version=f"netagent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -181,6 +200,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Restore every recorded original value (MTU, channels, sysctls) and clear the state.",
     )
     p.add_argument("--dry-run", action="store_true", help="list what would be restored and change nothing")
+    p.add_argument(
+        "--forget-gone",
+        action="store_true",
+        help="forget the originals of interfaces or keys that no longer exist (hot-unplugged ENIs)",
+    )
 
     p = add(
         "persist",
@@ -294,8 +318,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(
         level=args.log_level or default_level, json=None if args.log_format is None else args.log_format == "json"
     )
+    real_stdout, sys.stdout = sys.stdout, _Stdout(sys.stdout)
     try:
-        return int(COMMANDS[args.command](args))
+        code = int(COMMANDS[args.command](args))
+        sys.stdout.flush()  # surface a full disk or a closed pipe here, not at interpreter exit
+        return code
+    except OutputError as exc:
+        _silence(real_stdout)
+        print(f"netagent: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
     except NetagentError as exc:
         for line in exc.lines():
             print(f"netagent: error: {line}", file=sys.stderr)
@@ -307,6 +338,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("netagent: internal error (a bug); run again with --debug for the traceback", file=sys.stderr)
         return int(ExitCode.INTERNAL)
+    finally:
+        sys.stdout = real_stdout
+
+
+class _Stdout:
+    """stdout whose write errors (a full disk, a closed pipe) are OutputError, not a crash."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise OutputError(f"cannot write to standard output ({exc.strerror or exc})") from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write to standard output ({exc.strerror or exc})") from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    import contextlib  # here: the audit imports this module and never fails to write (issue 8)
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 def _load(args: argparse.Namespace) -> Profile:
@@ -326,13 +391,19 @@ def _root(args: argparse.Namespace) -> str:
     return str(args.root)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def cmd_validate(args: argparse.Namespace) -> ExitCode:
     """Validate a profile."""
     from netagent.profile import load_profile
 
     profile = load_profile(args.profile)
     rules, keys = len(profile.interfaces), len(profile.sysctls)
-    print(f"{args.profile}: valid profile {profile.name!r}: {rules} interface rules, {keys} sysctls")
+    print(
+        f"{args.profile}: valid profile {profile.name!r}: {_count(rules, 'interface rule')}, {_count(keys, 'sysctl')}"
+    )
     return ExitCode.OK
 
 
@@ -392,8 +463,9 @@ def cmd_audit(args: argparse.Namespace) -> ExitCode:
         write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
-    for note in report.notes:
-        log.warning("audit_note", note=note)
+    if args.output:  # the report went to a file: say its notes where a person looks
+        for note in report.notes:
+            log.warning("audit_note", note=note)
     log.info("audit_finished", compliant=report.compliant, **report.counts())
     return ExitCode.OK if report.compliant else ExitCode.DRIFT
 
@@ -488,12 +560,12 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
     """Put every recorded original back, then forget it."""
     state = StateDir(args.state_dir)
     if args.dry_run:
-        return _restore(state, dry_run=True)
+        return _restore(state, dry_run=True, forget_gone=args.forget_gone)
     with state.lock(args.lock_timeout_s):
-        return _restore(state, dry_run=False)
+        return _restore(state, dry_run=False, forget_gone=args.forget_gone)
 
 
-def _restore(state: StateDir, dry_run: bool) -> ExitCode:
+def _restore(state: StateDir, dry_run: bool, forget_gone: bool) -> ExitCode:
     from netagent.apply import apply_plan
     from netagent.host.observe import read_recorded
     from netagent.host.writer import HostWriter
@@ -504,21 +576,25 @@ def _restore(state: StateDir, dry_run: bool) -> ExitCode:
     if not originals:
         print(f"nothing to restore: no originals recorded in {state.path}")
         return ExitCode.OK
-    changes, already, gone = restore_changes(originals, read_recorded(originals))
-    verb = "would restore" if dry_run else "restored"
-    if changes and not dry_run:
+    todo = restore_changes(originals, read_recorded(originals))
+    if todo.changes and not dry_run:
         with HostWriter() as host, _StopSignals() as stopped:
-            apply_plan(Plan(tuple(changes)), host, should_stop=lambda: bool(stopped))
-    for change in changes:
-        print(f"{verb} {change.describe()}")
-    for setting in already:
+            apply_plan(Plan(todo.changes), host, should_stop=lambda: bool(stopped))
+    would = "would " if dry_run else ""
+    for change in todo.changes:
+        print(f"would restore {change.describe()}" if dry_run else f"restored {change.describe()}")
+    for setting in todo.already:
         print(f"{setting}: already at its original value")
-    for setting in gone:
-        print(f"{setting}: not restored: the interface or key is gone; its original stays recorded")
+    for setting in todo.gone:
+        fate = f"{would}forget its original (--forget-gone)" if forget_gone else "its original stays recorded"
+        print(f"{setting}: not restored: the interface or key is gone; {fate}")
+    for setting, reason in todo.unreadable:
+        print(f"{setting}: not restored: cannot read it ({reason}); its original stays recorded")
     if not dry_run:
-        state.forget([c.setting for c in changes] + already)
-        log.info("restore_finished", restored=len(changes), already=len(already), gone=len(gone))
-    return ExitCode.DRIFT if gone else ExitCode.OK
+        state.forget([c.setting for c in todo.changes] + list(todo.already) + (list(todo.gone) if forget_gone else []))
+        log.info("restore_finished", restored=len(todo.changes), already=len(todo.already), gone=len(todo.gone))
+    left = todo.unreadable or (todo.gone and not forget_gone)
+    return ExitCode.DRIFT if left else ExitCode.OK
 
 
 def cmd_persist(args: argparse.Namespace) -> ExitCode:
@@ -572,7 +648,10 @@ def cmd_status(args: argparse.Namespace) -> ExitCode:
 
     doc = read_status(args.state_dir)
     if doc is None:
-        print(f"no daemon status: {status_path(args.state_dir)} does not exist")
+        if args.format == "json":
+            print(json.dumps({"alive": False, "running": False, "path": status_path(args.state_dir)}, indent=2))
+        else:
+            print(f"no daemon status: {status_path(args.state_dir)} does not exist")
         return ExitCode.DRIFT
     alive = bool(doc.get("running")) and is_alive(doc.get("pid"))
     if args.format == "json":

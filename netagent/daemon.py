@@ -27,6 +27,7 @@ from netagent.apply import apply_plan
 from netagent.conditions import FIELD_OF_SETTING, qualify
 from netagent.diff import (
     audit,
+    change_order,
     check_channels,
     check_link,
     check_mtu,
@@ -199,8 +200,7 @@ class Daemon:
     def _finish(self, reason: str) -> None:
         self._interruptible = False  # a second signal must not cut the goodbye short
         self.notifier.notify(STOPPING="1", STATUS=f"stopping: {reason}")
-        with contextlib.suppress(StateError):
-            self._write_status(running=False)
+        self._write_status(running=False)  # logs, never raises, when the state dir cannot be written
         total = sum(r.count for r in self.stats.heals.values())
         log.info("daemon_stopped", reason=reason, heals=total)
 
@@ -298,6 +298,7 @@ class Daemon:
         except ProfileError as exc:
             log.error("profile_reload_failed", path=self.profile_path, problems=exc.lines(), kept=self._profile_name())
         else:
+            old_profile, old_stats, old_wanted = self.profile, self.stats.profile, self.wanted
             self.profile = new
             self.pending.clear()
             self.stats.profile = {"name": new.name, "path": self.profile_path}
@@ -305,7 +306,11 @@ class Daemon:
                 changes = self._apply_all()
                 log.info("profile_reloaded", profile=new.name, path=self.profile_path, changes=changes)
             except (ApplyFailed, StateError) as exc:
-                log.error("profile_reload_apply_failed", profile=new.name, problems=exc.lines())
+                # The new profile's apply was rolled back: keep healing towards the old one.
+                self.profile, self.stats.profile, self.wanted = old_profile, old_stats, old_wanted
+                log.error(
+                    "profile_reload_apply_failed", profile=new.name, problems=exc.lines(), kept=self._profile_name()
+                )
             self._next_resync = self.clock() + self.resync_s
             self._dirty = True
         self.notifier.notify(READY="1", STATUS=self._status_line())
@@ -358,7 +363,7 @@ class Daemon:
         """Re-read one setting and compare it with the profile; None when it is gone or not wanted."""
         assert self.profile is not None
         subject, setting = check_id.split("/", 1)
-        if subject == "sysctl":
+        if subject == "sysctl" and setting.startswith("net."):  # an interface may be named "sysctl"
             spec = next((s for s in self.profile.sysctls if s.key == setting), None)
             return None if spec is None else self._qualify(check_sysctl(spec, read_key(spec.key)))
         want = self.wanted.get(subject)
@@ -378,7 +383,7 @@ class Daemon:
         """Give a re-read check its rule's severity, or skip it when the rule's `when:` does not hold
         (as `audit` does for the whole host)."""
         assert self.profile is not None
-        if check.id.startswith("sysctl/"):
+        if check.setting == "sysctl":
             spec = next((s for s in self.profile.sysctls if s.key == check.subject), None)
             return check if spec is None else qualify(check, spec.severity, spec.when, self.ctx)
         rule = field_providers(self.profile, check.subject).get(FIELD_OF_SETTING.get(check.setting, ""))
@@ -423,7 +428,7 @@ class Daemon:
 
     def _heal(self, items: Sequence[tuple[Check, Change]], cause: str) -> None:
         assert self.profile is not None
-        changes = [c for _, c in items]
+        changes = sorted((c for _, c in items), key=change_order)  # the order `apply` uses
         now = self.clock()
         try:
             with self.state.lock(0), self._transaction():

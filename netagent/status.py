@@ -7,12 +7,12 @@ nothing that the next start does not rebuild.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from typing import Any
 
 from netagent.errors import StateError
+from netagent.state import StateDir, write_atomic
 
 STATUS_FILE = "status.json"
 FORMAT = "netagent-status"
@@ -29,23 +29,8 @@ def write_status(state_dir: str, doc: dict[str, Any]) -> None:
     Raises:
         StateError: the state directory cannot be written.
     """
-    path = status_path(state_dir)
-    tmp = f"{path}.tmp.{os.getpid()}"
-    data = (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode()
-    try:
-        os.makedirs(state_dir, mode=0o700, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.rename(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise StateError(f"{path}: cannot write ({exc.strerror})") from None
+    StateDir(state_dir).ensure()
+    write_atomic(status_path(state_dir), (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode())
 
 
 def read_status(state_dir: str) -> dict[str, Any] | None:
@@ -72,16 +57,15 @@ def read_status(state_dir: str) -> dict[str, Any] | None:
 
 
 def is_alive(pid: object) -> bool:
-    """Tell whether a process with this pid exists (signal 0)."""
+    """Tell whether this pid is a running `netagent daemon` (a pid reused after a crash is not)."""
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
         return False
-    except PermissionError:
-        return True
-    return True
+    return b"daemon" in argv and any(b"netagent" in arg for arg in argv)
 
 
 def render_status_text(doc: dict[str, Any], is_alive: bool) -> str:
@@ -98,11 +82,11 @@ def render_status_text(doc: dict[str, Any], is_alive: bool) -> str:
     heals = doc.get("heals") or {}
     if heals:
         width = max(len(c) for c in heals)
-        lines.append(f"  {'CHECK'.ljust(width)}  COUNT  LAST HEAL                  FOUND -> SET")
+        at_width = max(len("LAST HEAL"), *(len(str(rec["last_at"])) for rec in heals.values()))
+        lines.append(f"  {'CHECK'.ljust(width)}  COUNT  {'LAST HEAL'.ljust(at_width)}  FOUND -> SET")
         for check_id, rec in heals.items():
-            lines.append(
-                f"  {check_id.ljust(width)}  {rec['count']:>5}  {rec['last_at']:<25}  {rec['found']} -> {rec['set']}"
-            )
+            at = str(rec["last_at"]).ljust(at_width)
+            lines.append(f"  {check_id.ljust(width)}  {rec['count']:>5}  {at}  {rec['found']} -> {rec['set']}")
     for check_id, n in (doc.get("failures") or {}).items():
         lines.append(f"failed heals: {check_id}: {n}")
     contested = doc.get("contested") or []

@@ -111,6 +111,11 @@ class DaemonProc:
             self.kill()
 
     def kill(self) -> None:
+        """Kill the daemon, and its wrapper (strace) if any; the daemon's own pid is in its log."""
+        if self.wrapped:
+            for e in self.events("daemon_starting"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(e["pid"]), signal.SIGKILL)
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
@@ -287,6 +292,27 @@ def test_sighup_with_broken_profile_keeps_the_old_one(lab: Lab, start: Callable[
     daemon.wait_event("profile_reloaded")
     for ifname in lab.ifnames:
         wait_until(lambda i=ifname: lab.mtu(i) == 9000, what=f"{ifname} at the new profile's MTU")
+    assert daemon.stop() == 0
+
+
+def test_sighup_whose_apply_fails_keeps_healing_to_the_old_profile(
+    lab: Lab, start: Callable[..., DaemonProc], profile: str
+) -> None:
+    """Review finding: a reload whose apply was rolled back used to stay in force for later heals."""
+    daemon = start("--resync-s", "0.5")
+    daemon.wait_event("daemon_started")
+    # Valid, but the kernel refuses ip_default_ttl 0 (1..255): the reload's apply rolls back.
+    Path(profile).write_text(PROFILE.replace("mtu: 9001", "mtu: 1600") + "  net.ipv4.ip_default_ttl: 0\n")
+    daemon.signal(signal.SIGHUP)
+    failed = daemon.wait_event("profile_reload_apply_failed")
+    assert failed["kept"] == "lab"
+    resyncs = len(daemon.events("resync_finished"))
+    wait_until(lambda: len(daemon.events("resync_finished")) >= resyncs + 3, what="three resyncs after the reload")
+    assert [lab.mtu(i) for i in lab.ifnames] == [9001] * len(lab.ifnames)
+    assert lab.sysctl("net.ipv4.tcp_mtu_probing") == "1"
+    assert not daemon.events("heal_failed")
+    lab.set_mtu("lab0", 1500)
+    wait_until(lambda: lab.mtu("lab0") == 9001, what="heal to the old profile's MTU")
     assert daemon.stop() == 0
 
 

@@ -101,7 +101,7 @@ def test_second_apply_waits_then_names_the_holder(lab: Lab, tmp_path: Path, lock
 
 def test_sigkill_at_random_points_then_restore_returns_every_original(lab: Lab, tmp_path: Path) -> None:
     trials = int(os.environ.get("NETAGENT_KILL_TRIALS", "20"))
-    rng = random.Random(4)  # fixed seed: the same kill points on every run
+    rng = random.Random(4)  # fixed seed: the same delays every run (where each kill lands still varies)
     original = lab.snapshot()
     path = profile(tmp_path, "a", 9001, 4, "4096 131072 8388608", 1)
     cmd = ["ip", "netns", "exec", lab.name, sys.executable, "-m", "netagent", "apply"]
@@ -195,3 +195,18 @@ def test_guard_rolls_back_when_the_far_peer_cannot_be_reached(path_lab: tuple[La
     assert "lab0 mtu: guard: 10.231.2.2 did not answer a 9001-byte don't-fragment ping" in out.stderr
     assert "rolled back 1 change" in out.stderr
     assert host.mtu("lab0") == 1500
+
+
+def test_restore_reports_a_vanished_interface_and_forget_gone_clears_it(lab: Lab, tmp_path: Path) -> None:
+    """Review finding: originals of a hot-unplugged interface could never be cleared."""
+    assert lab.netagent("apply", "--profile", profile(tmp_path, "a", 9001, 4, "4096 131072 8388608", 1)).returncode == 0
+    run(["ip", "-n", lab.name, "link", "del", "lab2"])
+    lab.ifnames.remove("lab2")
+    kept = lab.netagent("restore")
+    assert kept.returncode == 1
+    assert "lab2/mtu: not restored: the interface or key is gone; its original stays recorded" in kept.stdout
+    assert "restored lab0 mtu 9001 -> 1500" in kept.stdout
+    cleared = lab.netagent("restore", "--forget-gone")
+    assert cleared.returncode == 0, cleared.stdout
+    assert "forget its original (--forget-gone)" in cleared.stdout
+    assert not os.path.exists(os.path.join(lab.state_dir, "originals.json"))

@@ -98,3 +98,27 @@ def test_stop_request_before_change_k_rolls_back_the_first_k(k: int) -> None:
     assert host.values == BEFORE
     assert info.value.rolled_back == k
     assert f"after {k} of {len(CHANGES)} changes" in str(info.value)
+
+
+def test_unexpected_exception_mid_plan_rolls_back_then_propagates() -> None:
+    class BuggyHost(FakeHost):
+        def execute(self, change: Change) -> None:
+            if change == CHANGES[2]:
+                raise RuntimeError("a bug in an adapter")
+            super().execute(change)
+
+    host = BuggyHost(BEFORE)
+    with pytest.raises(RuntimeError, match="a bug"):
+        apply_plan(Plan(CHANGES), host)
+    assert host.values == BEFORE
+
+
+def test_clean_rollback_forgets_the_originals_this_run_recorded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Review finding: a fully rolled-back run left "originals" that a later restore would enforce."""
+    from netagent.state import StateDir
+
+    state = StateDir(str(tmp_path))
+    state.record_originals([CHANGES[0]])  # recorded by an earlier, successful run: kept
+    with pytest.raises(ApplyFailed):
+        apply_plan(Plan(CHANGES), FakeHost(BEFORE, fail_on_write=3), originals=state)
+    assert list(state.load()) == [CHANGES[0].setting]
