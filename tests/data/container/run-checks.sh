@@ -17,6 +17,7 @@ wait_for() {  # wait_for SECONDS CMD...: poll until CMD succeeds or the deadline
   until "$@"; do [ $SECONDS -ge $deadline ] && return 1; sleep 0.1; done
 }
 mtu() { cat "/sys/class/net/$1/mtu"; }
+mtu_is() { [ "$(mtu "$1")" = "$2" ]; }  # for wait_for: read the MTU on every poll
 
 python3 -m venv /opt/netagent || fail "venv"
 /opt/netagent/bin/pip install -q --no-index --find-links /wheels netagent || fail "pip install from wheels"
@@ -60,7 +61,7 @@ ethtool -l lab0 | tail -4 | grep -q $'RX:\t\t4' || fail "lab0 channels: $(ethtoo
 log "lab tuned: mtu 9001, rx/tx 4, sysctls written under the unit's hardening"
 
 ip link set lab0 mtu 1500
-wait_for 5 test "$(mtu lab0)" = 9001 || fail "mtu change not healed"
+wait_for 5 mtu_is lab0 9001 || fail "mtu change not healed"
 log "mtu changed by hand was healed"
 
 restarts=$(systemctl show -P NRestarts netagent.service)
