@@ -633,6 +633,7 @@ def main(argv: list[str]) -> int:
         mode["rounds"] = mode["rounds_1024"] = args.rounds
     env: dict[str, Any] = {"unset": ["PYTHONDONTWRITEBYTECODE"]} if args.write_bytecode else {}
     signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored (`cmd &`)
     remove_stale_labs()
     workdir = tempfile.mkdtemp(prefix="netagent-bench-")
     CLEANUP.dirs.append(workdir)
