@@ -1,5 +1,5 @@
 """`python -m netagent` runs the CLI."""
 
-from netagent.cli import main
+from netagent.entry import main
 
 raise SystemExit(main())
