@@ -550,6 +550,8 @@ class Check(Value):
     @property
     def conflicting_owners(self) -> tuple[Owner, ...]:
         """Return the owners that set another value or cannot be read: the warnings of this check."""
+        if not self.owners:  # most checks: renderers ask for every check (issue 8)
+            return ()
         return tuple(o for o in self.owners if o.conflicts or o.problem)
 
 

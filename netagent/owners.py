@@ -525,6 +525,8 @@ def iface_owners(
     if units is None:
         units = iface_units(link, found)
     settings = [s for u in units for s in u.settings if s.key == setting]
+    if not settings:  # most interfaces: no file sets it (issue 8)
+        return found.iface_problems
     # One winner per value it sets: the MTU, or each channel kind (rx=, tx=, combined=, other=).
     winners: dict[str, Setting] = {}
     for s in sorted(settings, key=lambda s: _BOOT_RANK[s.kind]):
