@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from netagent.status import is_alive, render_status_text
 
@@ -20,6 +22,10 @@ def test_a_netagent_daemon_command_line_is_alive() -> None:
     code = "import time; time.sleep(30)"
     proc = subprocess.Popen([sys.executable, "-c", code, "netagent", "daemon"])
     try:
+        # Between fork and exec /proc/PID/cmdline is still the parent's: wait for the exec.
+        deadline = time.monotonic() + 5
+        while b"daemon" not in Path(f"/proc/{proc.pid}/cmdline").read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert is_alive(proc.pid)
     finally:
         proc.kill()
