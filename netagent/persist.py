@@ -29,9 +29,10 @@ import os
 import re
 from dataclasses import dataclass
 
+from netagent import rootpath
 from netagent.matching import matches
 from netagent.model import MAX, ChannelSpec, InterfaceRule, Profile
-from netagent.output import write_if_changed
+from netagent.output import OutputError, read_regular, write_if_changed
 
 SYSCTL_DROPIN = "etc/sysctl.d/60-netagent.conf"
 LINK_DIR = "etc/systemd/network"
@@ -184,20 +185,25 @@ def find_unit() -> str | None:
 def install(files: dict[str, str], root: str, dry_run: bool = False) -> list[tuple[str, str]]:
     """Write the files under `root` that differ, and remove netagent .link files no longer rendered.
 
-    Return (action, relative path) pairs: written / unchanged / removed, or would write / would
-    remove with dry_run.
+    Every path stays inside `root`: its directories are resolved as under chroot(2) (an absolute
+    symlink target starts again at the root), and a symlink at a file itself is replaced, never
+    followed. Return (action, relative path) pairs: written / unchanged / removed, or would write /
+    would remove with dry_run.
 
     Raises:
-        OutputError: a file could not be written.
+        OutputError: a file could not be written, or a symlink leads outside the root (or to
+            nothing under it); nothing is written through it.
     """
     actions: list[tuple[str, str]] = []
+    # Every path is checked before the first write, so a refused one leaves the root as it was.
+    paths = {rel: confined(root, rel) for rel in files}
+    link_dir = confined(root, LINK_DIR, follow_last=True)
     for rel, text in sorted(files.items()):
-        path = os.path.join(root, rel)
+        path = paths[rel]
         if dry_run:
-            actions.append(("unchanged" if _holds(path, text) else "would write", rel))
+            actions.append(("unchanged" if read_regular(path) == text else "would write", rel))
         else:
             actions.append(("written" if write_if_changed(path, text) else "unchanged", rel))
-    link_dir = os.path.join(root, LINK_DIR)
     stale = sorted(
         name
         for name in (os.listdir(link_dir) if os.path.isdir(link_dir) else [])
@@ -210,9 +216,14 @@ def install(files: dict[str, str], root: str, dry_run: bool = False) -> list[tup
     return actions
 
 
-def _holds(path: str, text: str) -> bool:
+def confined(root: str, rel: str, follow_last: bool = False) -> str:
+    """Return the host path of `rel` under `root`, its directories' symlinks resolved inside the root.
+
+    Raises:
+        OutputError: a symlink leads outside the root, points to nothing under it, or loops.
+    """
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read() == text
-    except (OSError, UnicodeDecodeError):
-        return False
+        inner = rootpath.resolve(root, rel, follow_last=follow_last, dangling_ok=False)
+    except OSError as exc:
+        raise OutputError(f"{os.path.join(root, rel)}: refused: {exc.strerror or exc}") from None
+    return rootpath.host_path(root, inner)

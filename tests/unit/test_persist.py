@@ -14,6 +14,7 @@ import pytest
 from netagent import cli, persist
 from netagent.errors import ExitCode
 from netagent.model import ChannelSpec, InterfaceRule, Profile, SysctlSetting
+from netagent.output import OutputError
 from netagent.profile import load_profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -202,3 +203,82 @@ def test_cli_persist_copies_the_unit_and_systemd_accepts_it(tmp_path: Path, mock
 def test_cli_persist_needs_an_existing_root(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert cli.main(["persist", "--root", str(tmp_path / "missing")]) == ExitCode.BAD_INPUT
     assert "not a directory" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- symlinks stay inside the root
+# Review defect: `persist --root img` followed img's symlinks with the host's kernel, so an image
+# whose etc/sysctl.d pointed elsewhere (`-> /etc`, `-> ../../x`) made a bake write into the host.
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> tuple[Path, Path]:
+    """An image root `img/etc` and an empty directory `outside` beside it."""
+    root, outside = tmp_path / "img", tmp_path / "outside"
+    (root / "etc").mkdir(parents=True)
+    outside.mkdir()
+    return root, outside
+
+
+def test_persist_refuses_a_relative_symlink_out_of_the_root(image: tuple[Path, Path]) -> None:
+    root, outside = image
+    (root / "etc" / "sysctl.d").symlink_to("../../outside")
+    for dry_run in (True, False):
+        with pytest.raises(OutputError, match=r"etc/sysctl.d/60-netagent.conf: refused: .*leads outside the root"):
+            persist.install(persist.render(PROFILE), str(root), dry_run=dry_run)
+    assert list(outside.iterdir()) == []
+
+
+def test_persist_refuses_an_absolute_symlink_to_a_host_directory(image: tuple[Path, Path]) -> None:
+    root, outside = image
+    (root / "etc" / "sysctl.d").symlink_to(outside)  # means img/<outside>, which the image lacks
+    with pytest.raises(OutputError, match=r"etc/sysctl.d/60-netagent.conf: refused: .*does not exist under the root"):
+        persist.install(persist.render(PROFILE), str(root))
+    assert list(outside.iterdir()) == []
+
+
+def test_persist_resolves_an_absolute_symlink_inside_the_root(image: tuple[Path, Path]) -> None:
+    root, outside = image
+    inside = root / str(outside).lstrip("/")  # the same absolute path, in the image
+    inside.mkdir(parents=True)
+    (root / "etc" / "sysctl.d").symlink_to(outside)
+    persist.install(persist.render(PROFILE), str(root))
+    assert (inside / "60-netagent.conf").read_text() == persist.render_sysctl(PROFILE)
+    assert list(outside.iterdir()) == []
+
+
+def test_persist_follows_a_relative_symlink_that_stays_inside_the_root(image: tuple[Path, Path]) -> None:
+    root, _ = image
+    (root / "usr" / "lib" / "sysctl.d").mkdir(parents=True)
+    (root / "etc" / "sysctl.d").symlink_to("../usr/lib/sysctl.d")
+    first = persist.install(persist.render(PROFILE), str(root))
+    assert ("written", persist.SYSCTL_DROPIN) in first
+    assert (root / "usr/lib/sysctl.d/60-netagent.conf").read_text() == persist.render_sysctl(PROFILE)
+    assert ("unchanged", persist.SYSCTL_DROPIN) in persist.install(persist.render(PROFILE), str(root))
+
+
+def test_persist_replaces_a_symlink_at_the_file_instead_of_writing_through_it(image: tuple[Path, Path]) -> None:
+    root, outside = image
+    victim = outside / "victim.conf"
+    victim.write_text(persist.render_sysctl(PROFILE))  # even the same content: not ours to keep
+    (root / "etc" / "sysctl.d").mkdir()
+    link = root / persist.SYSCTL_DROPIN
+    link.symlink_to(victim)
+    assert ("would write", persist.SYSCTL_DROPIN) in persist.install(persist.render(PROFILE), str(root), dry_run=True)
+    assert ("written", persist.SYSCTL_DROPIN) in persist.install(persist.render(PROFILE), str(root))
+    assert not link.is_symlink()
+    assert link.read_text() == persist.render_sysctl(PROFILE)
+    assert victim.read_text() == persist.render_sysctl(PROFILE)
+    assert os.listdir(outside) == ["victim.conf"]
+
+
+def test_cli_persist_refuses_an_escaping_symlink_with_exit_2(image: tuple[Path, Path], mocker, capsys) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch.object(persist, "find_unit", return_value=None)
+    root, outside = image
+    (root / "etc" / "systemd").mkdir()
+    (root / "etc" / "systemd" / "network").symlink_to("../../../outside")
+    assert cli.main(["persist", "--root", str(root)]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"{root}/etc/systemd/network/" in err
+    assert "leads outside the root" in err
+    assert list(outside.iterdir()) == []
+    assert not (root / persist.PROFILE_COPY).exists()  # refused before the first write
