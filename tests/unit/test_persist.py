@@ -186,11 +186,12 @@ def test_cli_persist_copies_the_unit_and_systemd_accepts_it(tmp_path: Path, mock
             "[Install]\nWantedBy=multi-user.target\n"
         )
     mocker.patch.object(persist, "find_unit", return_value=str(unit))
+    mocker.patch.object(persist, "running_binary", return_value="/opt/netagent/bin/netagent")
     root = tmp_path / "root"
     root.mkdir()
     assert cli.main(["persist", "--root", str(root)]) == ExitCode.OK
     copied = root / persist.UNIT_PATH
-    assert copied.read_text() == unit.read_text()
+    assert copied.read_text() == persist.set_exec_path(unit.read_text(), "/opt/netagent/bin/netagent")
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed")
@@ -282,3 +283,77 @@ def test_cli_persist_refuses_an_escaping_symlink_with_exit_2(image: tuple[Path, 
     assert "leads outside the root" in err
     assert list(outside.iterdir()) == []
     assert not (root / persist.PROFILE_COPY).exists()  # refused before the first write
+
+
+# ---------------------------------------------------------------- the unit's ExecStart
+# Review defect: persist wrote ExecStart=/usr/local/bin/netagent even when netagent ran from a venv
+# or pyenv, so the persisted unit could not start.
+UNIT = """[Service]
+Type=notify
+ExecStart=/usr/local/bin/netagent daemon --log-format json --state-dir /var/lib/netagent
+ExecReload=/bin/kill -HUP $MAINPID
+"""
+
+
+def test_set_exec_path_replaces_only_the_netagent_executable() -> None:
+    out = persist.set_exec_path(UNIT, "/opt/venv/bin/netagent")
+    assert out == UNIT.replace("ExecStart=/usr/local/bin/netagent", "ExecStart=/opt/venv/bin/netagent")
+
+
+def test_set_exec_path_keeps_prefixes_arguments_and_line_endings() -> None:
+    unit = "[Service]\r\nExecStart=-netagent daemon\r\nExecStart = /usr/bin/other netagent\r\n"
+    assert persist.set_exec_path(unit, "/srv/na/bin/netagent") == (
+        "[Service]\r\nExecStart=-/srv/na/bin/netagent daemon\r\nExecStart = /usr/bin/other netagent\r\n"
+    )
+
+
+def test_set_exec_path_doubles_percent_and_refuses_what_systemd_would_reinterpret() -> None:
+    assert "ExecStart=/opt/100%%/bin/netagent daemon" in persist.set_exec_path(UNIT, "/opt/100%/bin/netagent")
+    for bad in ("relative/bin/netagent", "/opt/my venv/bin/netagent", "/opt/$HOME/netagent", '/opt/"q"/netagent'):
+        with pytest.raises(ValueError, match="ExecStart= can hold"):
+            persist.set_exec_path(UNIT, bad)
+
+
+def test_running_binary_prefers_the_script_being_run(tmp_path: Path, mocker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "venv" / "bin" / "netagent"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    mocker.patch.object(persist.sys, "executable", str(tmp_path / "nowhere" / "python3"))
+    assert persist.running_binary(str(script), which=lambda _: "/usr/bin/netagent") == str(script)
+    monkeypatch.chdir(tmp_path)
+    assert persist.running_binary("venv/bin/netagent", which=lambda _: None) == str(script)  # relative: absolute
+    # python -m netagent: argv[0] is __main__.py, so PATH decides; nothing there: unknown
+    assert persist.running_binary("/x/netagent/__main__.py", which=lambda _: "/usr/bin/netagent") == "/usr/bin/netagent"
+    assert persist.running_binary("/x/netagent/__main__.py", which=lambda _: None) is None
+
+
+def test_running_binary_under_python_m_takes_the_script_beside_the_interpreter(tmp_path: Path, mocker) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "netagent").write_text("#!/bin/sh\n")
+    mocker.patch.object(persist.sys, "executable", str(tmp_path / "python3"))
+    shim = "/root/.pyenv/shims/netagent"
+    assert persist.running_binary("/x/netagent/__main__.py", which=lambda _: shim) == str(tmp_path / "netagent")
+
+
+def test_unit_for_this_install_points_at_the_binary_or_says_why_not(tmp_path: Path) -> None:
+    unit = tmp_path / "netagent.service"
+    unit.write_text(UNIT)
+    text, notes = persist.unit_for_this_install(str(unit), "/opt/venv/bin/netagent")
+    assert "ExecStart=/opt/venv/bin/netagent daemon" in text
+    assert notes == []
+    text, notes = persist.unit_for_this_install(str(unit), "/root/venv/bin/netagent")
+    assert "ExecStart=/root/venv/bin/netagent daemon" in text
+    assert "ProtectHome=yes" in notes[0]
+    text, notes = persist.unit_for_this_install(str(unit), "/opt/my venv/bin/netagent")
+    assert text == UNIT
+    assert notes[0].startswith("the unit keeps /usr/local/bin/netagent: ")
+
+
+def test_unit_for_this_install_keeps_the_shipped_path_when_netagent_is_nowhere(tmp_path: Path, mocker) -> None:  # type: ignore[no-untyped-def]
+    unit = tmp_path / "netagent.service"
+    unit.write_text(UNIT)
+    mocker.patch.object(persist, "running_binary", return_value=None)
+    text, notes = persist.unit_for_this_install(str(unit))
+    assert text == UNIT
+    assert notes == [
+        "netagent's own path is unknown (not run as `netagent`, none on PATH): the unit keeps /usr/local/bin/netagent"
+    ]
