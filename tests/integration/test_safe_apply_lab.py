@@ -179,25 +179,6 @@ def guarded(tmp_path: Path, target: str, timeout_s: float = 1) -> str:
     return str(path)
 
 
-def test_guard_keeps_the_mtu_when_the_near_peer_answers(path_lab: tuple[Lab, Lab, Lab], tmp_path: Path) -> None:
-    host, _, _ = path_lab
-    out = host.netagent("apply", "--profile", guarded(tmp_path, "10.231.1.2"))
-    assert out.returncode == 0, out.stderr
-    assert host.mtu("lab0") == 9001
-
-
-def test_guard_rolls_back_when_the_far_peer_cannot_be_reached(path_lab: tuple[Lab, Lab, Lab], tmp_path: Path) -> None:
-    host, _, _ = path_lab
-    # The far peer answers at 1500 bytes, so only the jumbo size fails below.
-    small = host.exec(sys.executable, "-c", "from netagent.guard import probe; print(probe('10.231.2.2', 1500, 2))")
-    assert small.stdout.strip() == "None"
-    out = host.netagent("apply", "--profile", guarded(tmp_path, "10.231.2.2"))
-    assert out.returncode == 3, out.stdout + out.stderr
-    assert "lab0 mtu: guard: 10.231.2.2 did not answer a 9001-byte don't-fragment ping" in out.stderr
-    assert "rolled back 1 change" in out.stderr
-    assert host.mtu("lab0") == 1500
-
-
 # Review defect: the guard probed targets one after another, up to timeout_s each. Now every
 # target is probed at once and retransmitted to, so a change takes at most one timeout_s.
 GUARD_TIMEOUT_S = 2.0
@@ -235,3 +216,22 @@ def test_guard_probes_silent_targets_in_parallel(path_lab: tuple[Lab, Lab, Lab])
     print(f"\nparallel probe of 3 targets, 2 silent: {result}")
     assert result["failed"] == ["10.231.1.99", "10.231.2.2"]
     assert GUARD_TIMEOUT_S <= result["took_s"] < 1.25 * GUARD_TIMEOUT_S, result
+
+
+def test_guard_keeps_the_mtu_when_the_near_peer_answers(path_lab: tuple[Lab, Lab, Lab], tmp_path: Path) -> None:
+    host, _, _ = path_lab
+    out = host.netagent("apply", "--profile", guarded(tmp_path, "10.231.1.2"))
+    assert out.returncode == 0, out.stderr
+    assert host.mtu("lab0") == 9001
+
+
+def test_guard_rolls_back_when_the_far_peer_cannot_be_reached(path_lab: tuple[Lab, Lab, Lab], tmp_path: Path) -> None:
+    host, _, _ = path_lab
+    # The far peer answers at 1500 bytes, so only the jumbo size fails below.
+    small = host.exec(sys.executable, "-c", "from netagent.guard import probe; print(probe('10.231.2.2', 1500, 2))")
+    assert small.stdout.strip() == "None"
+    out = host.netagent("apply", "--profile", guarded(tmp_path, "10.231.2.2"))
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert "lab0 mtu: guard: 10.231.2.2 did not answer a 9001-byte don't-fragment ping" in out.stderr
+    assert "rolled back 1 change" in out.stderr
+    assert host.mtu("lab0") == 1500
