@@ -17,9 +17,12 @@ def test_a_pid_that_is_not_a_netagent_daemon_is_not_alive() -> None:
 
 
 def test_a_netagent_daemon_command_line_is_alive() -> None:
-    code = "import time; time.sleep(30)"
-    proc = subprocess.Popen([sys.executable, "-c", code, "netagent", "daemon"])
+    code = "import time; print('up', flush=True); time.sleep(30)"
+    proc = subprocess.Popen([sys.executable, "-c", code, "netagent", "daemon"], stdout=subprocess.PIPE)
     try:
+        # Wait for the exec (until then /proc/PID/cmdline is the parent's): the child prints once it runs.
+        assert proc.stdout is not None
+        proc.stdout.readline()
         assert is_alive(proc.pid)
     finally:
         proc.kill()
