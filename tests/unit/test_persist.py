@@ -194,6 +194,8 @@ def test_cli_persist_copies_the_unit_and_systemd_accepts_it(tmp_path: Path, mock
     assert copied.read_text() == persist.set_exec_path(unit.read_text(), "/opt/netagent/bin/netagent")
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must verify the persisted unit: systemd-analyze is missing")
         pytest.skip("systemd-analyze is not installed")
     if shipped.exists():
         return  # its ExecStart names the installed binary; the daemon issue verifies the shipped unit
