@@ -611,8 +611,8 @@ def cmd_persist(args: argparse.Namespace) -> ExitCode:
     if unit is None:
         notes.append("the package ships no systemd/netagent.service: the daemon's unit was not written")
     else:
-        with open(unit, encoding="utf-8") as f:
-            files[persist.UNIT_PATH] = f.read()
+        files[persist.UNIT_PATH], unit_notes = persist.unit_for_this_install(unit)
+        notes += unit_notes
     if not os.path.isdir(args.root):
         raise UsageError(f"--root {args.root}: not a directory")
     for action, rel in persist.install(files, args.root, dry_run=args.dry_run):

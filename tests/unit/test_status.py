@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 from netagent.status import is_alive, render_status_text
 
@@ -19,13 +17,12 @@ def test_a_pid_that_is_not_a_netagent_daemon_is_not_alive() -> None:
 
 
 def test_a_netagent_daemon_command_line_is_alive() -> None:
-    code = "import time; time.sleep(30)"
-    proc = subprocess.Popen([sys.executable, "-c", code, "netagent", "daemon"])
+    code = "import time; print('up', flush=True); time.sleep(30)"
+    proc = subprocess.Popen([sys.executable, "-c", code, "netagent", "daemon"], stdout=subprocess.PIPE)
     try:
-        # Between fork and exec /proc/PID/cmdline is still the parent's: wait for the exec.
-        deadline = time.monotonic() + 5
-        while b"daemon" not in Path(f"/proc/{proc.pid}/cmdline").read_bytes() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        # Wait for the exec (until then /proc/PID/cmdline is the parent's): the child prints once it runs.
+        assert proc.stdout is not None
+        proc.stdout.readline()
         assert is_alive(proc.pid)
     finally:
         proc.kill()
