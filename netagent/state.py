@@ -69,6 +69,7 @@ class StateDir:
                 time.sleep(LOCK_POLL_S)
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            self._remove_stale_temps()
             try:
                 yield
             finally:
@@ -140,6 +141,18 @@ class StateDir:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.state_path)
             self._fsync_dir()
+
+    def _remove_stale_temps(self) -> None:
+        """Remove temp files that a writer killed before its rename left behind (issue 9).
+
+        Called once the lock is held, so no other writer's temp file is live.
+        """
+        prefix = f"{STATE_FILE}.tmp."
+        with contextlib.suppress(OSError):
+            for name in os.listdir(self.path):
+                if name.startswith(prefix):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(self.path, name))
 
     def _write(self, originals: dict[str, dict[str, Any]]) -> None:
         self._ensure()

@@ -119,3 +119,14 @@ def test_state_file_is_plain_documented_json(tmp_path: Path) -> None:
         "version": 1,
         "originals": {"lab0/mtu": {"type": "mtu", "ifname": "lab0", "value": 1500}},
     }
+
+
+def test_issue9_temp_file_of_a_writer_killed_before_rename_is_removed_by_the_next_lock_holder(tmp_path: Path) -> None:
+    state = StateDir(str(tmp_path))
+    state.record_originals([SetMtu("lab0", old=1500, new=9001)])
+    stale = tmp_path / "originals.json.tmp.99999"
+    stale.write_text('{"format": "netagent-orig')  # what a SIGKILL between write and rename leaves
+    with state.lock(timeout_s=1):
+        assert not stale.exists()
+    assert state.load()["lab0/mtu"]["value"] == 1500
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lock", "originals.json"]
