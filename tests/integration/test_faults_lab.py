@@ -20,17 +20,8 @@ import pytest
 from netagent.state import StateDir
 from tests.integration.lab import Lab
 from tests.integration.syscalls import Call, have_strace, netagent_argv, run_traced, trace_writes
+from tests.integration.test_cli_lab import PROFILE  # 8 changes: channels and MTU of lab0..2, 2 sysctls
 
-PROFILE = """\
-name: faults
-interfaces:
-  - match: "lab*"
-    mtu: 9001
-    channels: {rx: 4, tx: 4}
-sysctl:
-  net.ipv4.tcp_rmem: "4096 131072 8388608"
-  net.ipv4.tcp_mtu_probing: 1
-"""
 KERNEL = ("channels", "mtu", "sysctl")
 FULL = os.environ.get("NETAGENT_FAULTS") == "full"
 
