@@ -184,6 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # An interface name need not be UTF-8: os.listdir() keeps its bad bytes as lone surrogates,
+    # which strict stdout cannot encode. Print them escaped (\udcff), as stderr does (issue 9).
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
     writes = args.command in ("apply", "restore") and not getattr(args, "dry_run", False)
     default_level = "info" if writes else "warning"
     logs.configure(
