@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"originals and lock (default: {DEFAULT_STATE_DIR})",
     )
     common.add_argument(
+        "--insecure-profile",
+        action="store_true",
+        help="use a profile even if others can write it or it is not owned by root or you (tests, image bakes)",
+    )
+    common.add_argument(
         "--lock-timeout-s", metavar="S", type=float, default=30.0, help="wait at most S seconds for the lock"
     )
 
@@ -212,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _load(args: argparse.Namespace) -> Profile:
     from netagent.profile import load_profile
 
-    return load_profile(args.profile or default_profile_path())
+    return load_profile(args.profile or default_profile_path(), args.insecure_profile)
 
 
 def _root(args: argparse.Namespace) -> str:
@@ -230,7 +235,7 @@ def cmd_validate(args: argparse.Namespace) -> ExitCode:
     """Validate a profile."""
     from netagent.profile import load_profile
 
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, args.insecure_profile)
     rules, keys = len(profile.interfaces), len(profile.sysctls)
     print(f"{args.profile}: valid profile {profile.name!r}: {rules} interface rules, {keys} sysctls")
     return ExitCode.OK
@@ -402,12 +407,12 @@ def _restore(state: StateDir, dry_run: bool) -> ExitCode:
 def cmd_persist(args: argparse.Namespace) -> ExitCode:
     """Write the profile's boot-time configuration under --root."""
     from netagent import persist
+    from netagent.trust import read_profile_text
 
     path = args.profile or default_profile_path()
     profile = _load(args)
     files = persist.render(profile)
-    with open(path, encoding="utf-8") as f:
-        files[persist.PROFILE_COPY] = f.read()
+    files[persist.PROFILE_COPY] = read_profile_text(path, args.insecure_profile)  # checked like the parse
     notes = persist.notes(profile)
     unit = persist.find_unit()
     if unit is None:

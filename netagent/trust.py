@@ -1,0 +1,77 @@
+"""Read a profile only from a file that only root (or the user running netagent) can change.
+
+netagent runs as root and retunes the host from the profile, so a profile that another user can
+write is a way to root's network settings. As sudo does with sudoers, the checks are made on the
+opened descriptor (fstat), never on the path, so the file read is the file checked: a symlink is
+followed and the file it leads to must pass. O_NONBLOCK keeps a FIFO from blocking the open, and
+anything but a regular file is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from netagent.errors import Problem, ProfileError
+
+INSECURE_FLAG = "--insecure-profile"
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_profile_stat(st: os.stat_result, euid: int, insecure: bool = False) -> str | None:
+    """Return why a profile with this fstat must not be used, or None when it may (pure)."""
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+        return f"refused: {kind}, not a regular file"
+    if insecure:
+        return None
+    if st.st_uid not in (0, euid):
+        return (
+            f"refused: owned by uid {st.st_uid}, not by root or the user running netagent"
+            f" (uid {euid}); pass {INSECURE_FLAG} to use it anyway"
+        )
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        who = "group- and world" if st.st_mode & stat.S_IWGRP and st.st_mode & stat.S_IWOTH else None
+        who = who or ("group" if st.st_mode & stat.S_IWGRP else "world")
+        return (
+            f"refused: {who}-writable (mode {stat.S_IMODE(st.st_mode):04o}), so others could retune this host;"
+            f" chmod go-w it, or pass {INSECURE_FLAG}"
+        )
+    return None
+
+
+def read_profile_text(path: str, insecure: bool = False) -> str:
+    """Return a profile file's text after checking, on the open descriptor, that it can be trusted.
+
+    Raises:
+        ProfileError: missing, unreadable, not UTF-8, not a regular file, owned by another user,
+            or group/world-writable (the last two are allowed with `insecure`).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError as exc:
+        raise ProfileError([Problem(path, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    try:
+        why = check_profile_stat(os.fstat(fd), os.geteuid(), insecure)
+        if why is not None:
+            raise ProfileError([Problem(path, None, "", why)])
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError as exc:
+        raise ProfileError([Problem(path, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError([Problem(path, None, "", f"not UTF-8 text ({exc.reason})")]) from None
