@@ -164,3 +164,40 @@ def test_more_channels_than_the_device_has_is_never_sent_and_the_kernel_would_re
     refused = lab.exec(sys.executable, "-c", code)
     assert refused.stdout.strip() == "lab0: set channels: the device refused rx=16 (Invalid argument)"
     assert lab.snapshot() == before
+
+
+def test_refused_state_write_stops_apply_before_any_kernel_write(lab: Lab, tmp_path: Path) -> None:
+    before = lab.snapshot()
+    argv, _, calls = _discover(lab, tmp_path)
+    errors = {"state-write": "ENOSPC", "state-fsync": "EIO", "state-rename": "EACCES"}
+    for call in (c for c in calls if c.kind.startswith("state-")):
+        res = run_traced(lab, argv, ["-o", "/dev/null", "-e", call.inject(f"error={errors[call.kind]}")])
+        where = f"{call}"
+        assert res.returncode == 4, f"{where}: {res.stdout}{res.stderr}"
+        assert "originals.json: cannot write (" in res.stderr, f"{where}: {res.stderr}"
+        assert "Traceback" not in res.stderr, where
+        assert lab.snapshot() == before, where
+        _assert_state_parses(lab)
+        assert glob.glob(os.path.join(lab.state_dir, "originals.json.tmp.*")) == [], where
+        cleared = lab.netagent("restore")
+        assert cleared.returncode == 0, cleared.stderr
+        assert lab.snapshot() == before, where
+
+
+def test_rollback_that_itself_fails_is_loud_and_restore_finishes_the_job(lab: Lab, tmp_path: Path) -> None:
+    before = lab.snapshot()
+    argv, _, calls = _discover(lab, tmp_path)
+    sends = [c for c in calls if c.kind == "mtu"]
+    # The third MTU write fails, and so does every netlink write after it: the rollback of the
+    # first two MTUs. Channel rollbacks (ioctl) still work.
+    third = sends[2]
+    res = run_traced(lab, argv, ["-o", "/dev/null", "-e", f"inject={third.syscall}:error=EPERM:when={third.ordinal}+"])
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "netagent: error: lab2 mtu: " in res.stderr
+    assert res.stderr.count("ROLLBACK FAILED: ") == 2, res.stderr
+    assert "ROLLBACK FAILED: lab1 mtu: could not restore 1500" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert lab.mtu("lab0") == lab.mtu("lab1") == 9001  # left as the failed rollback left them
+    restored = lab.netagent("restore")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert lab.snapshot() == before
