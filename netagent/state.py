@@ -12,12 +12,14 @@ import errno
 import fcntl
 import json
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from netagent.errors import StateError
 from netagent.model import Change, SetChannels, SetMtu
+from netagent.trust import untrusted
 
 DEFAULT_STATE_DIR = "/var/lib/netagent"
 STATE_FILE = "originals.json"
@@ -40,6 +42,26 @@ class StateDir:
             os.makedirs(self.path, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise StateError(f"{self.path}: cannot create the state directory ({exc.strerror})") from None
+        self._check_dir()
+
+    def _check_dir(self) -> None:
+        """Refuse a state directory that others could write (issue 9).
+
+        restore writes the recorded values back as root, so whoever can plant originals.json
+        (a directory that is not root's, or is group/world-writable) could set any of them.
+
+        Raises:
+            StateError: the directory is not root's (or the caller's), or others can write it.
+        """
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot read the state directory ({exc.strerror})") from None
+        why = untrusted(st, os.geteuid(), kind="dir")
+        if why is not None:
+            raise StateError(f"{self.path}: state directory not trusted: {why}; others could plant originals")
 
     # ---------------------------------------------------------------- lock
 
@@ -85,13 +107,23 @@ class StateDir:
         Raises:
             StateError: the file is unreadable, corrupt or not netagent's; it is left untouched.
         """
+        self._check_dir()
         try:
-            with open(self.state_path, encoding="utf-8") as f:
-                text = f.read()
+            fd = os.open(self.state_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             return {}
         except OSError as exc:
             raise StateError(f"{self.state_path}: cannot read ({exc.strerror})") from None
+        try:
+            why = untrusted(os.fstat(fd), os.geteuid())
+            if why is not None:
+                raise StateError(f"{self.state_path}: not trusted: {why}; left untouched")
+            with os.fdopen(os.dup(fd), encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateError(f"{self.state_path}: cannot read ({exc}); left untouched") from None
+        finally:
+            os.close(fd)
         try:
             doc = json.loads(text)
         except ValueError as exc:
@@ -210,15 +242,43 @@ def original_entry(change: Change) -> dict[str, Any]:
 
 
 def _valid_entry(entry: object) -> bool:
+    """Tell whether an entry is one netagent could have written: restore writes it back as root."""
     if not isinstance(entry, dict):
         return False
     kind, value = entry.get("type"), entry.get("value")
+    if kind in ("mtu", "channels") and not _is_ifname(entry.get("ifname")):
+        return False
     if kind == "mtu":
-        return isinstance(entry.get("ifname"), str) and isinstance(value, int) and not isinstance(value, bool)
+        return _is_count(value)
     if kind == "channels":
         return (
-            isinstance(entry.get("ifname"), str)
-            and isinstance(value, dict)
-            and all(isinstance(n, int) and not isinstance(n, bool) for n in value.values())
+            isinstance(value, dict)
+            and bool(value)
+            and all(k in CHANNEL_KINDS and _is_count(n) for k, n in value.items())
         )
-    return kind == "sysctl" and isinstance(entry.get("key"), str) and isinstance(value, str)
+    key = entry.get("key")
+    return (
+        kind == "sysctl"
+        and isinstance(key, str)
+        and _SYSCTL_KEY.fullmatch(key) is not None
+        and isinstance(value, str)
+        and _SYSCTL_VALUE.fullmatch(value.strip()) is not None
+    )
+
+
+# Only what a profile can name (profile.py's grammar): keys under net., integer values. A forged
+# entry such as kernel.core_pattern = "|/tmp/x" is refused, never written back (issue 9).
+_SYSCTL_KEY = re.compile(r"net(\.[A-Za-z0-9_:@-]+)+")
+_SYSCTL_VALUE = re.compile(r"-?[0-9]+(?:[ \t]+-?[0-9]+)*")
+CHANNEL_KINDS = ("rx", "tx", "other", "combined")
+IFNAMSIZ = 16  # include/uapi/linux/if.h: names are 1..15 bytes, no '/'
+
+
+def _is_ifname(name: object) -> bool:
+    return (
+        isinstance(name, str) and 0 < len(os.fsencode(name)) < IFNAMSIZ and "/" not in name and name not in (".", "..")
+    )
+
+
+def _is_count(n: object) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**32

@@ -24,26 +24,31 @@ _KINDS = (
 )
 
 
+def untrusted(st: os.stat_result, euid: int, kind: str = "file") -> str | None:
+    """Return why a file (or directory, `kind="dir"`) others could change must not be trusted, or None (pure)."""
+    is_kind = stat.S_ISDIR if kind == "dir" else stat.S_ISREG
+    if not is_kind(st.st_mode):
+        found = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+        return f"{found}, not a {'directory' if kind == 'dir' else 'regular file'}"
+    if st.st_uid not in (0, euid):
+        return f"owned by uid {st.st_uid}, not by root or the user running netagent (uid {euid})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        both = st.st_mode & stat.S_IWGRP and st.st_mode & stat.S_IWOTH
+        who = "group- and world" if both else ("group" if st.st_mode & stat.S_IWGRP else "world")
+        return f"{who}-writable (mode {stat.S_IMODE(st.st_mode):04o})"
+    return None
+
+
 def check_profile_stat(st: os.stat_result, euid: int, insecure: bool = False) -> str | None:
     """Return why a profile with this fstat must not be used, or None when it may (pure)."""
-    if not stat.S_ISREG(st.st_mode):
-        kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
-        return f"refused: {kind}, not a regular file"
-    if insecure:
+    why = untrusted(st, euid)
+    if why is None or (insecure and stat.S_ISREG(st.st_mode)):
         return None
-    if st.st_uid not in (0, euid):
-        return (
-            f"refused: owned by uid {st.st_uid}, not by root or the user running netagent"
-            f" (uid {euid}); pass {INSECURE_FLAG} to use it anyway"
-        )
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        who = "group- and world" if st.st_mode & stat.S_IWGRP and st.st_mode & stat.S_IWOTH else None
-        who = who or ("group" if st.st_mode & stat.S_IWGRP else "world")
-        return (
-            f"refused: {who}-writable (mode {stat.S_IMODE(st.st_mode):04o}), so others could retune this host;"
-            f" chmod go-w it, or pass {INSECURE_FLAG}"
-        )
-    return None
+    if not stat.S_ISREG(st.st_mode):
+        return f"refused: {why}"
+    if why.startswith("owned"):
+        return f"refused: {why}; pass {INSECURE_FLAG} to use it anyway"
+    return f"refused: {why}, so others could retune this host; chmod go-w it, or pass {INSECURE_FLAG}"
 
 
 def read_profile_text(path: str, insecure: bool = False) -> str:
