@@ -32,36 +32,8 @@ FUZZ = settings(
 )
 
 # Scalars a profile author (or a YAML 1.1 accident) might write in any field.
-TRICKY = st.sampled_from(
-    [
-        "on",
-        "off",
-        "NO",
-        "yes",
-        "~",
-        "010",
-        "0x1f",
-        "1:30",
-        "1_000",
-        "9001.0",
-        ".inf",
-        "max",
-        "*",
-        "lab*",
-        "[",
-        "runtime",
-        "required",
-        "recommended",
-        "-1",
-        "4096 131072 6291456",
-        "10.0.0.1",
-        "fd00::1",
-        "2.2.10",
-        "c6in.*",
-        "",
-        " ",
-    ]
-)
+_TRICKY = "on off NO yes ~ 010 0x1f 1:30 1_000 9001.0 .inf max * lab* [ runtime required recommended -1"
+TRICKY = st.sampled_from([*_TRICKY.split(), "4096 131072 6291456", "10.0.0.1", "fd00::1", "2.2.10", "c6in.*", "", " "])
 SCALAR = st.one_of(
     st.none(),
     st.booleans(),
@@ -70,37 +42,11 @@ SCALAR = st.one_of(
     st.text(max_size=20),
     TRICKY,
 )
-KEYS = st.one_of(
-    st.sampled_from(
-        [
-            "name",
-            "description",
-            "interfaces",
-            "sysctl",
-            "guard",
-            "match",
-            "driver",
-            "driver_min_version",
-            "mtu",
-            "channels",
-            "combined",
-            "rx",
-            "tx",
-            "severity",
-            "when",
-            "phase",
-            "instance_type",
-            "value",
-            "targets",
-            "timeout_s",
-            "net.ipv4.tcp_rmem",
-            "net..x",
-            "net/ipv4",
-            "<<",
-        ]
-    ),
-    st.text(max_size=12),
+_KEYS = (
+    "name description interfaces sysctl guard match driver driver_min_version mtu channels combined rx tx"
+    " severity when phase instance_type value targets timeout_s net.ipv4.tcp_rmem net..x net/ipv4 <<"
 )
+KEYS = st.one_of(st.sampled_from(_KEYS.split()), st.text(max_size=12))
 ANY = st.recursive(
     SCALAR, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5), max_leaves=20
 )
@@ -188,42 +134,12 @@ def _document() -> st.SearchStrategy[Any]:
 
 # YAML text: profile-shaped lines, YAML syntax (anchors, tags, flow, block scalars) and noise.
 FRAGMENTS = st.sampled_from(
-    [
-        "name: x",
-        "interfaces:",
-        "  - match: lab0",
-        "    mtu: 9001",
-        "    mtu: on",
-        "sysctl:",
-        "  net.ipv4.tcp_rmem: 1",
-        "guard:",
-        "  targets: [10.0.0.1]",
-        "  timeout_s: 1:30",
-        "- &a [1, 2]",
-        "- *a",
-        "*b",
-        "!!python/object:os.system",
-        "? complex",
-        ": value",
-        "key: |",
-        "  block",
-        "{a: [b, {c: d}]}",
-        "%YAML 1.1",
-        "---",
-        "...",
-        "\t",
-        "'",
-        '"',
-        "name: x\nname: y",
-        "<<: *a",
-        "!!binary aGk=",
-        "@",
-        "`",
-        "\x00",
-        "\ufeff",
-        "�",
-        "  " * 30 + "x: 1",
-    ]
+    (
+        "name: x|interfaces:|  - match: lab0|    mtu: 9001|    mtu: on|sysctl:|  net.ipv4.tcp_rmem: 1|guard:"
+        "|  targets: [10.0.0.1]|  timeout_s: 1:30|- &a [1, 2]|- *a|*b|!!python/object:os.system|? complex|: value"
+        "|key: >|  block|{a: [b, {c: d}]}|%YAML 1.1|---|...|\t|'|\"|name: x\nname: y|<<: *a|!!binary aGk=|@|`"
+        "|\x00|\ufeff|\udcff|" + "  " * 30 + "x: 1"
+    ).split("|")
 )
 TEXT = st.one_of(
     st.text(max_size=200),
