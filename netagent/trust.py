@@ -1,7 +1,8 @@
-"""Read a profile only from a file that only root (or the user running netagent) can change.
+"""Trust only files that root (or the user running netagent) alone can change: profiles, state.
 
-netagent runs as root and retunes the host from the profile, so a profile that another user can
-write is a way to root's network settings. As sudo does with sudoers, the checks are made on the
+netagent runs as root and retunes the host from the profile, and `restore` writes back what the
+state directory recorded, so either, if another user could write it, is a way to root's network
+settings. As sudo does with sudoers, the checks are made on the
 opened descriptor (fstat), never on the path, so the file read is the file checked: a symlink is
 followed and the file it leads to must pass. O_NONBLOCK keeps a FIFO from blocking the open, and
 anything but a regular file is refused.
@@ -16,6 +17,7 @@ from netagent.errors import Problem, ProfileError
 
 INSECURE_FLAG = "--insecure-profile"
 _KINDS = (
+    (stat.S_ISREG, "a regular file"),
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO"),
     (stat.S_ISCHR, "a character device"),
@@ -28,7 +30,7 @@ def untrusted(st: os.stat_result, euid: int, kind: str = "file") -> str | None:
     """Return why a file (or directory, `kind="dir"`) others could change must not be trusted, or None (pure)."""
     is_kind = stat.S_ISDIR if kind == "dir" else stat.S_ISREG
     if not is_kind(st.st_mode):
-        found = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+        found = next((name for test, name in _KINDS if test(st.st_mode)), "an unknown kind of file")
         return f"{found}, not a {'directory' if kind == 'dir' else 'regular file'}"
     if st.st_uid not in (0, euid):
         return f"owned by uid {st.st_uid}, not by root or the user running netagent (uid {euid})"
