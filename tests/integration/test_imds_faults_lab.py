@@ -104,8 +104,11 @@ def stale_imds(imds_netns: tuple[Lab, str], tmp_path: Path) -> Iterator[ImdsLab]
 
 
 def test_401_on_every_get_refreshes_the_token_once_and_never_falls_back_to_imdsv1(stale_imds: ImdsLab) -> None:
-    res = stale_imds.lab.netagent("audit", "--profile", stale_imds.profile, *IMDS, "--format", "json")
+    debug = ("--log-level", "debug", "--log-format", "json")
+    res = stale_imds.lab.netagent("audit", "--profile", stale_imds.profile, *IMDS, "--format", "json", *debug)
     assert res.returncode == 0, res.stderr
+    assert "imds_unavailable" in res.stderr  # the warning names the endpoint and the 401 ...
+    assert "TKN-" not in res.stdout + res.stderr  # ... and never the two tokens it was refused
     ec2 = json.loads(res.stdout)["ec2"]
     assert ec2["status"] == "unavailable"
     assert "HTTP 401" in ec2["reason"]
