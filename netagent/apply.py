@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import signal
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from netagent import logs
@@ -54,15 +56,36 @@ def apply_plan(
                 guard.check(change)
         except AdapterError as exc:
             log.error("change_failed", setting=change.setting, value=change.new_text, reason=exc.reason)
-            undo = list(done)
-            if _changed(change, host):  # the kernel kept part of a failed write
-                undo.append(change)
-            failures = roll_back(undo, host)
-            raise ApplyFailed(
-                f"{change.target}: {exc.reason}", rolled_back=len(undo) - len(failures), rollback_failures=failures
-            ) from None
+            raise _undo_run(change, exc.reason, done, host) from None
+        except KeyboardInterrupt:
+            # SIGINT, or SIGTERM (the CLI turns it into KeyboardInterrupt): an interrupted apply
+            # used to exit 130 half-applied; it is a failure like any other (issue 9).
+            log.error("apply_interrupted", setting=change.setting, value=change.new_text)
+            raise _undo_run(change, "interrupted by a signal", done, host) from None
         done.append(change)
     return done
+
+
+def _undo_run(change: Change, reason: str, done: Sequence[Change], host: Executor) -> ApplyFailed:
+    """Roll back this run's changes (and whatever the kernel kept of the failed one) with SIGINT and
+    SIGTERM held, so a second signal cannot cut the rollback short; return the error to raise."""
+    with _signals_held():
+        undo = list(done)
+        if _changed(change, host):  # the kernel kept part of a failed or interrupted write
+            undo.append(change)
+        failures = roll_back(undo, host)
+    return ApplyFailed(f"{change.target}: {reason}", rolled_back=len(undo) - len(failures), rollback_failures=failures)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the block; they are delivered when it ends."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def make_change(change: Change, host: Executor) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -196,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reconfigure(errors="backslashreplace")
     writes = args.command in ("apply", "restore") and not getattr(args, "dry_run", False)
     default_level = "info" if writes else "warning"
+    if writes:  # SIGTERM mid-apply rolls back like SIGINT does, not a half-applied exit (issue 9)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     logs.configure(
         level=args.log_level or default_level, json=None if args.log_format is None else args.log_format == "json"
     )

@@ -201,3 +201,22 @@ def test_rollback_that_itself_fails_is_loud_and_restore_finishes_the_job(lab: La
     restored = lab.netagent("restore")
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert lab.snapshot() == before
+
+
+def test_issue9_sigint_or_sigterm_at_a_kernel_write_rolls_back_and_exits_3(lab: Lab, tmp_path: Path) -> None:
+    # Before the fix SIGINT left the host half-applied with exit 130, and SIGTERM killed it outright.
+    before = lab.snapshot()
+    argv, targets, calls = _discover(lab, tmp_path)
+    kernel = [c for c in calls if c.kind in KERNEL]
+    positions = range(len(kernel)) if FULL else (0, 3, 7)  # CI: a channel, an MTU and a sysctl write
+    for sig in ("INT", "TERM"):
+        for k in positions:
+            res = run_traced(lab, argv, ["-o", "/dev/null", "-e", kernel[k].inject(f"signal={sig}")])
+            where = f"SIG{sig} at K={k + 1} ({kernel[k]})"
+            assert res.returncode == 3, f"{where}: {res.returncode} {res.stderr}"
+            assert f"netagent: error: {targets[k]}: interrupted by a signal; rolled back" in res.stderr, where
+            assert "Traceback" not in res.stderr, where
+            assert lab.snapshot() == before, where
+            cleared = lab.netagent("restore")
+            assert cleared.returncode == 0, cleared.stderr
+            assert lab.snapshot() == before, where

@@ -87,3 +87,23 @@ def test_apply_uses_mocked_writes_in_order(mocker) -> None:  # type: ignore[no-u
     host.read_current.side_effect = [c.new_text for c in CHANGES]
     apply_plan(Plan(CHANGES), host)
     assert host.execute.call_args_list == [mocker.call(c) for c in CHANGES]
+
+
+class InterruptedHost(FakeHost):
+    """Makes the k-th write, then is interrupted (SIGINT, or SIGTERM turned into KeyboardInterrupt)."""
+
+    def execute(self, change: Change) -> None:
+        self.writes += 1
+        self.values[change.setting] = change.new_text
+        if self.writes == self.fail_on_write:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("k", range(1, len(CHANGES) + 1))
+def test_issue9_interrupt_at_every_position_rolls_back_instead_of_exiting_half_applied(k: int) -> None:
+    host = InterruptedHost(BEFORE, fail_on_write=k)
+    with pytest.raises(ApplyFailed) as info:
+        apply_plan(Plan(CHANGES), host)
+    assert host.values == BEFORE
+    assert info.value.rolled_back == k  # the interrupted write was made: it is undone too
+    assert str(info.value) == f"{CHANGES[k - 1].target}: interrupted by a signal"
