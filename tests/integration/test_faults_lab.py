@@ -2,9 +2,11 @@
 
 No hooks in netagent: an un-injected run under strace finds the plan's kernel writes (the
 ETHTOOL_SCHANNELS ioctl, the RTM_NEWLINK sendto, the write(2) to /proc/sys) and the state
-directory's own write/fsync/rename, then each is failed with EPERM or killed with SIGKILL.
+directory's own write/fsync/rename, then each is failed (EPERM, ENOSPC, EIO), killed with
+SIGKILL, or interrupted with SIGINT/SIGTERM.
 
-NETAGENT_FAULTS=full also kills `restore` at each of its writes (run locally; CI runs the rest).
+NETAGENT_FAULTS=full also kills `restore` at each of its writes and interrupts every kernel write
+(run locally; CI runs the rest).
 """
 
 from __future__ import annotations
