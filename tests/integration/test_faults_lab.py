@@ -222,3 +222,26 @@ def test_issue9_sigint_or_sigterm_at_a_kernel_write_rolls_back_and_exits_3(lab: 
             cleared = lab.netagent("restore")
             assert cleared.returncode == 0, cleared.stderr
             assert lab.snapshot() == before, where
+
+
+def test_kill_during_a_second_apply_keeps_the_first_originals(lab: Lab, tmp_path: Path) -> None:
+    # Originals are recorded once, by the first apply; a second apply with another profile that
+    # is killed at any kernel write must not lose them: restore returns the pre-agent values.
+    before = lab.snapshot()
+    first = netagent_argv(lab, "apply", "--profile", _profile(tmp_path))
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        PROFILE.replace("9001", "4000").replace("rx: 4, tx: 4", "rx: 2, tx: 2").replace("8388608", "4194304")
+    )
+    second = netagent_argv(lab, "apply", "--profile", str(other))
+    assert run_traced(lab, first, ["-o", "/dev/null"]).returncode == 0
+    res, calls = trace_writes(lab, second)
+    assert res.returncode == 0, res.stderr
+    kernel = [c for c in calls if c.kind in KERNEL]
+    assert len(kernel) == 7, calls  # every change but tcp_mtu_probing (already 1); no state write
+    assert [c for c in calls if c.kind not in KERNEL] == []
+    assert lab.netagent("restore").returncode == 0
+    positions = range(len(kernel)) if FULL else (0, 3, 6)
+    for k in positions:
+        assert run_traced(lab, first, ["-o", "/dev/null"]).returncode == 0
+        _killed_then_restored(lab, second, kernel[k], before, f"second apply, kill at K={k + 1} ({kernel[k]})")
