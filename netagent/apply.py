@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
-from collections.abc import Iterator, Sequence
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Callable, Protocol
 
 from netagent import logs
-from netagent.errors import AdapterError, ApplyFailed
+from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted, StateError
 from netagent.model import Change, Plan, SetMtu, normalize_sysctl
 
 log = logs.get_logger()
@@ -25,7 +23,9 @@ class Executor(Protocol):
 class Originals(Protocol):
     """Where pre-agent values are kept (the state directory)."""
 
-    def record_originals(self, changes: Sequence[Change]) -> int: ...
+    def record_originals(self, changes: Sequence[Change]) -> list[str]: ...
+
+    def forget(self, settings: Sequence[str]) -> None: ...
 
 
 class Guard(Protocol):
@@ -35,57 +35,70 @@ class Guard(Protocol):
 
 
 def apply_plan(
-    plan: Plan, host: Executor, originals: Originals | None = None, guard: Guard | None = None
+    plan: Plan,
+    host: Executor,
+    originals: Originals | None = None,
+    guard: Guard | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[Change]:
     """Make every change in order and verify each; on a failure undo this run's changes in reverse.
 
     The pre-change values are recorded durably before the first write, and each raised MTU
-    must pass the guard. Returns the changes made.
+    must pass the guard. `should_stop` is asked before each change (a stop signal arrived):
+    then the changes made so far are undone, so a stop never leaves a plan half-applied.
+    Returns the changes made.
 
     Raises:
         ApplyFailed: naming the setting, the value and the kernel's reason, after rolling back.
+        ApplyInterrupted: should_stop() said so; this run's changes were rolled back.
         StateError: the originals could not be recorded; nothing was changed.
     """
-    if originals is not None and plan.changes:
-        originals.record_originals(plan.changes)
+    recorded = originals.record_originals(plan.changes) if originals is not None and plan.changes else []
+    try:
+        return _apply(plan, host, guard, should_stop)
+    except ApplyFailed as exc:
+        if originals is not None and recorded and not exc.rollback_failures:
+            # Every value is back as it was: what this run recorded as "original" was never
+            # changed, and must not make a later restore revert an operator's own change.
+            try:
+                originals.forget(recorded)
+            except StateError as forget_exc:  # harmless: those originals equal the current values
+                log.warning("originals_kept", settings=recorded, reason=str(forget_exc))
+        raise
+
+
+def _apply(plan: Plan, host: Executor, guard: Guard | None, should_stop: Callable[[], bool] | None) -> list[Change]:
     done: list[Change] = []
     for change in plan.changes:
+        if should_stop is not None and should_stop():
+            log.warning("apply_interrupted", done=len(done), planned=len(plan.changes))
+            failures = roll_back(done, host)
+            raise ApplyInterrupted(
+                f"interrupted by a stop signal after {len(done)} of {len(plan.changes)} changes",
+                rolled_back=len(done) - len(failures),
+                rollback_failures=failures,
+            )
         try:
             make_change(change, host)
             if guard is not None and isinstance(change, SetMtu):
                 guard.check(change)
         except AdapterError as exc:
             log.error("change_failed", setting=change.setting, value=change.new_text, reason=exc.reason)
-            raise _undo_run(change, exc.reason, done, host) from None
-        except KeyboardInterrupt:
-            # SIGINT, or SIGTERM (the CLI turns it into KeyboardInterrupt): an interrupted apply
-            # used to exit 130 half-applied; it is a failure like any other (issue 9).
-            log.error("apply_interrupted", setting=change.setting, value=change.new_text)
-            raise _undo_run(change, "interrupted by a signal", done, host) from None
+            undo = list(done)
+            if _changed(change, host):  # the kernel kept part of a failed write
+                undo.append(change)
+            failures = roll_back(undo, host)
+            raise ApplyFailed(
+                f"{change.target}: {exc.reason}", rolled_back=len(undo) - len(failures), rollback_failures=failures
+            ) from None
+        except BaseException:
+            # Anything else (a bug, KeyboardInterrupt, MemoryError) still must not leave the host
+            # half-tuned: undo, then let it propagate.
+            log.error("apply_aborted", setting=change.setting, done=len(done))
+            roll_back([*done, change] if _changed(change, host) else done, host)
+            raise
         done.append(change)
     return done
-
-
-def _undo_run(change: Change, reason: str, done: Sequence[Change], host: Executor) -> ApplyFailed:
-    """Roll back this run's changes (and whatever the kernel kept of the failed one) with SIGINT and
-    SIGTERM held, so a second signal cannot cut the rollback short; return the error to raise."""
-    with _signals_held():
-        undo = list(done)
-        if _changed(change, host):  # the kernel kept part of a failed or interrupted write
-            undo.append(change)
-        failures = roll_back(undo, host)
-    return ApplyFailed(f"{change.target}: {reason}", rolled_back=len(undo) - len(failures), rollback_failures=failures)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM for the block; they are delivered when it ends."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def make_change(change: Change, host: Executor) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
 
 from netagent import __version__, logs
 from netagent.ec2 import Ec2Lookup, Ec2Unavailable
-from netagent.errors import ExitCode, NetagentError, UsageError
+from netagent.errors import ExitCode, NetagentError, OutputError, UsageError
 from netagent.model import BAKE, RUNTIME, AuditContext, Plan, Profile, Report
 from netagent.state import DEFAULT_STATE_DIR, StateDir
 
@@ -31,31 +33,51 @@ def default_profile_path() -> str:
     return installed if os.path.exists(installed) else checkout
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of every subcommand."""
+def _common_options(default: object) -> argparse.ArgumentParser:
+    """Return the options every command takes; `default` is SUPPRESS for the subcommands' copies."""
+
+    def d(value: object) -> object:
+        return value if default is None else default
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--log-format", choices=("console", "json"), help="log renderer (default: console on a terminal, else json)"
+        "--log-format",
+        choices=("console", "json"),
+        default=d(None),
+        help="log renderer (default: console on a terminal, else json)",
     )
-    common.add_argument("--log-level", choices=tuple(logs.LEVELS), help="least level logged to stderr")
-    common.add_argument("--debug", action="store_true", help="show a traceback on an internal error")
+    common.add_argument("--log-level", choices=tuple(logs.LEVELS), default=d(None), help="least level logged to stderr")
+    common.add_argument("--debug", action="store_true", default=d(False), help="show a traceback on an internal error")
     common.add_argument(
         "--state-dir",
         metavar="DIR",
-        default=DEFAULT_STATE_DIR,
+        default=d(DEFAULT_STATE_DIR),
         help=f"originals and lock (default: {DEFAULT_STATE_DIR})",
     )
     common.add_argument(
         "--insecure-profile",
         action="store_true",
+        default=d(False),
         help="use a profile even if others can write it or it is not owned by root or you (tests, image bakes)",
     )
     common.add_argument(
-        "--lock-timeout-s", metavar="S", type=float, default=30.0, help="wait at most S seconds for the lock"
+        "--lock-timeout-s",
+        metavar="S",
+        type=float,
+        default=d(30.0),
+        help="wait at most S seconds for the lock (default: 30)",
     )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of every subcommand."""
+    # The same options are accepted before and after the subcommand. The subcommands' copies
+    # default to SUPPRESS, so they never overwrite a value given before the subcommand.
+    top, common = _common_options(None), _common_options(argparse.SUPPRESS)
 
     parser = argparse.ArgumentParser(
-        prog="netagent", description="Audit and apply a network tuning profile on this host.", parents=[common]
+        prog="netagent", description="Audit and apply a network tuning profile on this host.", parents=[top]
     )
     parser.add_argument("--version", action="version", version=f"netagent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -114,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Restore every recorded original value (MTU, channels, sysctls) and clear the state.",
     )
     p.add_argument("--dry-run", action="store_true", help="list what would be restored and change nothing")
+    p.add_argument(
+        "--forget-gone",
+        action="store_true",
+        help="forget the originals of interfaces or keys that no longer exist (hot-unplugged ENIs)",
+    )
 
     p = sub.add_parser(
         "persist",
@@ -127,7 +154,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--root", metavar="DIR", required=True, help="root of the image's file system (/ on a live host)")
     p.add_argument("--dry-run", action="store_true", help="list the files that would change and write nothing")
+
+    p = sub.add_parser(
+        "daemon",
+        parents=[common],
+        help="apply the profile, then heal drift as it happens",
+        description="Apply the profile like `apply`, then watch link events and resync periodically, healing drift.",
+    )
+    p.add_argument(
+        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
+    )
+    p.add_argument(
+        "--resync-s", metavar="N", type=_positive_float, default=60.0, help="full re-read every N seconds (default: 60)"
+    )
+    _add_imds_options(p)
+
+    p = sub.add_parser(
+        "status",
+        parents=[common],
+        help="show what the daemon healed, and when",
+        description="Print the daemon's status file (pid, last resync, heals per check, contested checks).",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 REPORT_FORMATS = ("text", "json", "junit", "prometheus")
@@ -195,15 +254,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:
         reconfigure(errors="backslashreplace")
-    writes = args.command in ("apply", "restore") and not getattr(args, "dry_run", False)
+    writes = args.command in ("apply", "restore", "daemon") and not getattr(args, "dry_run", False)
     default_level = "info" if writes else "warning"
-    if writes:  # SIGTERM mid-apply rolls back like SIGINT does, not a half-applied exit (issue 9)
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
     logs.configure(
         level=args.log_level or default_level, json=None if args.log_format is None else args.log_format == "json"
     )
+    real_stdout, sys.stdout = sys.stdout, _Stdout(sys.stdout)
     try:
-        return int(COMMANDS[args.command](args))
+        code = int(COMMANDS[args.command](args))
+        sys.stdout.flush()  # surface a full disk or a closed pipe here, not at interpreter exit
+        return code
+    except OutputError as exc:
+        _silence(real_stdout)
+        print(f"netagent: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
     except NetagentError as exc:
         for line in exc.lines():
             print(f"netagent: error: {line}", file=sys.stderr)
@@ -215,6 +279,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("netagent: internal error (a bug); run again with --debug for the traceback", file=sys.stderr)
         return int(ExitCode.INTERNAL)
+    finally:
+        sys.stdout = real_stdout
+
+
+class _Stdout:
+    """stdout whose write errors (a full disk, a closed pipe) are OutputError, not a crash."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise OutputError(f"cannot write to standard output ({exc.strerror or exc})") from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write to standard output ({exc.strerror or exc})") from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 def _load(args: argparse.Namespace) -> Profile:
@@ -234,13 +330,19 @@ def _root(args: argparse.Namespace) -> str:
     return str(args.root)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def cmd_validate(args: argparse.Namespace) -> ExitCode:
     """Validate a profile."""
     from netagent.profile import load_profile
 
     profile = load_profile(args.profile, args.insecure_profile)
     rules, keys = len(profile.interfaces), len(profile.sysctls)
-    print(f"{args.profile}: valid profile {profile.name!r}: {rules} interface rules, {keys} sysctls")
+    print(
+        f"{args.profile}: valid profile {profile.name!r}: {_count(rules, 'interface rule')}, {_count(keys, 'sysctl')}"
+    )
     return ExitCode.OK
 
 
@@ -300,8 +402,9 @@ def cmd_audit(args: argparse.Namespace) -> ExitCode:
         write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
-    for note in report.notes:
-        log.warning("audit_note", note=note)
+    if args.output:  # the report went to a file: say its notes where a person looks
+        for note in report.notes:
+            log.warning("audit_note", note=note)
     log.info("audit_finished", compliant=report.compliant, **report.counts())
     return ExitCode.OK if report.compliant else ExitCode.DRIFT
 
@@ -336,13 +439,26 @@ def _apply_locked(args: argparse.Namespace, profile: Profile, ec2: Ec2Lookup, st
 
     plan = make_plan(list(observe_and_audit(profile, ec2).checks))
     if plan.changes:
-        with HostWriter() as host:
+        with HostWriter() as host, _stop_signals() as stopped:
             guard = PathGuard(profile.guard, host.route_dev) if profile.guard else None
-            apply_plan(plan, host, originals=state, guard=guard)
+            apply_plan(plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped))
     after = observe_and_audit(profile, ec2)
     log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
     _write_plan(plan, args.format, dry_run=False, after=after)
     return ExitCode.OK if after.compliant else ExitCode.DRIFT
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[list[int]]:
+    """While applying, turn SIGTERM/SIGINT into a request to stop between changes (and roll back)."""
+    received: list[int] = []
+    stop = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, lambda signum, frame: received.append(signum)) for sig in stop}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> None:
@@ -374,12 +490,12 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
     """Put every recorded original back, then forget it."""
     state = StateDir(args.state_dir)
     if args.dry_run:
-        return _restore(state, dry_run=True)
+        return _restore(state, dry_run=True, forget_gone=args.forget_gone)
     with state.lock(args.lock_timeout_s):
-        return _restore(state, dry_run=False)
+        return _restore(state, dry_run=False, forget_gone=args.forget_gone)
 
 
-def _restore(state: StateDir, dry_run: bool) -> ExitCode:
+def _restore(state: StateDir, dry_run: bool, forget_gone: bool) -> ExitCode:
     from netagent.apply import apply_plan
     from netagent.host.observe import read_recorded
     from netagent.host.writer import HostWriter
@@ -390,21 +506,25 @@ def _restore(state: StateDir, dry_run: bool) -> ExitCode:
     if not originals:
         print(f"nothing to restore: no originals recorded in {state.path}")
         return ExitCode.OK
-    changes, already, gone = restore_changes(originals, read_recorded(originals))
-    verb = "would restore" if dry_run else "restored"
-    if changes and not dry_run:
-        with HostWriter() as host:
-            apply_plan(Plan(tuple(changes)), host)
-    for change in changes:
-        print(f"{verb} {change.describe()}")
-    for setting in already:
+    todo = restore_changes(originals, read_recorded(originals))
+    if todo.changes and not dry_run:
+        with HostWriter() as host, _stop_signals() as stopped:
+            apply_plan(Plan(todo.changes), host, should_stop=lambda: bool(stopped))
+    would = "would " if dry_run else ""
+    for change in todo.changes:
+        print(f"would restore {change.describe()}" if dry_run else f"restored {change.describe()}")
+    for setting in todo.already:
         print(f"{setting}: already at its original value")
-    for setting in gone:
-        print(f"{setting}: not restored: the interface or key is gone; its original stays recorded")
+    for setting in todo.gone:
+        fate = f"{would}forget its original (--forget-gone)" if forget_gone else "its original stays recorded"
+        print(f"{setting}: not restored: the interface or key is gone; {fate}")
+    for setting, reason in todo.unreadable:
+        print(f"{setting}: not restored: cannot read it ({reason}); its original stays recorded")
     if not dry_run:
-        state.forget([c.setting for c in changes] + already)
-        log.info("restore_finished", restored=len(changes), already=len(already), gone=len(gone))
-    return ExitCode.DRIFT if gone else ExitCode.OK
+        state.forget([c.setting for c in todo.changes] + list(todo.already) + (list(todo.gone) if forget_gone else []))
+        log.info("restore_finished", restored=len(todo.changes), already=len(todo.already), gone=len(todo.gone))
+    left = todo.unreadable or (todo.gone and not forget_gone)
+    return ExitCode.DRIFT if left else ExitCode.OK
 
 
 def cmd_persist(args: argparse.Namespace) -> ExitCode:
@@ -421,8 +541,8 @@ def cmd_persist(args: argparse.Namespace) -> ExitCode:
     if unit is None:
         notes.append("the package ships no systemd/netagent.service: the daemon's unit was not written")
     else:
-        with open(unit, encoding="utf-8") as f:
-            files[persist.UNIT_PATH] = f.read()
+        files[persist.UNIT_PATH], unit_notes = persist.unit_for_this_install(unit)
+        notes += unit_notes
     if not os.path.isdir(args.root):
         raise UsageError(f"--root {args.root}: not a directory")
     for action, rel in persist.install(files, args.root, dry_run=args.dry_run):
@@ -434,6 +554,43 @@ def cmd_persist(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def cmd_daemon(args: argparse.Namespace) -> ExitCode:
+    """Apply the profile, then heal drift until SIGTERM/SIGINT (exit 0)."""
+    from netagent.daemon import Daemon
+    from netagent.ec2 import instance_type
+
+    ctx = AuditContext(phase=RUNTIME, instance_type=instance_type(instance_facts(args)))
+    daemon = Daemon(
+        args.profile or default_profile_path(),
+        args.state_dir,
+        resync_s=args.resync_s,
+        lock_timeout_s=args.lock_timeout_s,
+        ctx=ctx,
+    )
+    return ExitCode(daemon.run())
+
+
+def cmd_status(args: argparse.Namespace) -> ExitCode:
+    """Print the daemon's status file; exit 0 when the daemon runs, 1 when it does not."""
+    import json
+
+    from netagent.status import is_alive, read_status, render_status_text, status_path
+
+    doc = read_status(args.state_dir)
+    if doc is None:
+        if args.format == "json":
+            print(json.dumps({"alive": False, "running": False, "path": status_path(args.state_dir)}, indent=2))
+        else:
+            print(f"no daemon status: {status_path(args.state_dir)} does not exist")
+        return ExitCode.DRIFT
+    alive = bool(doc.get("running")) and is_alive(doc.get("pid"))
+    if args.format == "json":
+        print(json.dumps({**doc, "alive": alive}, indent=2))
+    else:
+        sys.stdout.write(render_status_text(doc, alive))
+    return ExitCode.OK if alive else ExitCode.DRIFT
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "audit": cmd_audit,
@@ -441,4 +598,6 @@ COMMANDS = {
     "apply": cmd_apply,
     "restore": cmd_restore,
     "persist": cmd_persist,
+    "daemon": cmd_daemon,
+    "status": cmd_status,
 }

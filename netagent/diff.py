@@ -82,14 +82,18 @@ def field_providers(profile: Profile, ifname: str) -> dict[str, InterfaceRule]:
     return out
 
 
+def change_order(change: Change) -> tuple[bool, str]:
+    """Sort key of changes: interfaces first (channels, then MTU), then sysctls by key."""
+    return isinstance(change, SetSysctl), change.setting
+
+
 def plan(checks: list[Check]) -> Plan:
     """Return the changes that fix the drift, and the drift no change can fix.
 
     Interfaces come first, one at a time (channels, then MTU), then sysctls by key: a stable
     order, so a failure at any point is rolled back the same way every time.
     """
-    changes: list[Change] = [c.change for c in checks if c.change is not None]
-    changes.sort(key=lambda ch: (isinstance(ch, SetSysctl), ch.setting))
+    changes = sorted((c.change for c in checks if c.change is not None), key=change_order)
     unfixable = tuple(c for c in checks if c.is_failure and c.change is None)
     return Plan(changes=tuple(changes), unfixable=unfixable)
 

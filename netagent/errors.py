@@ -14,6 +14,7 @@ class ExitCode(enum.IntEnum):
     BAD_INPUT = 2  # bad profile, bad arguments, unreadable file
     APPLY_FAILED = 3  # a change failed; this run's changes were rolled back
     UNSAFE = 4  # cannot proceed safely: the lock is held, or the state file is corrupt
+    OUTPUT = 74  # EX_IOERR: the report could not be written (a full disk, a closed pipe)
     INTERNAL = 70  # a bug (EX_SOFTWARE): never looks like drift
 
 
@@ -37,6 +38,12 @@ class StateError(NetagentError):
     """The state directory cannot be used safely: corrupt or foreign state, lock held (exit 4)."""
 
     exit_code = ExitCode.UNSAFE
+
+
+class OutputError(NetagentError):
+    """Standard output or an --output file could not be written (exit 74)."""
+
+    exit_code = ExitCode.OUTPUT
 
 
 class Problem:
@@ -104,3 +111,7 @@ class ApplyFailed(NetagentError):
         out = [f"{self}; rolled back {self.rolled_back} change{'s' if self.rolled_back != 1 else ''}"]
         out += [f"ROLLBACK FAILED: {f}" for f in self.rollback_failures]
         return out
+
+
+class ApplyInterrupted(ApplyFailed):
+    """A stop signal arrived mid-apply and this run's changes were undone (exit 3 for apply)."""

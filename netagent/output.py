@@ -3,12 +3,17 @@
 node_exporter's textfile collector reads `*.prom` at any moment, so a report must appear whole
 or not at all; `persist` writes boot configuration the same way, and only when it changed
 (amazon-ec2-net-utils `_install_and_reload`, ../shared/STYLE.md §1).
+
+A symlink at the written path is never followed: it is neither read (O_NOFOLLOW) nor written
+through, but replaced by the rename, so a link planted at the path cannot redirect the write.
+The temp file gets a random name and O_EXCL (tempfile.mkstemp), so it cannot be a planted link.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 
 from netagent.errors import ExitCode, NetagentError
@@ -22,6 +27,8 @@ class OutputError(NetagentError):
 
 def write_atomic(path: str, text: str, mode: int = 0o644) -> None:
     """Replace `path` with `text` atomically: a temp file in the same directory, fsync, rename.
+
+    A symlink at `path` is replaced, not followed.
 
     Raises:
         OutputError: the directory is missing or not writable.
@@ -53,20 +60,31 @@ def write_if_changed(path: str, text: str, mode: int = 0o644) -> bool:
     Raises:
         OutputError: the file could not be written.
     """
-    try:
-        with open(path, encoding="utf-8") as f:
-            if f.read() == text:
-                return False
-    except FileNotFoundError:
-        pass
-    except (OSError, UnicodeDecodeError):
-        pass  # unreadable or not text: replace it
+    if read_regular(path) == text:
+        return False
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{path}: cannot create its directory: {exc.strerror or exc}") from None
     write_atomic(path, text, mode)
     return True
+
+
+def read_regular(path: str) -> str | None:
+    """Return the text of `path` when it is a regular UTF-8 file; None when missing, a symlink or else."""
+    # O_NOFOLLOW: a symlink is not ours to read through (it is replaced); O_NONBLOCK: a FIFO
+    # planted at the path must not block the open.
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return None
+        try:
+            return f.read().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
 
 
 def _fsync_dir(directory: str) -> None:

@@ -8,7 +8,9 @@ What it writes (README.md, "Baking an AMI"):
   networkd itself is not needed, which is why netagent writes .link files and no udev rules
   (a udev rule would have to RUN a program per device; .link files are declarative).
 - `etc/netagent/profile.yaml`: the profile, so the daemon and `netagent audit` use the same one.
-- `etc/systemd/system/netagent.service`: the daemon's unit, when the package ships one.
+- `etc/systemd/system/netagent.service`: the daemon's unit, when the package ships one, its
+  ExecStart= naming the netagent that runs `persist` (a venv or pyenv install is not in
+  /usr/local/bin, where the shipped unit looks).
 
 Caveats the files carry as comments:
 - Only the first .link file (in lexical order) that matches a device applies, so netagent's
@@ -27,11 +29,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import sys
 from dataclasses import dataclass
+from typing import Callable
 
+from netagent import rootpath
 from netagent.matching import matches
 from netagent.model import MAX, ChannelSpec, InterfaceRule, Profile
-from netagent.output import write_if_changed
+from netagent.output import OutputError, read_regular, write_if_changed
 
 SYSCTL_DROPIN = "etc/sysctl.d/60-netagent.conf"
 LINK_DIR = "etc/systemd/network"
@@ -49,6 +55,14 @@ DEFAULT_NAMING = (
 _PREDICTABLE = (("ens", "ID_NET_NAME_SLOT"), ("enp", "ID_NET_NAME_PATH"), ("eno", "ID_NET_NAME_ONBOARD"))
 _CHANNEL_KEYS = {"rx": "RxChannels", "tx": "TxChannels", "combined": "CombinedChannels"}
 _GLOB = re.compile(r"[*?\[]")
+# ExecStart= in a unit: its special-executable prefixes (systemd.service(5), "Command lines"), the
+# executable, then the arguments.
+_EXEC_START = re.compile(r"^(?P<key>\s*ExecStart\s*=\s*)(?P<prefix>[-@:+!]*)(?P<exe>\S+)(?P<rest>.*)$")
+# What we write into ExecStart= as is: systemd would unquote, unescape or expand anything else
+# (quotes, backslashes, `$`, whitespace); `%` is doubled, as specifiers need.
+_PLAIN_PATH = re.compile(r"^/[A-Za-z0-9/._+,:=@~%-]*$")
+# ProtectHome=yes in the shipped unit makes these inaccessible to the daemon (systemd.exec(5)).
+_HOME_DIRS = ("/home/", "/root/", "/run/user/")
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,37 @@ def render(profile: Profile) -> dict[str, str]:
     return files
 
 
+def set_exec_path(unit: str, binary: str) -> str:
+    """Return the unit with the netagent executable of each ExecStart= replaced by `binary` (pure).
+
+    Only an executable named `netagent` is replaced: arguments, prefixes and other lines stay.
+
+    Raises:
+        ValueError: `binary` is not an absolute path systemd would read as it is.
+    """
+    if not _PLAIN_PATH.match(binary):
+        raise ValueError(f"{binary!r} is not an absolute path ExecStart= can hold without quoting")
+    lines = []
+    for line in unit.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        m = _EXEC_START.match(body)
+        if m and os.path.basename(m["exe"]) == "netagent":
+            path = binary.replace("%", "%%")
+            line = f"{m['key']}{m['prefix']}{path}{m['rest']}{line[len(body) :]}"
+        lines.append(line)
+    return "".join(lines)
+
+
+def exec_path_notes(binary: str) -> list[str]:
+    """Return what keeps the shipped unit from running `binary` (pure)."""
+    if binary.startswith(_HOME_DIRS):
+        return [
+            f"the unit runs {binary}, but its ProtectHome=yes hides /home, /root and /run/user from the"
+            " daemon: install netagent elsewhere, or add a drop-in with ProtectHome=read-only"
+        ]
+    return []
+
+
 def notes(profile: Profile) -> list[str]:
     """Return what the rendered files cannot express, one sentence per rule (pure)."""
     out = []
@@ -181,23 +226,63 @@ def find_unit() -> str | None:
     return None
 
 
+def running_binary(argv0: str | None = None, which: Callable[[str], str | None] = shutil.which) -> str | None:
+    """Return the absolute path of the netagent console script running now, or None if unknown.
+
+    sys.argv[0] when it is a path to a file named `netagent` (the console script); else, under
+    `python -m netagent`, the console script beside that interpreter (a venv's bin/, which a
+    pyenv shim on PATH would not name); else the `netagent` on PATH.
+    """
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    if "/" in argv0 and os.path.basename(argv0) == "netagent" and os.path.isfile(argv0):
+        return os.path.abspath(argv0)
+    beside = os.path.join(os.path.dirname(sys.executable), "netagent")
+    if sys.executable and os.path.isfile(beside):
+        return os.path.abspath(beside)
+    found = which("netagent")
+    return os.path.abspath(found) if found else None
+
+
+def unit_for_this_install(unit_path: str, binary: str | None = None) -> tuple[str, list[str]]:
+    """Read the shipped unit and point its ExecStart= at the running netagent; return (text, notes).
+
+    Raises:
+        OSError: the unit cannot be read.
+    """
+    with open(unit_path, encoding="utf-8") as f:
+        unit = f.read()
+    binary = running_binary() if binary is None else binary
+    shipped = next((m["exe"] for m in map(_EXEC_START.match, unit.splitlines()) if m), "the shipped path")
+    if binary is None:
+        return unit, [f"netagent's own path is unknown (not run as `netagent`, none on PATH): the unit keeps {shipped}"]
+    try:
+        return set_exec_path(unit, binary), exec_path_notes(binary)
+    except ValueError as exc:
+        return unit, [f"the unit keeps {shipped}: {exc}"]
+
+
 def install(files: dict[str, str], root: str, dry_run: bool = False) -> list[tuple[str, str]]:
     """Write the files under `root` that differ, and remove netagent .link files no longer rendered.
 
-    Return (action, relative path) pairs: written / unchanged / removed, or would write / would
-    remove with dry_run.
+    Every path stays inside `root`: its directories are resolved as under chroot(2) (an absolute
+    symlink target starts again at the root), and a symlink at a file itself is replaced, never
+    followed. Return (action, relative path) pairs: written / unchanged / removed, or would write /
+    would remove with dry_run.
 
     Raises:
-        OutputError: a file could not be written.
+        OutputError: a file could not be written, or a symlink leads outside the root (or to
+            nothing under it); nothing is written through it.
     """
     actions: list[tuple[str, str]] = []
+    # Every path is checked before the first write, so a refused one leaves the root as it was.
+    paths = {rel: confined(root, rel) for rel in files}
+    link_dir = confined(root, LINK_DIR, follow_last=True)
     for rel, text in sorted(files.items()):
-        path = os.path.join(root, rel)
+        path = paths[rel]
         if dry_run:
-            actions.append(("unchanged" if _holds(path, text) else "would write", rel))
+            actions.append(("unchanged" if read_regular(path) == text else "would write", rel))
         else:
             actions.append(("written" if write_if_changed(path, text) else "unchanged", rel))
-    link_dir = os.path.join(root, LINK_DIR)
     stale = sorted(
         name
         for name in (os.listdir(link_dir) if os.path.isdir(link_dir) else [])
@@ -210,9 +295,14 @@ def install(files: dict[str, str], root: str, dry_run: bool = False) -> list[tup
     return actions
 
 
-def _holds(path: str, text: str) -> bool:
+def confined(root: str, rel: str, follow_last: bool = False) -> str:
+    """Return the host path of `rel` under `root`, its directories' symlinks resolved inside the root.
+
+    Raises:
+        OutputError: a symlink leads outside the root, points to nothing under it, or loops.
+    """
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read() == text
-    except (OSError, UnicodeDecodeError):
-        return False
+        inner = rootpath.resolve(root, rel, follow_last=follow_last, dangling_ok=False)
+    except OSError as exc:
+        raise OutputError(f"{os.path.join(root, rel)}: refused: {exc.strerror or exc}") from None
+    return rootpath.host_path(root, inner)

@@ -13,6 +13,8 @@ import fcntl
 import json
 import os
 import re
+import stat
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -37,31 +39,22 @@ class StateDir:
         self.state_path = os.path.join(path, STATE_FILE)
         self.lock_path = os.path.join(path, LOCK_FILE)
 
-    def _ensure(self) -> None:
-        try:
-            os.makedirs(self.path, mode=0o700, exist_ok=True)
-        except OSError as exc:
-            raise StateError(f"{self.path}: cannot create the state directory ({exc.strerror})") from None
-        self._check_dir()
-
-    def _check_dir(self) -> None:
-        """Refuse a state directory that others could write (issue 9).
-
-        restore writes the recorded values back as root, so whoever can plant originals.json
-        (a directory that is not root's, or is group/world-writable) could set any of them.
+    def ensure(self) -> None:
+        """Create the directory if needed, then make sure nobody else can plant files in it.
 
         Raises:
-            StateError: the directory is not root's (or the caller's), or others can write it.
+            StateError: it cannot be created, is a symlink or not a directory, belongs to another
+                user, or is group- or world-writable (a planted `lock` or temp-file symlink could
+                make root overwrite any file).
         """
         try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return
+            os.makedirs(self.path, mode=0o700, exist_ok=True)
+            st = os.lstat(self.path)
         except OSError as exc:
-            raise StateError(f"{self.path}: cannot read the state directory ({exc.strerror})") from None
-        why = untrusted(st, os.geteuid(), kind="dir")
-        if why is not None:
-            raise StateError(f"{self.path}: state directory not trusted: {why}; others could plant originals")
+            raise StateError(f"{self.path}: cannot create the state directory ({exc.strerror})") from None
+        problem = unsafe_dir_reason(st)
+        if problem:
+            raise StateError(f"{self.path}: unsafe state directory: {problem}")
 
     # ---------------------------------------------------------------- lock
 
@@ -75,8 +68,11 @@ class StateDir:
         Raises:
             LockBusy: another process held the lock for the whole wait; names its pid.
         """
-        self._ensure()
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self.ensure()
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise StateError(f"{self.lock_path}: cannot open the lock ({exc.strerror})") from None
         try:
             deadline = time.monotonic() + timeout_s
             while True:
@@ -99,6 +95,18 @@ class StateDir:
         finally:
             os.close(fd)  # closing the last descriptor releases the flock
 
+    def _remove_stale_temps(self) -> None:
+        """Remove the temp files of state writers killed before their rename (issue 9).
+
+        Called once the lock is held, so no other writer's temp file is live.
+        """
+        prefix = f"{STATE_FILE}."  # write_atomic's mkstemp names: originals.json.XXXXXXXX
+        with contextlib.suppress(OSError):
+            for name in os.listdir(self.path):
+                if name.startswith(prefix):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(self.path, name))
+
     # ---------------------------------------------------------------- originals
 
     def load(self) -> dict[str, dict[str, Any]]:
@@ -107,7 +115,6 @@ class StateDir:
         Raises:
             StateError: the file is unreadable, corrupt or not netagent's; it is left untouched.
         """
-        self._check_dir()
         try:
             fd = os.open(self.state_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
@@ -115,6 +122,7 @@ class StateDir:
         except OSError as exc:
             raise StateError(f"{self.state_path}: cannot read ({exc.strerror})") from None
         try:
+            # restore writes these values back as root: a file others could write is not ours (issue 9).
             why = untrusted(os.fstat(fd), os.geteuid())
             if why is not None:
                 raise StateError(f"{self.state_path}: not trusted: {why}; left untouched")
@@ -130,31 +138,40 @@ class StateDir:
             raise StateError(f"{self.state_path}: corrupt state file ({exc}); left untouched") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
             raise StateError(f"{self.state_path}: not a netagent {FORMAT} v{VERSION} file; left untouched")
+        recorded_ns = doc.get("netns")
+        if recorded_ns is not None and recorded_ns != netns_id():
+            raise StateError(
+                f"{self.state_path}: recorded in another network namespace ({recorded_ns}, this is {netns_id()}):"
+                " use that namespace's own --state-dir; left untouched"
+            )
         originals = doc.get("originals")
         if not isinstance(originals, dict) or not all(_valid_entry(v) for v in originals.values()):
             raise StateError(f"{self.state_path}: malformed originals; left untouched")
         return originals
 
-    def record_originals(self, changes: Sequence[Change]) -> int:
-        """Durably record the pre-change value of every setting not recorded yet; return how many were new.
+    def record_originals(self, changes: Sequence[Change]) -> list[str]:
+        """Durably record the pre-change value of every setting not recorded yet.
+
+        Returns the settings recorded for the first time now (their entries are new).
 
         Raises:
             StateError: the state file is corrupt, or cannot be written.
         """
         originals = self.load()
-        added = 0
+        added: list[str] = []
+        merged = False
         for change in changes:
             entry = original_entry(change)
             have = originals.get(change.setting)
             if have is None:
                 originals[change.setting] = entry
-                added += 1
+                added.append(change.setting)
             elif entry["type"] == "channels":  # record kinds first touched now (rx earlier, combined now)
                 new_kinds = {k: v for k, v in entry["value"].items() if k not in have["value"]}
                 if new_kinds:
                     have["value"].update(new_kinds)
-                    added += 1
-        if added:
+                    merged = True
+        if added or merged:
             self._write(originals)
         return added
 
@@ -170,49 +187,18 @@ class StateDir:
         if originals:
             self._write(originals)
         else:
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 os.unlink(self.state_path)
-            self._fsync_dir()
-
-    def _remove_stale_temps(self) -> None:
-        """Remove temp files that a writer killed before its rename left behind (issue 9).
-
-        Called once the lock is held, so no other writer's temp file is live.
-        """
-        prefix = f"{STATE_FILE}.tmp."
-        with contextlib.suppress(OSError):
-            for name in os.listdir(self.path):
-                if name.startswith(prefix):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(os.path.join(self.path, name))
+                fsync_dir(self.path)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise StateError(f"{self.state_path}: cannot remove ({exc.strerror})") from None
 
     def _write(self, originals: dict[str, dict[str, Any]]) -> None:
-        self._ensure()
-        doc = {"format": FORMAT, "version": VERSION, "originals": originals}
-        data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
-        tmp = f"{self.state_path}.tmp.{os.getpid()}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.rename(tmp, self.state_path)
-            self._fsync_dir()
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise StateError(f"{self.state_path}: cannot write ({exc.strerror})") from None
-
-    def _fsync_dir(self) -> None:
-        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        self.ensure()
+        doc = {"format": FORMAT, "version": VERSION, "netns": netns_id(), "originals": originals}
+        write_atomic(self.state_path, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode())
 
 
 class LockBusy(StateError):
@@ -282,3 +268,60 @@ def _is_ifname(name: object) -> bool:
 
 def _is_count(n: object) -> bool:
     return isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**32
+
+
+def unsafe_dir_reason(st: os.stat_result) -> str:
+    """Say why a directory (lstat result) is unsafe to keep root's state in; "" when it is safe."""
+    if stat.S_ISLNK(st.st_mode):
+        return "it is a symlink"
+    if not stat.S_ISDIR(st.st_mode):
+        return "not a directory"
+    if st.st_uid != os.geteuid():
+        return f"owned by uid {st.st_uid}, not {os.geteuid()}"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"group- or world-writable (mode {stat.S_IMODE(st.st_mode):o})"
+    return ""
+
+
+def netns_id() -> str:
+    """Return this process's network namespace as `net:[INODE]`, as /proc/self/ns/net shows it."""
+    try:
+        return f"net:[{os.stat('/proc/self/ns/net').st_ino}]"
+    except OSError:
+        return "net:[unknown]"
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace `path` with `data`: a new temp file (O_EXCL, random name), fsync, rename, fsync of the dir.
+
+    Raises:
+        StateError: the file cannot be written; the old one, if any, is untouched.
+    """
+    directory = os.path.dirname(path) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".")
+    except OSError as exc:
+        raise StateError(f"{path}: cannot write ({exc.strerror})") from None
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, path)
+        fsync_dir(directory)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise StateError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def fsync_dir(path: str) -> None:
+    """Make a rename or unlink in `path` durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

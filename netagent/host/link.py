@@ -61,24 +61,29 @@ class LinkWriter:
         """
         from pyroute2.netlink.exceptions import NetlinkError
 
-        ipr = self._route()
         try:
             index = int(read_attr(ifname, "ifindex"))
-            ipr.link("set", index=index, mtu=mtu)
+            self._route().link("set", index=index, mtu=mtu)
         except NetlinkError as exc:
             raise AdapterError(ifname, "set mtu", exc.code, f"the kernel refused mtu {mtu} ({_reason(exc)})") from None
         except OSError as exc:
             raise AdapterError(ifname, "set mtu", exc.errno, exc.strerror or str(exc)) from None
 
     def route_dev(self, target: str) -> str | None:
-        """Return the interface the kernel routes `target` through, or None when unroutable."""
+        """Return the interface the kernel routes `target` through, or None when unroutable.
+
+        Raises:
+            AdapterError: the routing table could not be asked.
+        """
         from pyroute2.netlink.exceptions import NetlinkError
 
-        ipr = self._route()
         try:
+            ipr = self._route()
             routes = ipr.route("get", dst=target)
         except NetlinkError:
-            return None
+            return None  # no route: the target is not reached through any interface
+        except OSError as exc:  # cannot tell: the guard must not pass by default
+            raise AdapterError(target, "route lookup", exc.errno, exc.strerror or str(exc)) from None
         for route in routes:
             index = route.get_attr("RTA_OIF")
             if index is not None:

@@ -66,9 +66,10 @@ def _guard(read: Callable[[str], T], ifname: str) -> T | Unreadable:
         return Unreadable(exc.reason)
 
 
-def read_recorded(originals: dict[str, dict[str, Any]]) -> dict[str, Current]:
-    """Read the current value of every recorded setting; None where the interface or key is gone."""
-    out: dict[str, Current] = {}
+def read_recorded(originals: dict[str, dict[str, Any]]) -> dict[str, Current | Unreadable]:
+    """Read the current value of every recorded setting: None where the interface or key is gone,
+    Unreadable where it exists but cannot be read."""
+    out: dict[str, Current | Unreadable] = {}
     with Ethtool() as ethtool:
         for setting, entry in originals.items():
             try:
@@ -80,7 +81,6 @@ def read_recorded(originals: dict[str, dict[str, Any]]) -> dict[str, Current]:
                 else:
                     out[setting] = sysctl.read_sysctl(entry["key"])
             except AdapterError as exc:
-                if exc.errno not in (errno.ENOENT, errno.ENODEV):
-                    raise
-                out[setting] = None  # the interface or key is gone
+                gone = exc.errno in (errno.ENOENT, errno.ENODEV)
+                out[setting] = None if gone else Unreadable(exc.reason, unsupported=isinstance(exc, NotSupported))
     return out

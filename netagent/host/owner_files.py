@@ -1,8 +1,10 @@
 """Read the files of the ownership scan under a root (`/`, or an image being baked).
 
 Plain values out (`owners.OwnerFiles`); no parsing beyond following TuneD includes. Symlinks are
-resolved inside the root, so an image's `/etc/sysctl.d/x.conf -> /dev/null` masks even when the
-scan runs from outside the image. A file that cannot be read is a SourceFile with a problem.
+resolved inside the root, as chroot(2) would (`netagent.rootpath`), so an image's
+`/etc/sysctl.d/x.conf -> /dev/null` masks even when the scan runs from outside the image, and an
+image's `etc/sysctl.d -> /etc` never reads the build host's /etc. A file that cannot be read (or
+whose links lead outside the root) is a SourceFile with a problem.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 
+from netagent import rootpath
 from netagent.owners import (
     NETWORKD_DIRS,
     NM_DIRS,
@@ -25,7 +28,6 @@ from netagent.owners import (
 
 # Owner files are small; a larger one is not a configuration file we should parse on an audit.
 MAX_FILE_BYTES = 1 << 20
-_MAX_LINKS = 32  # like the kernel's limit on nested symlinks (40), a bound against loops
 _MISSING = (errno.ENOENT, errno.ENOTDIR)
 
 
@@ -42,14 +44,18 @@ def read_owner_files(root: str = "/") -> OwnerFiles:
 
 
 def full_path(root: str, inner: str) -> str:
-    """Return the host path of a path inside the root."""
-    return os.path.join(root, inner.lstrip("/"))
+    """Return the host path of a path inside the root, its directories resolved inside the root.
+
+    Raises:
+        OSError: a link leads outside the root (rootpath.OutsideRoot), or loops (ELOOP).
+    """
+    return rootpath.host_path(root, rootpath.resolve(root, inner, follow_last=False))
 
 
 def read_dir(root: str, directory: str, suffixes: tuple[str, ...] | None) -> list[SourceFile]:
     """Read the files of one directory whose names end in a suffix (any name when None), by name."""
     try:
-        names = sorted(os.listdir(full_path(root, directory)))
+        names = sorted(os.listdir(rootpath.host_path(root, resolve(root, directory))))
     except OSError as exc:
         if exc.errno in _MISSING:
             return []
@@ -62,8 +68,11 @@ def read_dir(root: str, directory: str, suffixes: tuple[str, ...] | None) -> lis
 
 def read_optional(root: str, inner: str) -> SourceFile | None:
     """Read one file, or None when it does not exist."""
-    if not os.path.lexists(full_path(root, inner)):
-        return None
+    try:
+        if not os.path.lexists(full_path(root, inner)):
+            return None
+    except OSError:
+        pass  # a link above it leads outside the root or loops: read_source names the problem
     return read_source(root, inner)
 
 
@@ -93,20 +102,12 @@ def read_source(root: str, inner: str) -> SourceFile:
 
 
 def resolve(root: str, inner: str) -> str:
-    """Follow symlinks of a path inside the root, absolute targets staying inside it.
+    """Follow the symlinks of a path inside the root, absolute targets staying inside it.
 
     Raises:
-        OSError: ELOOP after too many links, or a readlink failure.
+        OSError: ELOOP after too many links, a link that leads outside the root, or a readlink failure.
     """
-    for _ in range(_MAX_LINKS):
-        if inner == "/dev/null":
-            return inner
-        full = full_path(root, inner)
-        if not os.path.islink(full):
-            return inner
-        target = os.readlink(full)
-        inner = os.path.normpath(target if target.startswith("/") else os.path.join(os.path.dirname(inner), target))
-    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+    return rootpath.resolve(root, inner)
 
 
 def read_tuned(root: str) -> list[SourceFile]:

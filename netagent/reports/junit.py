@@ -4,6 +4,10 @@ Mapping (README.md, "Report formats"):
 - ok           -> a passing testcase
 - drift        -> <failure type="drift"> with expected, actual and the fix apply would make
 - error        -> <error type="error">: the check could not be made (fails the audit too)
+- drift or error that does not fail the audit (a `recommended` check without --strict)
+               -> <skipped message="recommended: ...">: the gate must agree with the exit code
+                  and `netagent_compliant`, so it is not a failure; the message keeps expected
+                  and actual so that the drift stays visible.
 - unsupported  -> <skipped>: the device or driver cannot do it; it does not fail the audit, and
                   JUnit consumers count a skip as neither pass nor failure, which matches.
 The instance facts go into <properties>; ENA warnings and notes into <system-out>, since they
@@ -29,8 +33,7 @@ def _text(value: object) -> str:
 
 
 def _detail(c: Check) -> str:
-    lines = [f"expected: {c.expected if c.expected is not None else '-'}"]
-    lines.append(f"actual: {c.actual if c.actual is not None else '-'}")
+    lines = [f"expected: {_value(c.expected)}", f"actual: {_value(c.actual)}"]
     if c.message:
         lines.append(f"note: {c.message}")
     if c.change is not None:
@@ -38,22 +41,48 @@ def _detail(c: Check) -> str:
     return "\n".join(lines)
 
 
-def _testcase(parent: ET.Element, c: Check, suite: str) -> None:
-    case = ET.SubElement(parent, "testcase", name=_text(c.id), classname=_text(f"{suite}.{c.subject}"), time="0")
+def _value(value: str | None) -> str:
+    return value if value is not None else "-"
+
+
+def _recommended(c: Check) -> str:
+    what = "drift" if c.status is Status.DRIFT else "could not be checked"
+    note = f" ({c.message})" if c.message else ""
+    return (
+        f"recommended: {what}{note}, expected {_value(c.expected)}, actual {_value(c.actual)}; fails only with --strict"
+    )
+
+
+def _outcome(c: Check, strict: bool) -> str | None:
+    """Return the JUnit element of a check: failure, error, skipped, or None for a pass."""
+    if c.is_failure and not c.fails(strict):
+        return "skipped"
     if c.status is Status.DRIFT:
+        return "failure"
+    if c.status is Status.ERROR:
+        return "error"
+    return "skipped" if c.status is Status.UNSUPPORTED else None
+
+
+def _testcase(parent: ET.Element, c: Check, suite: str, strict: bool) -> None:
+    case = ET.SubElement(parent, "testcase", name=_text(c.id), classname=_text(f"{suite}.{c.subject}"), time="0")
+    outcome = _outcome(c, strict)
+    if outcome == "skipped" and c.is_failure:
+        ET.SubElement(case, "skipped", message=_text(_recommended(c))).text = _text(_detail(c))
+    elif outcome == "skipped":
+        ET.SubElement(case, "skipped", message=_text(c.message or "unsupported on this device"))
+    elif outcome == "failure":
         message = c.message or f"expected {c.expected}, found {c.actual}"
         ET.SubElement(case, "failure", message=_text(message), type="drift").text = _text(_detail(c))
-    elif c.status is Status.ERROR:
+    elif outcome == "error":
         ET.SubElement(case, "error", message=_text(c.message or "could not be checked"), type="error").text = _text(
             _detail(c)
         )
-    elif c.status is Status.UNSUPPORTED:
-        ET.SubElement(case, "skipped", message=_text(c.message or "unsupported on this device"))
 
 
 def render(report: Report) -> str:
     """Render an audit report as a JUnit XML document with a single testsuite."""
-    counts = report.counts()
+    outcomes = [_outcome(c, report.strict) for c in report.checks]
     suite_name = f"netagent.{report.profile.name}"
     root = ET.Element("testsuites", name="netagent")
     suite = ET.SubElement(
@@ -61,9 +90,9 @@ def render(report: Report) -> str:
         "testsuite",
         name=_text(suite_name),
         tests=str(len(report.checks)),
-        failures=str(counts[Status.DRIFT.value]),
-        errors=str(counts[Status.ERROR.value]),
-        skipped=str(counts[Status.UNSUPPORTED.value]),
+        failures=str(outcomes.count("failure")),
+        errors=str(outcomes.count("error")),
+        skipped=str(outcomes.count("skipped")),
         time="0",
         hostname=_text(report.host.get("hostname", "")),
     )
@@ -75,7 +104,7 @@ def render(report: Report) -> str:
     for key, value in props.items():
         ET.SubElement(properties, "property", name=_text(key), value=_text(value))
     for c in report.checks:
-        _testcase(suite, c, _text(suite_name))
+        _testcase(suite, c, _text(suite_name), report.strict)
     out = [f"ec2: {ec2.describe(report.ec2)}"]
     out += [f"ena {h.ifname}: " + " ".join(f"{k}={n}" for k, n in h.counters) for h in report.ena if h.counters]
     out += [f"note: {n}" for n in report.notes]

@@ -94,8 +94,8 @@ def classify(lines: Sequence[str], state_dir: str) -> list[Call]:
             calls.append(Call(name, ordinal, "sysctl", args.split(">", 1)[0].split("<", 1)[1]))
         elif name in ("sendto", "sendmsg") and "<NETLINK:" in args:
             calls.append(Call(name, ordinal, "mtu", "RTM_NEWLINK"))
-        elif name == "write" and re.search(state + r"/originals\.json\.tmp\.\d+>", args):
-            calls.append(Call(name, ordinal, "state-write", "originals.json.tmp"))
+        elif name == "write" and re.search(state + r"/originals\.json\.[^/>]+>", args):  # the mkstemp temp file
+            calls.append(Call(name, ordinal, "state-write", "originals.json.XXXXXXXX"))
         elif name == "fsync" and re.search(state, args):
             calls.append(Call(name, ordinal, "state-fsync", "dir" if f"<{state_dir}>" in args else "file"))
         elif name == "rename" and re.search(state, args):

@@ -82,13 +82,13 @@ def test_ten_applies_started_together_end_in_exactly_one_profile(lab: Lab, tmp_p
 
 
 def test_sigkilled_lock_holder_mid_apply_frees_the_lock_at_once(lab: Lab, tmp_path: Path) -> None:
-    # A real apply holds the lock while its jumbo-path guard waits (60 s) for a peer that never
-    # answers; kill it there, after it raised lab0's MTU.
+    # A real apply holds the lock while its jumbo-path guard waits (5 s, the most a profile
+    # allows) for a peer that never answers; kill it there, after it raised lab0's MTU.
     original = lab.snapshot()
     lab.exec("ip", "addr", "add", "10.231.9.1/24", "dev", "lab0")
     held = tmp_path / "held.yaml"
     held.write_text(
-        "name: held\ninterfaces:\n  - match: lab0\n    mtu: 9001\nguard:\n  targets: [10.231.9.99]\n  timeout_s: 60\n"
+        "name: held\ninterfaces:\n  - match: lab0\n    mtu: 9001\nguard:\n  targets: [10.231.9.99]\n  timeout_s: 5\n"
     )
     cmd = ["ip", "netns", "exec", lab.name, sys.executable, "-m", "netagent", "apply", "--state-dir", lab.state_dir]
     holder = subprocess.Popen([*cmd, "--profile", str(held)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -7,7 +7,7 @@ import errno
 import pytest
 
 from netagent.apply import apply_plan
-from netagent.errors import AdapterError, ApplyFailed
+from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted
 from netagent.model import Change, Plan, SetChannels, SetMtu, SetSysctl
 
 
@@ -89,21 +89,36 @@ def test_apply_uses_mocked_writes_in_order(mocker) -> None:  # type: ignore[no-u
     assert host.execute.call_args_list == [mocker.call(c) for c in CHANGES]
 
 
-class InterruptedHost(FakeHost):
-    """Makes the k-th write, then is interrupted (SIGINT, or SIGTERM turned into KeyboardInterrupt)."""
+@pytest.mark.parametrize("k", range(len(CHANGES)))
+def test_stop_request_before_change_k_rolls_back_the_first_k(k: int) -> None:
+    host = FakeHost(BEFORE)
+    asked = iter([False] * k + [True])
+    with pytest.raises(ApplyInterrupted) as info:
+        apply_plan(Plan(CHANGES), host, should_stop=lambda: next(asked))
+    assert host.values == BEFORE
+    assert info.value.rolled_back == k
+    assert f"after {k} of {len(CHANGES)} changes" in str(info.value)
 
-    def execute(self, change: Change) -> None:
-        self.writes += 1
-        self.values[change.setting] = change.new_text
-        if self.writes == self.fail_on_write:
-            raise KeyboardInterrupt
 
+def test_unexpected_exception_mid_plan_rolls_back_then_propagates() -> None:
+    class BuggyHost(FakeHost):
+        def execute(self, change: Change) -> None:
+            if change == CHANGES[2]:
+                raise RuntimeError("a bug in an adapter")
+            super().execute(change)
 
-@pytest.mark.parametrize("k", range(1, len(CHANGES) + 1))
-def test_issue9_interrupt_at_every_position_rolls_back_instead_of_exiting_half_applied(k: int) -> None:
-    host = InterruptedHost(BEFORE, fail_on_write=k)
-    with pytest.raises(ApplyFailed) as info:
+    host = BuggyHost(BEFORE)
+    with pytest.raises(RuntimeError, match="a bug"):
         apply_plan(Plan(CHANGES), host)
     assert host.values == BEFORE
-    assert info.value.rolled_back == k  # the interrupted write was made: it is undone too
-    assert str(info.value) == f"{CHANGES[k - 1].target}: interrupted by a signal"
+
+
+def test_clean_rollback_forgets_the_originals_this_run_recorded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Review finding: a fully rolled-back run left "originals" that a later restore would enforce."""
+    from netagent.state import StateDir
+
+    state = StateDir(str(tmp_path))
+    state.record_originals([CHANGES[0]])  # recorded by an earlier, successful run: kept
+    with pytest.raises(ApplyFailed):
+        apply_plan(Plan(CHANGES), FakeHost(BEFORE, fail_on_write=3), originals=state)
+    assert list(state.load()) == [CHANGES[0].setting]

@@ -24,6 +24,8 @@ CORE = [
     "conditions.py",
     "owners.py",
     "reports/plan.py",
+    "events.py",
+    "healing.py",
 ]
 FORBIDDEN = ("netagent.host", "netagent.apply", "netagent.daemon", "socket", "subprocess", "pyroute2", "fcntl")
 

@@ -122,3 +122,33 @@ def test_version(capsys) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit):
         cli.main(["--version"])
     assert re.fullmatch(r"netagent \d+\.\d+\.\d+\n", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--state-dir", "/tmp/X", "--log-format", "json", "--debug", "--lock-timeout-s", "2", "restore"],
+        ["restore", "--state-dir", "/tmp/X", "--log-format", "json", "--debug", "--lock-timeout-s", "2"],
+    ],
+)
+def test_common_options_work_before_and_after_the_subcommand(argv: list[str]) -> None:
+    args = cli.build_parser().parse_args(argv)
+    assert (args.state_dir, args.log_format, args.debug, args.lock_timeout_s) == ("/tmp/X", "json", True, 2.0)
+
+
+def test_common_options_default_when_absent() -> None:
+    args = cli.build_parser().parse_args(["restore"])
+    assert (args.state_dir, args.log_format, args.debug) == ("/var/lib/netagent", None, False)
+
+
+def test_unwritable_stdout_is_an_output_error_not_a_bug(profile_path: str, mocker, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Review finding: `validate > /dev/full` exited 70, "internal error (a bug)"."""
+    import io
+
+    class Full(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+    mocker.patch("sys.stdout", Full())
+    assert cli.main(["validate", profile_path]) == ExitCode.OUTPUT
+    assert "cannot write to standard output (No space left on device)" in capsys.readouterr().err

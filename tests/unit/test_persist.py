@@ -14,6 +14,7 @@ import pytest
 from netagent import cli, persist
 from netagent.errors import ExitCode
 from netagent.model import ChannelSpec, InterfaceRule, Profile, SysctlSetting
+from netagent.output import OutputError
 from netagent.profile import load_profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -185,13 +186,16 @@ def test_cli_persist_copies_the_unit_and_systemd_accepts_it(tmp_path: Path, mock
             "[Install]\nWantedBy=multi-user.target\n"
         )
     mocker.patch.object(persist, "find_unit", return_value=str(unit))
+    mocker.patch.object(persist, "running_binary", return_value="/opt/netagent/bin/netagent")
     root = tmp_path / "root"
     root.mkdir()
     assert cli.main(["persist", "--root", str(root)]) == ExitCode.OK
     copied = root / persist.UNIT_PATH
-    assert copied.read_text() == unit.read_text()
+    assert copied.read_text() == persist.set_exec_path(unit.read_text(), "/opt/netagent/bin/netagent")
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must verify the persisted unit: systemd-analyze is missing")
         pytest.skip("systemd-analyze is not installed")
     if shipped.exists():
         return  # its ExecStart names the installed binary; the daemon issue verifies the shipped unit
@@ -202,3 +206,156 @@ def test_cli_persist_copies_the_unit_and_systemd_accepts_it(tmp_path: Path, mock
 def test_cli_persist_needs_an_existing_root(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert cli.main(["persist", "--root", str(tmp_path / "missing")]) == ExitCode.BAD_INPUT
     assert "not a directory" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- symlinks stay inside the root
+# Review defect: `persist --root img` followed img's symlinks with the host's kernel, so an image
+# whose etc/sysctl.d pointed elsewhere (`-> /etc`, `-> ../../x`) made a bake write into the host.
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> tuple[Path, Path]:
+    """An image root `img/etc` and an empty directory `outside` beside it."""
+    root, outside = tmp_path / "img", tmp_path / "outside"
+    (root / "etc").mkdir(parents=True)
+    outside.mkdir()
+    return root, outside
+
+
+def test_persist_refuses_a_relative_symlink_out_of_the_root(image: tuple[Path, Path]) -> None:
+    root, outside = image
+    (root / "etc" / "sysctl.d").symlink_to("../../outside")
+    for dry_run in (True, False):
+        with pytest.raises(OutputError, match=r"etc/sysctl.d/60-netagent.conf: refused: .*leads outside the root"):
+            persist.install(persist.render(PROFILE), str(root), dry_run=dry_run)
+    assert list(outside.iterdir()) == []
+
+
+def test_persist_refuses_an_absolute_symlink_to_a_host_directory(image: tuple[Path, Path]) -> None:
+    root, outside = image
+    (root / "etc" / "sysctl.d").symlink_to(outside)  # means img/<outside>, which the image lacks
+    with pytest.raises(OutputError, match=r"etc/sysctl.d/60-netagent.conf: refused: .*does not exist under the root"):
+        persist.install(persist.render(PROFILE), str(root))
+    assert list(outside.iterdir()) == []
+
+
+def test_persist_resolves_an_absolute_symlink_inside_the_root(image: tuple[Path, Path]) -> None:
+    root, outside = image
+    inside = root / str(outside).lstrip("/")  # the same absolute path, in the image
+    inside.mkdir(parents=True)
+    (root / "etc" / "sysctl.d").symlink_to(outside)
+    persist.install(persist.render(PROFILE), str(root))
+    assert (inside / "60-netagent.conf").read_text() == persist.render_sysctl(PROFILE)
+    assert list(outside.iterdir()) == []
+
+
+def test_persist_follows_a_relative_symlink_that_stays_inside_the_root(image: tuple[Path, Path]) -> None:
+    root, _ = image
+    (root / "usr" / "lib" / "sysctl.d").mkdir(parents=True)
+    (root / "etc" / "sysctl.d").symlink_to("../usr/lib/sysctl.d")
+    first = persist.install(persist.render(PROFILE), str(root))
+    assert ("written", persist.SYSCTL_DROPIN) in first
+    assert (root / "usr/lib/sysctl.d/60-netagent.conf").read_text() == persist.render_sysctl(PROFILE)
+    assert ("unchanged", persist.SYSCTL_DROPIN) in persist.install(persist.render(PROFILE), str(root))
+
+
+def test_persist_replaces_a_symlink_at_the_file_instead_of_writing_through_it(image: tuple[Path, Path]) -> None:
+    root, outside = image
+    victim = outside / "victim.conf"
+    victim.write_text(persist.render_sysctl(PROFILE))  # even the same content: not ours to keep
+    (root / "etc" / "sysctl.d").mkdir()
+    link = root / persist.SYSCTL_DROPIN
+    link.symlink_to(victim)
+    assert ("would write", persist.SYSCTL_DROPIN) in persist.install(persist.render(PROFILE), str(root), dry_run=True)
+    assert ("written", persist.SYSCTL_DROPIN) in persist.install(persist.render(PROFILE), str(root))
+    assert not link.is_symlink()
+    assert link.read_text() == persist.render_sysctl(PROFILE)
+    assert victim.read_text() == persist.render_sysctl(PROFILE)
+    assert os.listdir(outside) == ["victim.conf"]
+
+
+def test_cli_persist_refuses_an_escaping_symlink_with_exit_2(image: tuple[Path, Path], mocker, capsys) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch.object(persist, "find_unit", return_value=None)
+    root, outside = image
+    (root / "etc" / "systemd").mkdir()
+    (root / "etc" / "systemd" / "network").symlink_to("../../../outside")
+    assert cli.main(["persist", "--root", str(root)]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"{root}/etc/systemd/network/" in err
+    assert "leads outside the root" in err
+    assert list(outside.iterdir()) == []
+    assert not (root / persist.PROFILE_COPY).exists()  # refused before the first write
+
+
+# ---------------------------------------------------------------- the unit's ExecStart
+# Review defect: persist wrote ExecStart=/usr/local/bin/netagent even when netagent ran from a venv
+# or pyenv, so the persisted unit could not start.
+UNIT = """[Service]
+Type=notify
+ExecStart=/usr/local/bin/netagent daemon --log-format json --state-dir /var/lib/netagent
+ExecReload=/bin/kill -HUP $MAINPID
+"""
+
+
+def test_set_exec_path_replaces_only_the_netagent_executable() -> None:
+    out = persist.set_exec_path(UNIT, "/opt/venv/bin/netagent")
+    assert out == UNIT.replace("ExecStart=/usr/local/bin/netagent", "ExecStart=/opt/venv/bin/netagent")
+
+
+def test_set_exec_path_keeps_prefixes_arguments_and_line_endings() -> None:
+    unit = "[Service]\r\nExecStart=-netagent daemon\r\nExecStart = /usr/bin/other netagent\r\n"
+    assert persist.set_exec_path(unit, "/srv/na/bin/netagent") == (
+        "[Service]\r\nExecStart=-/srv/na/bin/netagent daemon\r\nExecStart = /usr/bin/other netagent\r\n"
+    )
+
+
+def test_set_exec_path_doubles_percent_and_refuses_what_systemd_would_reinterpret() -> None:
+    assert "ExecStart=/opt/100%%/bin/netagent daemon" in persist.set_exec_path(UNIT, "/opt/100%/bin/netagent")
+    for bad in ("relative/bin/netagent", "/opt/my venv/bin/netagent", "/opt/$HOME/netagent", '/opt/"q"/netagent'):
+        with pytest.raises(ValueError, match="ExecStart= can hold"):
+            persist.set_exec_path(UNIT, bad)
+
+
+def test_running_binary_prefers_the_script_being_run(tmp_path: Path, mocker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "venv" / "bin" / "netagent"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    mocker.patch.object(persist.sys, "executable", str(tmp_path / "nowhere" / "python3"))
+    assert persist.running_binary(str(script), which=lambda _: "/usr/bin/netagent") == str(script)
+    monkeypatch.chdir(tmp_path)
+    assert persist.running_binary("venv/bin/netagent", which=lambda _: None) == str(script)  # relative: absolute
+    # python -m netagent: argv[0] is __main__.py, so PATH decides; nothing there: unknown
+    assert persist.running_binary("/x/netagent/__main__.py", which=lambda _: "/usr/bin/netagent") == "/usr/bin/netagent"
+    assert persist.running_binary("/x/netagent/__main__.py", which=lambda _: None) is None
+
+
+def test_running_binary_under_python_m_takes_the_script_beside_the_interpreter(tmp_path: Path, mocker) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "netagent").write_text("#!/bin/sh\n")
+    mocker.patch.object(persist.sys, "executable", str(tmp_path / "python3"))
+    shim = "/root/.pyenv/shims/netagent"
+    assert persist.running_binary("/x/netagent/__main__.py", which=lambda _: shim) == str(tmp_path / "netagent")
+
+
+def test_unit_for_this_install_points_at_the_binary_or_says_why_not(tmp_path: Path) -> None:
+    unit = tmp_path / "netagent.service"
+    unit.write_text(UNIT)
+    text, notes = persist.unit_for_this_install(str(unit), "/opt/venv/bin/netagent")
+    assert "ExecStart=/opt/venv/bin/netagent daemon" in text
+    assert notes == []
+    text, notes = persist.unit_for_this_install(str(unit), "/root/venv/bin/netagent")
+    assert "ExecStart=/root/venv/bin/netagent daemon" in text
+    assert "ProtectHome=yes" in notes[0]
+    text, notes = persist.unit_for_this_install(str(unit), "/opt/my venv/bin/netagent")
+    assert text == UNIT
+    assert notes[0].startswith("the unit keeps /usr/local/bin/netagent: ")
+
+
+def test_unit_for_this_install_keeps_the_shipped_path_when_netagent_is_nowhere(tmp_path: Path, mocker) -> None:  # type: ignore[no-untyped-def]
+    unit = tmp_path / "netagent.service"
+    unit.write_text(UNIT)
+    mocker.patch.object(persist, "running_binary", return_value=None)
+    text, notes = persist.unit_for_this_install(str(unit))
+    assert text == UNIT
+    assert notes == [
+        "netagent's own path is unknown (not run as `netagent`, none on PATH): the unit keeps /usr/local/bin/netagent"
+    ]

@@ -168,3 +168,16 @@ def test_shipped_profiles_are_valid() -> None:
     for path in paths:
         profile = load_profile(str(path))
         assert profile.interfaces or profile.sysctls
+
+
+# Review defect: a guard timeout up to 60 s could hold a heal, and so the daemon's stop, far past 5 s.
+@pytest.mark.parametrize("timeout", ["0.05", "5.5", "60"])
+def test_guard_timeout_must_fit_the_daemons_stop_bound(timeout: str) -> None:
+    (line,) = problems(f"name: x\nguard:\n  targets: [10.0.0.1]\n  timeout_s: {timeout}\n")
+    assert line.startswith(f"p.yaml:4: guard.timeout_s: expected a number of seconds 0.1..5, got '{timeout}'")
+
+
+def test_guard_timeout_of_five_seconds_is_accepted() -> None:
+    profile = parse_profile("name: x\nguard:\n  targets: [10.0.0.1]\n  timeout_s: 5\n", "p.yaml")
+    assert profile.guard is not None
+    assert profile.guard.timeout_s == 5.0

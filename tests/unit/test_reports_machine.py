@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from netagent.ec2 import Ec2Unavailable, EniFacts, InstanceFacts
 from netagent.ena import EnaHealth
-from netagent.model import Check, Profile, Report, SetMtu, Status
+from netagent.model import Check, Profile, Report, SetMtu, SetSysctl, Severity, Status
 from netagent.reports import json as json_report
 from netagent.reports import junit, prometheus
 from netagent.reports import text as text_report
@@ -97,6 +97,71 @@ def test_junit_compliant_report_has_no_failures() -> None:
     suite = ET.fromstring(junit.render(ok)).find("testsuite")
     assert suite is not None
     assert (suite.get("failures"), suite.get("errors")) == ("0", "0")
+
+
+# Review defect: recommended drift was a <failure> even without --strict, so the JUnit gate failed
+# a build that the exit code (0) and netagent_compliant (1) called compliant.
+RECOMMENDED = (
+    Check("eth0/driver", "eth0", "driver", Status.OK, "ena", "ena"),
+    Check(
+        "sysctl/net.ipv4.tcp_slow_start_after_idle",
+        "net.ipv4.tcp_slow_start_after_idle",
+        "sysctl",
+        Status.DRIFT,
+        "0",
+        "1",
+        change=SetSysctl("net.ipv4.tcp_slow_start_after_idle", "1", "0"),
+        severity=Severity.RECOMMENDED,
+    ),
+    Check(
+        "sysctl/net.core.busy_poll",
+        "net.core.busy_poll",
+        "sysctl",
+        Status.ERROR,
+        "50",
+        None,
+        "no such key",
+        severity=Severity.RECOMMENDED,
+    ),
+)
+
+
+def _cases(report: Report) -> tuple[ET.Element, dict[str | None, ET.Element]]:
+    suite = ET.fromstring(junit.render(report)).find("testsuite")
+    assert suite is not None
+    return suite, {case.get("name"): case for case in suite.iter("testcase")}
+
+
+def test_junit_recommended_drift_without_strict_is_skipped_not_failure() -> None:
+    report = Report(PROFILE, {}, RECOMMENDED)
+    assert report.compliant  # the exit code and Prometheus say compliant: so must the gate
+    suite, cases = _cases(report)
+    assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("0", "0", "2")
+    drift = cases["sysctl/net.ipv4.tcp_slow_start_after_idle"]
+    assert drift.find("failure") is None
+    skipped = drift.find("skipped")
+    assert skipped is not None
+    message = skipped.get("message") or ""
+    assert message.startswith("recommended: drift")
+    assert "expected 0, actual 1" in message
+    error = cases["sysctl/net.core.busy_poll"]
+    assert error.find("error") is None
+    skipped = error.find("skipped")
+    assert skipped is not None
+    assert skipped.get("message", "").startswith("recommended: could not be checked (no such key)")
+    assert "expected 50, actual -" in skipped.get("message", "")
+
+
+def test_junit_recommended_drift_with_strict_is_failure() -> None:
+    report = Report(PROFILE, {}, RECOMMENDED, strict=True)
+    assert not report.compliant
+    suite, cases = _cases(report)
+    assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("1", "1", "0")
+    failure = cases["sysctl/net.ipv4.tcp_slow_start_after_idle"].find("failure")
+    assert failure is not None
+    assert "expected: 0" in (failure.text or "")
+    assert cases["sysctl/net.core.busy_poll"].find("error") is not None
+    assert cases["sysctl/net.ipv4.tcp_slow_start_after_idle"].find("skipped") is None
 
 
 # ---------------------------------------------------------------- Prometheus

@@ -1,0 +1,495 @@
+"""`netagent daemon`: keep the host on its profile, event by event (the imperative shell).
+
+Start: the same transaction as `apply` (state lock held only while writing, originals recorded,
+all or nothing), then READY=1. Loop: one poll() over the rtnetlink link-event socket and the
+signal wake-up pipe, with a timeout to the next due timer (deferred heal, resync, watchdog
+ping); no busy or short-interval polling. Decisions are pure (netagent.events classifies an
+event against the profile; netagent.healing debounces and backs off), so the echo of the
+daemon's own write, which carries the profile's value, is never drift. A heal re-reads only
+the affected setting and applies that one change through `apply_plan` with originals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import errno
+import os
+import select
+import signal
+import time
+from collections.abc import Iterator, Sequence
+from types import FrameType
+from typing import Callable
+
+from netagent import logs
+from netagent.apply import apply_plan
+from netagent.conditions import FIELD_OF_SETTING, qualify
+from netagent.diff import (
+    audit,
+    change_order,
+    check_channels,
+    check_link,
+    check_mtu,
+    check_sysctl,
+    field_providers,
+    wanted_by_interface,
+)
+from netagent.diff import plan as make_plan
+from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
+from netagent.events import Action, LinkEvent, classify, latest_per_index
+from netagent.guard import PathGuard
+from netagent.healing import DaemonStats, Governor, HealPolicy
+from netagent.host import link as link_adapter
+from netagent.host.ethtool import Ethtool
+from netagent.host.netlink import LinkMonitor
+from netagent.host.observe import observe, read_key, read_link
+from netagent.host.writer import HostWriter
+from netagent.model import AuditContext, Change, Check, HostState, InterfaceRule, Plan, Profile, Status
+from netagent.profile import load_profile
+from netagent.sdnotify import Notifier, watchdog_interval_s
+from netagent.state import LockBusy, StateDir
+from netagent.status import write_status
+
+log = logs.get_logger()
+
+DEFAULT_RESYNC_S = 60.0  # sysctls and channels emit no link event; re-read them this often
+MAX_WAIT_S = 3600.0  # poll() takes a C int of milliseconds; a huge --resync-s must not overflow it
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_GONE = (errno.ENODEV, errno.ENOENT, errno.ENXIO)
+
+
+class _Shutdown(BaseException):
+    """Raised by the stop handler while the daemon waits outside a transaction (start-up)."""
+
+
+def _utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+class Daemon:
+    """One daemon run: state, adapters, policy; `run()` returns the exit code."""
+
+    def __init__(
+        self,
+        profile_path: str,
+        state_dir: str,
+        resync_s: float = DEFAULT_RESYNC_S,
+        lock_timeout_s: float = 30.0,
+        policy: HealPolicy | None = None,
+        ctx: AuditContext | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.profile_path = profile_path
+        self.state = StateDir(state_dir)
+        self.resync_s = resync_s
+        self.lock_timeout_s = lock_timeout_s
+        self.clock = clock
+        self.ctx = ctx or AuditContext()  # phase runtime; the instance type feeds `when:` conditions
+        self.governor = Governor(policy)
+        self.notifier = Notifier()
+        self.watchdog_s = watchdog_interval_s(os.environ, os.getpid())
+        self.profile: Profile | None = None
+        self.known: dict[int, str] = {}  # matching interfaces: ifindex -> name
+        self.wanted: dict[str, InterfaceRule] = {}  # matching interfaces: merged rule
+        self.pending: dict[str, float] = {}  # check id -> when to look at it again
+        self.stats = DaemonStats(pid=os.getpid(), started_at=_utc_now(), profile={})
+        self._stop: int | None = None
+        self._reload = False
+        self._interruptible = True  # start-up: a stop signal aborts the wait (never a transaction)
+        self._critical = False
+        self._dirty = False
+        self._next_resync = 0.0
+        self._next_ping = 0.0
+        self._woke_at = 0.0  # when the loop last woke: a heal's duration_s counts from there
+
+    # ---------------------------------------------------------------- signals
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            self._reload = True
+            return
+        self._stop = signum
+        if self._interruptible and not self._critical:
+            raise _Shutdown
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Let a stop signal only set a flag while kernel writes are in progress."""
+        self._critical = True
+        try:
+            yield
+        finally:
+            self._critical = False
+
+    def _install_signals(self) -> int:
+        rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wfd, warn_on_full_buffer=False)
+        for sig in (*STOP_SIGNALS, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+        self._wake_fds = (rfd, wfd)
+        return rfd
+
+    def _restore_signals(self) -> None:
+        signal.set_wakeup_fd(-1)
+        for sig in (*STOP_SIGNALS, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        for fd in self._wake_fds:
+            os.close(fd)
+
+    # ---------------------------------------------------------------- run
+
+    def run(self) -> int:
+        """Apply the profile, tell systemd we are ready, then heal drift until stopped.
+
+        Raises:
+            ProfileError: the profile is invalid at start.
+            ApplyFailed: the start-up apply failed and was rolled back.
+            StateError: the state directory is unusable or locked.
+        """
+        self.writer = HostWriter()
+        self.ethtool = Ethtool()
+        self.monitor: LinkMonitor | None = None
+        wake_fd = self._install_signals()
+        try:
+            try:
+                log.debug("daemon_starting", pid=os.getpid(), profile=self.profile_path)
+                self.profile = load_profile(self.profile_path)
+                # Watch before the first read, so no change between the read and the watch is missed.
+                self.monitor = LinkMonitor()
+                changes = self._apply_all()
+            except _Shutdown:
+                self._finish("stopped during start-up")
+                return 0
+            except ApplyInterrupted as exc:  # a stop signal mid-apply: the transaction was rolled back
+                for line in exc.lines()[1:]:
+                    log.error("rollback_failed", problem=line)
+                self._finish(f"stopped during the start-up apply; {exc.lines()[0]}")
+                return 0
+            if self._stop is not None:  # the signal came during the start-up transaction, which finished
+                self._finish(f"signal {signal.Signals(self._stop).name} during start-up")
+                return 0
+            self._interruptible = False
+            now = self.clock()
+            self._next_resync = now + self.resync_s
+            self.stats.last_resync_at = _utc_now()
+            self._write_status(running=True)
+            self.notifier.notify(READY="1", STATUS=self._status_line(), MAINPID=str(os.getpid()))
+            self._ping(now)
+            log.info(
+                "daemon_started",
+                pid=os.getpid(),
+                profile=self.profile.name,
+                path=self.profile_path,
+                changes=changes,
+                interfaces=len(self.known),
+                resync_s=self.resync_s,
+                watchdog_s=self.watchdog_s,
+            )
+            self._loop(wake_fd)
+            self._finish(f"signal {signal.Signals(self._stop).name}" if self._stop else "stopped")
+            return 0
+        finally:
+            if self.monitor is not None:
+                self.monitor.close()
+            self.writer.close()
+            self.ethtool.close()
+            self._restore_signals()
+            self.notifier.close()
+
+    def _finish(self, reason: str) -> None:
+        self._interruptible = False  # a second signal must not cut the goodbye short
+        self.notifier.notify(STOPPING="1", STATUS=f"stopping: {reason}")
+        self._write_status(running=False)  # logs, never raises, when the state dir cannot be written
+        total = sum(r.count for r in self.stats.heals.values())
+        log.info("daemon_stopped", reason=reason, heals=total)
+
+    def _loop(self, wake_fd: int) -> None:
+        assert self.monitor is not None
+        poller = select.poll()
+        poller.register(wake_fd, select.POLLIN)
+        poller.register(self.monitor.fileno(), select.POLLIN)
+        while self._stop is None:
+            wait_s = min(self._next_deadline() - self.clock(), MAX_WAIT_S)
+            timeout_ms = max(0, int(wait_s * 1000) + 1)
+            poller.poll(timeout_ms)
+            _drain(wake_fd)
+            if self._stop is not None:
+                break
+            if self._reload:
+                self._reload = False
+                try:
+                    self._interruptible = True  # a stop may abort the reload's lock wait, never its writes
+                    self._reload_profile()
+                except _Shutdown:
+                    break
+                finally:
+                    self._interruptible = False
+            events, overrun = self.monitor.read()
+            now = self._woke_at = self.clock()
+            if overrun:
+                self.stats.overruns += 1
+                self._dirty = True
+                log.warning("netlink_overrun", action="resync", lost="link events")
+                self._next_resync = now
+            if events:
+                self._on_events(events)
+            self._run_due(self.clock())
+            if self.clock() >= self._next_resync:
+                self._resync("overrun" if overrun else "timer")
+            self._ping(self.clock())
+            if self._dirty:
+                self._write_status(running=True)
+
+    def _next_deadline(self) -> float:
+        deadline = self._next_resync
+        if self.pending:
+            deadline = min(deadline, min(self.pending.values()))
+        if self.watchdog_s is not None:
+            deadline = min(deadline, self._next_ping)
+        return deadline
+
+    def _ping(self, now: float) -> None:
+        """Send WATCHDOG=1 from the loop, so a stalled loop stops the pings."""
+        if self.watchdog_s is not None and now >= self._next_ping:
+            self.notifier.notify(WATCHDOG="1")
+            self._next_ping = now + self.watchdog_s
+
+    # ---------------------------------------------------------------- apply all
+
+    def _apply_all(self) -> int:
+        """Observe everything and apply the plan as one transaction, like `netagent apply`."""
+        assert self.profile is not None
+        profile = self.profile
+        with self.state.lock(self.lock_timeout_s):
+            host = self._observe(profile)
+            checks = audit(profile, host, self.ctx)
+            plan = make_plan(checks)
+            if plan.changes:
+                with self._transaction():
+                    guard = PathGuard(profile.guard, self.writer.route_dev) if profile.guard else None
+                    apply_plan(
+                        plan, self.writer, originals=self.state, guard=guard, should_stop=lambda: self._stop is not None
+                    )
+        self._adopt(host)
+        for check in plan.unfixable:
+            log.warning(
+                "drift_unfixable", check=check.id, expected=check.expected, actual=check.actual, why=check.message
+            )
+        return len(plan.changes)
+
+    def _observe(self, profile: Profile) -> HostState:
+        globs = tuple(g for rule in profile.interfaces for g in rule.match)
+        return observe(globs, [s.key for s in profile.sysctls])
+
+    def _adopt(self, host: HostState) -> None:
+        """Make the observed matching interfaces the known ones; forget those that vanished."""
+        assert self.profile is not None
+        self.wanted = wanted_by_interface(self.profile, tuple(host.links))
+        gone = set(self.known.values()) - set(host.links)
+        for ifname in gone:
+            self._forget(ifname)
+        self.known = {lk.index: name for name, lk in host.links.items()}
+
+    def _reload_profile(self) -> None:
+        self.notifier.notify(RELOADING="1", MONOTONIC_USEC=str(time.monotonic_ns() // 1000), STATUS="reloading")
+        try:
+            new = load_profile(self.profile_path)
+        except ProfileError as exc:
+            log.error("profile_reload_failed", path=self.profile_path, problems=exc.lines(), kept=self._profile_name())
+        else:
+            old_profile, old_stats, old_wanted = self.profile, self.stats.profile, self.wanted
+            self.profile = new
+            self.pending.clear()
+            self.stats.profile = {"name": new.name, "path": self.profile_path}
+            try:
+                changes = self._apply_all()
+                log.info("profile_reloaded", profile=new.name, path=self.profile_path, changes=changes)
+            except (ApplyFailed, StateError) as exc:
+                # The new profile's apply was rolled back: keep healing towards the old one.
+                self.profile, self.stats.profile, self.wanted = old_profile, old_stats, old_wanted
+                log.error(
+                    "profile_reload_apply_failed", profile=new.name, problems=exc.lines(), kept=self._profile_name()
+                )
+            self._next_resync = self.clock() + self.resync_s
+            self._dirty = True
+        self.notifier.notify(READY="1", STATUS=self._status_line())
+
+    def _profile_name(self) -> str:
+        return self.profile.name if self.profile is not None else ""
+
+    def _status_line(self) -> str:
+        return f"profile {self._profile_name()}: watching {len(self.known)} interfaces"
+
+    # ---------------------------------------------------------------- events
+
+    def _on_events(self, events: Sequence[LinkEvent]) -> None:
+        assert self.profile is not None
+        globs = tuple(g for rule in self.profile.interfaces for g in rule.match)
+        for event in latest_per_index(events):
+            want = self.wanted.get(event.ifname)
+            action = classify(event, self.known, globs, want.mtu if want is not None else None)
+            if action is Action.FORGET:
+                self._forget(self.known.pop(event.index))
+            elif action is Action.TUNE:
+                before = self.known.pop(event.index, None)
+                if before is not None:
+                    self._forget(before)
+                self._tune_new(event.index, event.ifname)
+            elif action is Action.CHECK_MTU:
+                self._consider(f"{event.ifname}/mtu", "link_event")
+
+    def _forget(self, ifname: str) -> None:
+        self.wanted.pop(ifname, None)
+        self.governor.forget(ifname)
+        for check_id in [c for c in self.pending if c.split("/", 1)[0] == ifname]:
+            del self.pending[check_id]
+        log.debug("interface_forgotten", ifname=ifname)
+
+    def _tune_new(self, index: int, ifname: str) -> None:
+        assert self.profile is not None
+        want = wanted_by_interface(self.profile, (ifname,)).get(ifname)
+        found = read_link(ifname, self.ethtool)
+        if want is None or found is None:
+            return  # vanished already
+        self.known[index] = ifname
+        self.wanted[ifname] = want
+        log.info("interface_appeared", ifname=ifname, index=index)
+        self._decide([self._qualify(c) for c in check_link(want, found)], "new_interface")
+
+    # ---------------------------------------------------------------- checks and heals
+
+    def _read_check(self, check_id: str) -> Check | None:
+        """Re-read one setting and compare it with the profile; None when it is gone or not wanted."""
+        assert self.profile is not None
+        subject, setting = check_id.split("/", 1)
+        if subject == "sysctl" and setting.startswith("net."):  # an interface may be named "sysctl"
+            spec = next((s for s in self.profile.sysctls if s.key == setting), None)
+            return None if spec is None else self._qualify(check_sysctl(spec, read_key(spec.key)))
+        want = self.wanted.get(subject)
+        try:
+            if want is not None and setting == "mtu" and want.mtu is not None:
+                return self._qualify(check_mtu(subject, want.mtu, link_adapter.read_mtu(subject)))
+            if want is not None and setting == "channels" and want.channels is not None:
+                wanted = want.channels.wanted()
+                return self._qualify(check_channels(subject, wanted, self.ethtool.channels(subject)))
+        except AdapterError as exc:
+            if exc.errno in _GONE:
+                return None
+            return Check(check_id, subject, setting, Status.ERROR, message=exc.reason)
+        return None
+
+    def _qualify(self, check: Check) -> Check:
+        """Give a re-read check its rule's severity, or skip it when the rule's `when:` does not hold
+        (as `audit` does for the whole host)."""
+        assert self.profile is not None
+        if check.setting == "sysctl":
+            spec = next((s for s in self.profile.sysctls if s.key == check.subject), None)
+            return check if spec is None else qualify(check, spec.severity, spec.when, self.ctx)
+        rule = field_providers(self.profile, check.subject).get(FIELD_OF_SETTING.get(check.setting, ""))
+        return check if rule is None else qualify(check, rule.severity, rule.when, self.ctx)
+
+    def _consider(self, check_id: str, cause: str) -> None:
+        check = self._read_check(check_id)
+        if check is not None:
+            self._decide([check], cause)
+
+    def _decide(self, checks: Sequence[Check], cause: str) -> None:
+        """Heal the drifted checks the governor allows now (one transaction per subject); defer the rest."""
+        now = self.clock()
+        by_subject: dict[str, list[tuple[Check, Change]]] = {}
+        for check in checks:
+            if check.change is None:
+                continue
+            decision = self.governor.drift(check.id, now)
+            if decision.contest_ended:
+                log.info("contest_ended", check=check.id)
+                self._dirty = True
+            if decision.contest_started:
+                p = self.governor.policy
+                log.warning(
+                    "contested",
+                    check=check.id,
+                    heals=p.fight_heals,
+                    window_s=p.fight_window_s,
+                    backoff_s=self.governor.backoff_s(check.id),
+                    found=check.actual,
+                    want=check.expected,
+                )
+                self._dirty = True
+            if decision.heal_now:
+                self.pending.pop(check.id, None)
+                by_subject.setdefault(check.subject, []).append((check, check.change))
+            else:
+                self.pending[check.id] = decision.not_before
+                log.debug("heal_deferred", check=check.id, until_s=round(decision.not_before - now, 3))
+        for items in by_subject.values():
+            self._heal(items, cause)
+
+    def _heal(self, items: Sequence[tuple[Check, Change]], cause: str) -> None:
+        assert self.profile is not None
+        changes = sorted((c for _, c in items), key=change_order)  # the order `apply` uses
+        now = self.clock()
+        try:
+            with self.state.lock(0), self._transaction():
+                guard = PathGuard(self.profile.guard, self.writer.route_dev) if self.profile.guard else None
+                apply_plan(Plan(tuple(changes)), self.writer, originals=self.state, guard=guard)
+        except LockBusy as exc:
+            retry = now + self.governor.policy.debounce_s
+            for check, _ in items:
+                self.pending[check.id] = retry
+            log.warning("heal_deferred", checks=[c.id for c, _ in items], why=str(exc))
+            return
+        except (ApplyFailed, StateError) as exc:
+            for check, _ in items:
+                self.governor.healed(check.id, now)  # an attempt: a refusal must not loop
+                self.stats.record_failure(check.id)
+                self.pending[check.id] = now + self.governor.backoff_s(check.id)
+            log.error("heal_failed", checks=[c.id for c, _ in items], problems=exc.lines(), cause=cause)
+            self._dirty = True
+            return
+        at, took_s = _utc_now(), round(self.clock() - self._woke_at, 6)
+        for check, change in items:
+            self.governor.healed(check.id, now)
+            found, value = change.inverse().new_text, change.new_text
+            self.stats.record_heal(check.id, found, value, at)
+            log.info("setting_healed", check=check.id, found=found, set=value, cause=cause, duration_s=took_s)
+        self._dirty = True
+
+    def _run_due(self, now: float) -> None:
+        for check_id in [c for c, due in self.pending.items() if due <= now]:
+            self.pending.pop(check_id, None)
+            self._consider(check_id, "deferred")
+
+    def _resync(self, cause: str) -> None:
+        """Re-read everything the profile names and heal what drifted (through the governor)."""
+        assert self.profile is not None
+        started = self.clock()
+        host = self._observe(self.profile)
+        self._adopt(host)
+        checks = audit(self.profile, host, self.ctx)
+        self._decide([c for c in checks if c.change is not None], f"resync_{cause}")
+        now = self.clock()
+        self._next_resync = now + self.resync_s
+        self.stats.resyncs += 1
+        self.stats.last_resync_at = _utc_now()
+        self._dirty = True
+        counts: dict[str, int] = {s.value: 0 for s in Status}
+        for c in checks:
+            counts[c.status.value] += 1
+        log.info("resync_finished", cause=cause, duration_s=round(now - started, 4), **counts)
+
+    def _write_status(self, running: bool) -> None:
+        self.stats.profile = {"name": self._profile_name(), "path": self.profile_path}
+        self.stats.contested = self.governor.contested(self.clock())
+        try:
+            write_status(self.state.path, self.stats.to_doc(running=running, updated_at=_utc_now()))
+        except StateError as exc:
+            log.warning("status_write_failed", why=str(exc))
+        self._dirty = False
+
+
+def _drain(fd: int) -> None:
+    with contextlib.suppress(BlockingIOError):
+        while os.read(fd, 512):
+            pass

@@ -1,0 +1,170 @@
+"""When the daemon may heal a setting: debounce, fight detection, exponential back-off (pure).
+
+Every method takes the time (`now`, monotonic seconds) as an argument, so the policy is tested
+with a fake clock and no sleeps.
+
+- Debounce: a setting is healed at most once per `debounce_s` (1 s). A flapping link or a burst
+  of events costs one heal; drift seen inside the interval is healed when it ends.
+- Fight: more than `fight_heals` heals (5) of one check within `fight_window_s` (60 s) means
+  something keeps reverting it. The check becomes contested: the wait before each further heal
+  doubles from `backoff_base_s` (2 s) up to `backoff_max_s` (300 s).
+- Resume: when no drift of a contested check is seen for `fight_window_s`, the fight is over and
+  the check is healed at once again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class HealPolicy:
+    """The daemon's limits on healing (defaults documented in README.md, "Daemon")."""
+
+    debounce_s: float = 1.0
+    fight_heals: int = 5
+    fight_window_s: float = 60.0
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 300.0
+
+    def backoff_s(self, level: int) -> float:
+        """Return the wait before a heal at back-off level `level` (1, 2, ...)."""
+        return float(min(self.backoff_base_s * 2 ** (level - 1), self.backoff_max_s))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on one drift: heal now, or not before `not_before`; and what changed."""
+
+    heal_now: bool
+    not_before: float
+    contest_started: bool = False
+    contest_ended: bool = False
+
+
+@dataclass
+class _CheckState:
+    heals: deque[float] = field(default_factory=deque)  # heal times within the fight window
+    last_heal: float | None = None
+    last_drift: float | None = None
+    level: int = 0  # 0: not contested; n: the next heal waits backoff_s(n) after the last
+
+
+class Governor:
+    """Tracks heals per check id and decides when the next heal of each may happen."""
+
+    def __init__(self, policy: HealPolicy | None = None) -> None:
+        self.policy = policy or HealPolicy()
+        self._checks: dict[str, _CheckState] = {}
+
+    def drift(self, check_id: str, now: float) -> Decision:
+        """Note that a check drifted at `now`; return whether to heal it now or when."""
+        p = self.policy
+        st = self._checks.setdefault(check_id, _CheckState())
+        ended = False
+        if st.level and st.last_drift is not None and now - st.last_drift >= p.fight_window_s:
+            st.level = 0  # quiet for a whole window: the fight is over
+            st.heals.clear()
+            ended = True
+        st.last_drift = now
+        while st.heals and now - st.heals[0] >= p.fight_window_s:
+            st.heals.popleft()
+        started = False
+        if not st.level and len(st.heals) >= p.fight_heals:
+            st.level = 1  # one more heal would be more than fight_heals in the window
+            started = True
+        earliest = now
+        if st.last_heal is not None:
+            wait = p.backoff_s(st.level) if st.level else p.debounce_s
+            earliest = max(now, st.last_heal + max(wait, p.debounce_s))
+        return Decision(now >= earliest, earliest, contest_started=started, contest_ended=ended)
+
+    def healed(self, check_id: str, now: float) -> None:
+        """Record a heal (or a failed attempt: it counts the same, so a refusal cannot loop)."""
+        st = self._checks.setdefault(check_id, _CheckState())
+        st.heals.append(now)
+        st.last_heal = now
+        if st.level:
+            st.level += 1
+
+    def is_contested(self, check_id: str, now: float) -> bool:
+        """Tell whether a check is in a fight (contested and drift seen within the window)."""
+        st = self._checks.get(check_id)
+        if st is None or not st.level or st.last_drift is None:
+            return False
+        return now - st.last_drift < self.policy.fight_window_s
+
+    def contested(self, now: float) -> list[str]:
+        """Return the check ids in a fight, sorted."""
+        return sorted(c for c in self._checks if self.is_contested(c, now))
+
+    def backoff_s(self, check_id: str) -> float:
+        """Return the current wait between heals of a check (debounce when not contested)."""
+        st = self._checks.get(check_id)
+        if st is None or not st.level:
+            return self.policy.debounce_s
+        return self.policy.backoff_s(st.level)
+
+    def forget(self, subject: str) -> None:
+        """Drop every check of an interface that vanished (`lab0` drops `lab0/mtu`, ...)."""
+        for check_id in [c for c in self._checks if c.split("/", 1)[0] == subject]:
+            del self._checks[check_id]
+
+
+@dataclass
+class HealRecord:
+    """What `netagent status` shows of one check."""
+
+    count: int = 0
+    last_at: str = ""
+    found: str = ""
+    set: str = ""
+
+
+@dataclass
+class DaemonStats:
+    """Counters the daemon keeps and writes to its status file; times are ISO-8601 UTC strings."""
+
+    pid: int
+    started_at: str
+    profile: dict[str, str]
+    last_resync_at: str = ""
+    resyncs: int = 0
+    overruns: int = 0
+    heals: dict[str, HealRecord] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    contested: list[str] = field(default_factory=list)
+
+    def record_heal(self, check_id: str, found: str, value: str, at: str) -> None:
+        """Count one heal of a check, with the value found and the value set."""
+        rec = self.heals.setdefault(check_id, HealRecord())
+        rec.count += 1
+        rec.last_at, rec.found, rec.set = at, found, value
+
+    def record_failure(self, check_id: str) -> None:
+        """Count one heal the kernel refused (rolled back)."""
+        self.failures[check_id] = self.failures.get(check_id, 0) + 1
+
+    def to_doc(self, running: bool, updated_at: str) -> dict[str, Any]:
+        """Return the status document (schema_version 1; fields are only ever added)."""
+        return {
+            "format": "netagent-status",
+            "schema_version": 1,
+            "running": running,
+            "pid": self.pid,
+            "started_at": self.started_at,
+            "updated_at": updated_at,
+            "profile": dict(self.profile),
+            "last_resync_at": self.last_resync_at,
+            "resyncs": self.resyncs,
+            "netlink_overruns": self.overruns,
+            "heals_total": sum(r.count for r in self.heals.values()),
+            "heals": {
+                c: {"count": r.count, "last_at": r.last_at, "found": r.found, "set": r.set}
+                for c, r in sorted(self.heals.items())
+            },
+            "failures": dict(sorted(self.failures.items())),
+            "contested": list(self.contested),
+        }

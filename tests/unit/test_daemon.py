@@ -1,0 +1,162 @@
+"""The daemon shell with its adapters faked: which events read and write what, on a fake clock."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netagent import cli
+from netagent.daemon import Daemon
+from netagent.errors import ApplyFailed, ExitCode
+from netagent.events import LinkEvent
+from netagent.healing import HealPolicy
+from netagent.model import InterfaceRule, Plan, Profile, SetMtu
+from netagent.status import write_status
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, clock: Clock, mocker: Any) -> Daemon:
+    mocker.patch.dict("os.environ", {}, clear=True)
+    d = Daemon(str(tmp_path / "p.yaml"), str(tmp_path / "state"), policy=HealPolicy(), clock=clock)
+    rule = InterfaceRule(index=0, match=("lab*",), mtu=9001)
+    d.profile = Profile(name="lab", path="p.yaml", interfaces=(rule,))
+    d.known = {3: "lab0"}
+    d.wanted = {"lab0": rule}
+    d.writer = mocker.Mock()
+    d.ethtool = mocker.Mock()
+    return d
+
+
+def test_echo_of_own_write_reads_and_writes_nothing(daemon: Daemon, mocker: Any) -> None:
+    read_mtu = mocker.patch("netagent.host.link.read_mtu")
+    apply = mocker.patch("netagent.daemon.apply_plan")
+    daemon._on_events([LinkEvent(3, "lab0", 9001)])
+    read_mtu.assert_not_called()
+    apply.assert_not_called()
+
+
+def test_mtu_drift_rereads_one_interface_and_applies_one_change_with_originals(daemon: Daemon, mocker: Any) -> None:
+    read_mtu = mocker.patch("netagent.host.link.read_mtu", return_value=1500)
+    apply = mocker.patch("netagent.daemon.apply_plan")
+    daemon._on_events([LinkEvent(3, "lab0", 1400), LinkEvent(3, "lab0", 1500)])  # a burst: one look
+    read_mtu.assert_called_once_with("lab0")
+    apply.assert_called_once_with(
+        Plan((SetMtu("lab0", 1500, 9001),)), daemon.writer, originals=daemon.state, guard=None
+    )
+    assert daemon.stats.heals["lab0/mtu"].count == 1
+
+
+def test_stale_event_is_not_healed_when_the_interface_is_already_right(daemon: Daemon, mocker: Any) -> None:
+    mocker.patch("netagent.host.link.read_mtu", return_value=9001)
+    apply = mocker.patch("netagent.daemon.apply_plan")
+    daemon._on_events([LinkEvent(3, "lab0", 1500)])
+    apply.assert_not_called()
+
+
+def test_second_drift_within_debounce_is_deferred_then_healed(daemon: Daemon, clock: Clock, mocker: Any) -> None:
+    mocker.patch("netagent.host.link.read_mtu", return_value=1500)
+    apply = mocker.patch("netagent.daemon.apply_plan")
+    daemon._on_events([LinkEvent(3, "lab0", 1500)])
+    clock.now += 0.2
+    daemon._on_events([LinkEvent(3, "lab0", 1500)])
+    assert apply.call_count == 1
+    assert daemon.pending == {"lab0/mtu": 1001.0}
+    daemon._run_due(1000.9)
+    assert apply.call_count == 1
+    clock.now = 1001.0
+    daemon._run_due(clock.now)
+    assert apply.call_count == 2
+    assert daemon.pending == {}
+
+
+def test_removed_interface_is_forgotten_without_error(daemon: Daemon, mocker: Any) -> None:
+    apply = mocker.patch("netagent.daemon.apply_plan")
+    daemon.pending["lab0/mtu"] = 2000.0
+    daemon._on_events([LinkEvent(3, "lab0", 9001, is_removal=True)])
+    assert daemon.known == {}
+    assert daemon.pending == {}
+    apply.assert_not_called()
+
+
+def test_refused_heal_is_counted_and_retried_later_not_in_a_loop(daemon: Daemon, mocker: Any) -> None:
+    mocker.patch("netagent.host.link.read_mtu", return_value=1500)
+    mocker.patch("netagent.daemon.apply_plan", side_effect=ApplyFailed("lab0 mtu: refused", rolled_back=1))
+    daemon._on_events([LinkEvent(3, "lab0", 1500)])
+    assert daemon.stats.failures == {"lab0/mtu": 1}
+    assert daemon.pending["lab0/mtu"] >= 1001.0
+
+
+def test_status_command_prints_the_daemon_status(tmp_path: Path, capsys: Any) -> None:
+    from netagent.healing import DaemonStats
+
+    stats = DaemonStats(pid=2**22 + 1, started_at="t0", profile={"name": "lab", "path": "p.yaml"})
+    stats.record_heal("lab0/mtu", "1500", "9001", "t1")
+    write_status(str(tmp_path), stats.to_doc(running=True, updated_at="t2"))
+    assert cli.main(["status", "--state-dir", str(tmp_path)]) == ExitCode.DRIFT  # that pid does not run
+    out = capsys.readouterr().out
+    assert out.startswith("daemon: not running")
+    assert "lab0/mtu" in out
+    assert "1500 -> 9001" in out
+    assert cli.main(["status", "--state-dir", str(tmp_path), "--format", "json"]) == ExitCode.DRIFT
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["heals"]["lab0/mtu"]["count"] == 1
+    assert doc["alive"] is False
+
+
+def test_status_command_without_a_status_file(tmp_path: Path, capsys: Any) -> None:
+    assert cli.main(["status", "--state-dir", str(tmp_path)]) == ExitCode.DRIFT
+    assert "no daemon status" in capsys.readouterr().out
+
+
+def test_stop_signal_inside_a_transaction_only_sets_a_flag(daemon: Daemon) -> None:
+    import signal
+
+    from netagent.daemon import _Shutdown
+
+    with daemon._transaction():
+        daemon._on_signal(signal.SIGTERM, None)  # the writes in progress finish (or roll back) first
+    assert daemon._stop == signal.SIGTERM
+    with pytest.raises(_Shutdown):
+        daemon._on_signal(signal.SIGTERM, None)  # start-up, outside a transaction: stop waiting at once
+    daemon._interruptible = False
+    daemon._on_signal(signal.SIGINT, None)  # the main loop sees the flag after poll() wakes
+    assert daemon._stop == signal.SIGINT
+
+
+def test_sighup_only_asks_for_a_reload(daemon: Daemon) -> None:
+    import signal
+
+    daemon._on_signal(signal.SIGHUP, None)
+    assert daemon._reload
+    assert daemon._stop is None
+
+
+def test_drift_of_a_rule_whose_when_does_not_hold_is_not_healed(tmp_path: Path, clock: Clock, mocker: Any) -> None:
+    from netagent.model import AuditContext, Condition
+
+    mocker.patch.dict("os.environ", {}, clear=True)
+    ctx = AuditContext(instance_type="m5.large")
+    d = Daemon(str(tmp_path / "p.yaml"), str(tmp_path / "state"), clock=clock, ctx=ctx)
+    rule = InterfaceRule(index=0, match=("lab*",), mtu=9001, when=Condition(instance_types=("c5n.*",)))
+    d.profile = Profile(name="lab", path="p.yaml", interfaces=(rule,))
+    d.known, d.wanted = {3: "lab0"}, {"lab0": rule}
+    mocker.patch("netagent.host.link.read_mtu", return_value=1500)
+    apply = mocker.patch("netagent.daemon.apply_plan")
+    d._on_events([LinkEvent(3, "lab0", 1500)])
+    apply.assert_not_called()

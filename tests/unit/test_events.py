@@ -1,0 +1,93 @@
+"""Link events: decoding real rtnetlink bytes, and what each event asks of the daemon (pure)."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from netagent.events import (
+    IFLA_IFNAME,
+    IFLA_MTU,
+    NLMSG_OVERRUN,
+    RTM_NEWLINK,
+    Action,
+    LinkEvent,
+    classify,
+    latest_per_index,
+    parse_link_messages,
+)
+
+# Captured in a netns: `ip link add lab0 type veth peer name peer0`, `ip link set lab0 mtu 9001`,
+# `ip link del lab0` (five datagrams, concatenated; each message is 4-byte aligned).
+CAPTURE = Path(__file__).resolve().parents[1] / "data" / "rtnl_link_events.bin"
+GLOBS = ("lab*",)
+
+
+def newlink(index: int, ifname: str | None, mtu: int | None, kind: int = RTM_NEWLINK) -> bytes:
+    attrs = b""
+    if ifname is not None:
+        name = ifname.encode() + b"\0"
+        attrs += struct.pack("=HH", 4 + len(name), IFLA_IFNAME) + name + b"\0" * (-len(name) % 4)
+    if mtu is not None:
+        attrs += struct.pack("=HHI", 8, IFLA_MTU, mtu)
+    body = struct.pack("=BxHiII", 0, 1, index, 0, 0) + attrs
+    return struct.pack("=IHHII", 16 + len(body), kind, 0, 0, 0) + body
+
+
+def test_parse_captured_veth_add_mtu_del() -> None:
+    events, overrun = parse_link_messages(CAPTURE.read_bytes())
+    assert not overrun
+    assert events == [
+        LinkEvent(2, "peer0", 1500),
+        LinkEvent(3, "lab0", 1500),
+        LinkEvent(3, "lab0", 9001),
+        LinkEvent(3, "lab0", 9001, is_removal=True),
+        LinkEvent(2, "peer0", 1500, is_removal=True),
+    ]
+
+
+def test_parse_stops_at_truncated_message_without_reading_past_it() -> None:
+    data = newlink(5, "lab5", 1500) + newlink(6, "lab6", 1500)[:-6]
+    events, _ = parse_link_messages(data)
+    assert events == [LinkEvent(5, "lab5", 1500)]
+
+
+def test_parse_reports_overrun_and_skips_nameless_messages() -> None:
+    overrun_msg = struct.pack("=IHHII", 16, NLMSG_OVERRUN, 0, 0, 0)
+    events, overrun = parse_link_messages(overrun_msg + newlink(7, None, 1500) + newlink(8, "a'b\"c", None))
+    assert overrun
+    assert events == [LinkEvent(8, "a'b\"c", None)]
+
+
+def test_echo_of_own_mtu_write_is_not_drift() -> None:
+    assert classify(LinkEvent(3, "lab0", 9001), {3: "lab0"}, GLOBS, 9001) is Action.IGNORE
+
+
+def test_foreign_mtu_change_on_known_interface_is_checked() -> None:
+    assert classify(LinkEvent(3, "lab0", 1500), {3: "lab0"}, GLOBS, 9001) is Action.CHECK_MTU
+
+
+def test_mtu_change_without_mtu_in_profile_is_ignored() -> None:
+    assert classify(LinkEvent(3, "lab0", 1500), {3: "lab0"}, GLOBS, None) is Action.IGNORE
+
+
+@pytest.mark.parametrize(
+    ("event", "known", "action"),
+    [
+        (LinkEvent(9, "lab9", 1500), {}, Action.TUNE),  # a new matching interface
+        (LinkEvent(9, "eth9", 1500), {}, Action.IGNORE),  # a new interface the profile does not match
+        (LinkEvent(3, "lab0", 1500, is_removal=True), {3: "lab0"}, Action.FORGET),
+        (LinkEvent(4, "peer0", 1500, is_removal=True), {3: "lab0"}, Action.IGNORE),  # never known
+        (LinkEvent(3, "lab5", 9001), {3: "lab0"}, Action.TUNE),  # renamed: still matches, tune as new
+        (LinkEvent(3, "old0", 9001), {3: "lab0"}, Action.FORGET),  # renamed out of the profile
+    ],
+)
+def test_classify_lifecycle(event: LinkEvent, known: dict[int, str], action: Action) -> None:
+    assert classify(event, known, GLOBS, 9001) is action
+
+
+def test_latest_per_index_coalesces_a_flapping_link() -> None:
+    burst = [LinkEvent(3, "lab0", m) for m in (1500, 9001, 1500, 9001, 1400)] + [LinkEvent(4, "lab1", 9001)]
+    assert latest_per_index(burst) == [LinkEvent(3, "lab0", 1400), LinkEvent(4, "lab1", 9001)]
