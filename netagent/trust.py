@@ -17,7 +17,6 @@ from netagent.errors import Problem, ProfileError
 
 INSECURE_FLAG = "--insecure-profile"
 _KINDS = (
-    (stat.S_ISREG, "a regular file"),
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO"),
     (stat.S_ISCHR, "a character device"),
@@ -26,12 +25,11 @@ _KINDS = (
 )
 
 
-def untrusted(st: os.stat_result, euid: int, kind: str = "file") -> str | None:
-    """Return why a file (or directory, `kind="dir"`) others could change must not be trusted, or None (pure)."""
-    is_kind = stat.S_ISDIR if kind == "dir" else stat.S_ISREG
-    if not is_kind(st.st_mode):
+def untrusted(st: os.stat_result, euid: int) -> str | None:
+    """Return why a file others could change (or not a regular file) must not be trusted, or None (pure)."""
+    if not stat.S_ISREG(st.st_mode):
         found = next((name for test, name in _KINDS if test(st.st_mode)), "an unknown kind of file")
-        return f"{found}, not a {'directory' if kind == 'dir' else 'regular file'}"
+        return f"{found}, not a regular file"
     if st.st_uid not in (0, euid):
         return f"owned by uid {st.st_uid}, not by root or the user running netagent (uid {euid})"
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
