@@ -116,6 +116,12 @@ def _common_options(default: object) -> argparse.ArgumentParser:
         help=f"originals and lock (default: {DEFAULT_STATE_DIR})",
     )
     common.add_argument(
+        "--insecure-profile",
+        action="store_true",
+        default=d(False),
+        help="use a profile even if others can write it or it is not owned by root or you (tests, image bakes)",
+    )
+    common.add_argument(
         "--lock-timeout-s",
         metavar="S",
         type=float,
@@ -313,6 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     parser = build_parser(only=command_of(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
+    # An interface name need not be UTF-8: os.listdir() keeps its bad bytes as lone surrogates,
+    # which strict stdout cannot encode. Print them escaped (\udcff), as stderr does (issue 9).
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
     writes = args.command in ("apply", "restore", "daemon") and not getattr(args, "dry_run", False)
     default_level = "info" if writes else "warning"
     logs.configure(
@@ -377,7 +388,7 @@ def _silence(stream: TextIO) -> None:
 def _load(args: argparse.Namespace) -> Profile:
     from netagent.profile import load_profile
 
-    return load_profile(args.profile or default_profile_path())
+    return load_profile(args.profile or default_profile_path(), args.insecure_profile)
 
 
 def _root(args: argparse.Namespace) -> str:
@@ -399,7 +410,7 @@ def cmd_validate(args: argparse.Namespace) -> ExitCode:
     """Validate a profile."""
     from netagent.profile import load_profile
 
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, args.insecure_profile)
     rules, keys = len(profile.interfaces), len(profile.sysctls)
     print(
         f"{args.profile}: valid profile {profile.name!r}: {_count(rules, 'interface rule')}, {_count(keys, 'sysctl')}"
@@ -600,12 +611,12 @@ def _restore(state: StateDir, dry_run: bool, forget_gone: bool) -> ExitCode:
 def cmd_persist(args: argparse.Namespace) -> ExitCode:
     """Write the profile's boot-time configuration under --root."""
     from netagent import persist
+    from netagent.trust import read_profile_text
 
     path = args.profile or default_profile_path()
     profile = _load(args)
     files = persist.render(profile)
-    with open(path, encoding="utf-8") as f:
-        files[persist.PROFILE_COPY] = f.read()
+    files[persist.PROFILE_COPY] = read_profile_text(path, args.insecure_profile)  # checked like the parse
     notes = persist.notes(profile)
     unit = persist.find_unit()
     if unit is None:

@@ -40,7 +40,8 @@ def write_atomic(path: str, text: str, mode: int = 0o644) -> None:
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        # backslashreplace: a non-UTF-8 interface name (issue 9) is written escaped, not a crash.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(text)
             f.flush()
             os.fchmod(f.fileno(), mode)

@@ -412,20 +412,16 @@ def profile_from_nodes(root: Node, path: str) -> Profile:
     return Profile(name=name, path=path, interfaces=tuple(rules), sysctls=tuple(sysctls), guard=guard)
 
 
-def load_profile(path: str) -> Profile:
-    """Read and parse a profile file.
+def load_profile(path: str, insecure: bool = False) -> Profile:
+    """Read and parse a profile file, refusing one that others could have changed (netagent.trust).
 
     Raises:
-        ProfileError: the file is missing, unreadable, not UTF-8, or not a valid profile.
+        ProfileError: the file is missing, unreadable, not UTF-8, not a regular file, writable
+            by others or owned by another user (unless `insecure`), or not a valid profile.
     """
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as exc:
-        raise ProfileError([Problem(path, None, "", f"cannot read: {exc.strerror or exc}")]) from None
-    except UnicodeDecodeError as exc:
-        raise ProfileError([Problem(path, None, "", f"not UTF-8 text ({exc.reason})")]) from None
-    return parse_profile(text, path)
+    from netagent.trust import read_profile_text
+
+    return parse_profile(read_profile_text(path, insecure), path)
 
 
 def iter_fields(profile: Profile) -> Iterator[str]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import stat
 import time
 
 from netagent.errors import StateError
 from netagent.model import SetChannels, SetMtu
+from netagent.trust import untrusted
 from netagent.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -70,7 +72,7 @@ class StateDir:
         return _Lock(self, timeout_s)
 
     def _acquire(self, timeout_s: float) -> int:
-        """Take the lock and write our pid into it; return the descriptor that holds it."""
+        """Take the lock, write our pid into it, clear stale temps; return the descriptor that holds it."""
         self.ensure()
         try:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
@@ -90,10 +92,25 @@ class StateDir:
                 time.sleep(LOCK_POLL_S)
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            self._remove_stale_temps()
         except BaseException:
             os.close(fd)
             raise
         return fd
+
+    def _remove_stale_temps(self) -> None:
+        """Remove the temp files of state writers killed before their rename (issue 9).
+
+        Called once the lock is held, so no other writer's temp file is live.
+        """
+        import contextlib  # here, not at the top: the audit imports this module (issue 8)
+
+        prefix = f"{STATE_FILE}."  # write_atomic's mkstemp names: originals.json.XXXXXXXX
+        with contextlib.suppress(OSError):
+            for name in os.listdir(self.path):
+                if name.startswith(prefix):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(self.path, name))
 
     # ---------------------------------------------------------------- originals
 
@@ -104,12 +121,22 @@ class StateDir:
             StateError: the file is unreadable, corrupt or not netagent's; it is left untouched.
         """
         try:
-            with open(self.state_path, encoding="utf-8") as f:
-                text = f.read()
+            fd = os.open(self.state_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             return {}
         except OSError as exc:
             raise StateError(f"{self.state_path}: cannot read ({exc.strerror})") from None
+        try:
+            # restore writes these values back as root: a file others could write is not ours (issue 9).
+            why = untrusted(os.fstat(fd), os.geteuid())
+            if why is not None:
+                raise StateError(f"{self.state_path}: not trusted: {why}; left untouched")
+            with os.fdopen(os.dup(fd), encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateError(f"{self.state_path}: cannot read ({exc}); left untouched") from None
+        finally:
+            os.close(fd)
         try:
             doc = _json().loads(text)
         except ValueError as exc:
@@ -206,18 +233,46 @@ def original_entry(change: Change) -> dict[str, Any]:
 
 
 def _valid_entry(entry: object) -> bool:
+    """Tell whether an entry is one netagent could have written: restore writes it back as root."""
     if not isinstance(entry, dict):
         return False
     kind, value = entry.get("type"), entry.get("value")
+    if kind in ("mtu", "channels") and not _is_ifname(entry.get("ifname")):
+        return False
     if kind == "mtu":
-        return isinstance(entry.get("ifname"), str) and isinstance(value, int) and not isinstance(value, bool)
+        return _is_count(value)
     if kind == "channels":
         return (
-            isinstance(entry.get("ifname"), str)
-            and isinstance(value, dict)
-            and all(isinstance(n, int) and not isinstance(n, bool) for n in value.values())
+            isinstance(value, dict)
+            and bool(value)
+            and all(k in CHANNEL_KINDS and _is_count(n) for k, n in value.items())
         )
-    return kind == "sysctl" and isinstance(entry.get("key"), str) and isinstance(value, str)
+    key = entry.get("key")
+    return (
+        kind == "sysctl"
+        and isinstance(key, str)
+        and re.fullmatch(_SYSCTL_KEY, key) is not None
+        and isinstance(value, str)
+        and re.fullmatch(_SYSCTL_VALUE, value.strip()) is not None
+    )
+
+
+# Only what a profile can name (profile.py's grammar): keys under net., integer values. A forged
+# entry such as kernel.core_pattern = "|/tmp/x" is refused, never written back (issue 9).
+_SYSCTL_KEY = r"net(\.[A-Za-z0-9_:@-]+)+"  # compiled on first use: the audit never reads state
+_SYSCTL_VALUE = r"-?[0-9]+(?:[ \t]+-?[0-9]+)*"
+CHANNEL_KINDS = ("rx", "tx", "other", "combined")
+IFNAMSIZ = 16  # include/uapi/linux/if.h: names are 1..15 bytes, no '/'
+
+
+def _is_ifname(name: object) -> bool:
+    return (
+        isinstance(name, str) and 0 < len(os.fsencode(name)) < IFNAMSIZ and "/" not in name and name not in (".", "..")
+    )
+
+
+def _is_count(n: object) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**32
 
 
 def unsafe_dir_reason(st: os.stat_result) -> str:

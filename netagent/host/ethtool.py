@@ -9,6 +9,7 @@ from __future__ import annotations
 import array
 import errno
 import fcntl
+import os
 import socket
 import struct
 
@@ -51,7 +52,9 @@ class Ethtool:
     def _ioctl(self, ifname: str, buf: array.array[int], op: str, refused: str = "") -> None:
         addr, _ = buf.buffer_info()
         try:
-            fcntl.ioctl(self._sock, SIOCETHTOOL, _IFREQ.pack(ifname.encode(), addr))
+            # fsencode: a name is bytes to the kernel; os.listdir() decoded undecodable ones with
+            # surrogateescape, and ifname.encode() would raise on them (issue 9).
+            fcntl.ioctl(self._sock, SIOCETHTOOL, _IFREQ.pack(os.fsencode(ifname), addr))
         except OSError as exc:
             code = exc.errno
             if code in (errno.EOPNOTSUPP, errno.ENOTSUP) or (code == errno.EINVAL and op.startswith("get")):

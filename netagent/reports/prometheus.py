@@ -27,7 +27,12 @@ _PER_CHECK = (
 
 
 def escape_label(value: str) -> str:
-    """Escape a label value: backslash, double quote and line feed, as the text format requires."""
+    """Escape a label value: backslash, double quote and line feed, as the text format requires.
+
+    A non-UTF-8 interface name holds lone surrogates (os.listdir's surrogateescape): they become
+    the text `\\udcff`, whose backslash is then escaped like any other (issue 9).
+    """
+    value = value.encode("utf-8", "backslashreplace").decode("utf-8")
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 

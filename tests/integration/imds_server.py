@@ -2,6 +2,9 @@
 
     python imds_server.py LOGFILE ADDRESS [ADDRESS ...]
 
+With IMDS_FAULT=stale-tokens in the environment, every token it hands out is already expired:
+each GET gets 401, as after a token's TTL ran out.
+
 Listens on port 80 of each address (169.254.169.254, fd00:ec2::254), prints `ready` once all are
 bound, and appends one JSON line per request to LOGFILE: method, path, whether a valid token
 came with it, and the status returned (never the token itself). Behaviour after ENA.md §6:
@@ -12,6 +15,7 @@ PUT /latest/api/token needs X-aws-ec2-metadata-token-ttl-seconds (400) and no X-
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import socket
 import sys
@@ -33,6 +37,7 @@ META = {
     f"network/interfaces/macs/{MAC1}/vpc-ipv4-cidr-block": "172.31.0.0/16",
 }
 TOKENS: set[str] = set()
+STALE = os.environ.get("IMDS_FAULT") == "stale-tokens"
 LOCK = threading.Lock()
 
 
@@ -66,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, body)
 
     def do_GET(self) -> None:
-        token_ok = self.headers.get("X-aws-ec2-metadata-token") in TOKENS
+        token_ok = self.headers.get("X-aws-ec2-metadata-token") in TOKENS and not STALE
         prefix = "/latest/meta-data/"
         if not token_ok:
             status, body = 401, ""

@@ -217,3 +217,24 @@ def test_lookup_turns_unavailable_into_a_value(monkeypatch: pytest.MonkeyPatch) 
     found = real_lookup("http://169.254.169.254")
     assert isinstance(found, Ec2Unavailable)
     assert "disabled" in found.reason
+
+
+def test_issue9_each_answer_waits_at_most_the_answer_timeout_and_the_lookup_fits_the_bound() -> None:
+    # A stand-in that accepted the connection and never answered cost 1.08 s over the 1 s bound.
+    timeouts: list[float] = []
+
+    class Sock:
+        def settimeout(self, timeout_s: float) -> None:
+            timeouts.append(timeout_s)
+
+    server = FakeImds()
+
+    def factory(host: str, port: int, timeout_s: float) -> FakeConnection:
+        conn = server.factory(host, port, timeout_s)
+        conn.sock = Sock()  # type: ignore[assignment]
+        return conn
+
+    fetch_instance_facts(ImdsClient("http://169.254.169.254", budget_s=10, connection_factory=factory))  # type: ignore[arg-type]
+    assert timeouts
+    assert max(timeouts) == imds.ANSWER_TIMEOUT_S
+    assert imds.CONNECT_TIMEOUT_S + imds.ANSWER_TIMEOUT_S <= imds.BUDGET_S < 1.0

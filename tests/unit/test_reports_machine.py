@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -226,6 +227,13 @@ def test_prometheus_without_imds_has_no_ec2_metrics() -> None:
 @pytest.mark.parametrize(("value", "escaped"), [("a\nb", "a\\nb"), ('"', '\\"'), ("\\", "\\\\"), ("$;", "$;")])
 def test_escape_label(value: str, escaped: str) -> None:
     assert prometheus.escape_label(value) == escaped
+
+
+def test_issue9_non_utf8_interface_name_is_a_parseable_prometheus_label() -> None:
+    name = os.fsdecode(b"\xff\xfe")  # what os.listdir gives for a name that is not UTF-8
+    assert prometheus.escape_label(name) == "\\\\udcff\\\\udcfe"
+    [(labels, _)] = _families(f'm{{interface="{prometheus.escape_label(name)}"}} 1\n')["m"]
+    assert labels["interface"] == "\\udcff\\udcfe"
 
 
 # ---------------------------------------------------------------- JSON and text carry the facts

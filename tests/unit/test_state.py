@@ -124,6 +124,7 @@ def test_state_file_is_plain_documented_json(tmp_path: Path) -> None:
         "netns": netns_id(),
         "originals": {"lab0/mtu": {"type": "mtu", "ifname": "lab0", "value": 1500}},
     }
+
     assert doc["netns"].startswith("net:[")
 
 
@@ -170,3 +171,54 @@ def test_originals_from_another_network_namespace_are_refused(tmp_path: Path) ->
     with pytest.raises(StateError, match="another network namespace"):
         StateDir(str(tmp_path)).load()
     assert json.loads(path.read_text()) == doc
+
+
+def test_issue9_temp_file_of_a_writer_killed_before_rename_is_removed_by_the_next_lock_holder(tmp_path: Path) -> None:
+    state = StateDir(str(tmp_path))
+    state.record_originals([SetMtu("lab0", old=1500, new=9001)])
+    stale = tmp_path / "originals.json.x1y2z3ab"  # write_atomic's mkstemp name
+    stale.write_text('{"format": "netagent-orig')  # what a SIGKILL between write and rename leaves
+    with state.lock(timeout_s=1):
+        assert not stale.exists()
+    assert state.load()["lab0/mtu"]["value"] == 1500
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lock", "originals.json"]
+
+
+def _plant(tmp_path: Path, originals: dict[str, object]) -> StateDir:
+    doc = {"format": "netagent-originals", "version": 1, "originals": originals}
+    (tmp_path / "originals.json").write_text(json.dumps(doc))
+    return StateDir(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"type": "sysctl", "key": "kernel.core_pattern", "value": "|/tmp/x"},  # root code execution if written back
+        {"type": "sysctl", "key": "net.ipv4.tcp_rmem", "value": "4096 ; reboot"},
+        {"type": "sysctl", "key": "net/../../kernel/x", "value": "1"},
+        {"type": "mtu", "ifname": "../../x", "value": 1500},
+        {"type": "mtu", "ifname": "a-name-longer-than-15", "value": 1500},
+        {"type": "mtu", "ifname": "lab0", "value": -1},
+        {"type": "channels", "ifname": "lab0", "value": {"evil": 1}},
+    ],
+)
+def test_issue9_forged_state_entry_is_refused_before_anything_is_written(tmp_path: Path, entry: dict) -> None:  # type: ignore[type-arg]
+    state = _plant(tmp_path, {"x": entry})
+    with pytest.raises(StateError, match="malformed originals; left untouched"):
+        state.load()
+
+
+def test_issue9_state_file_others_can_write_is_not_trusted(tmp_path: Path) -> None:
+    state = _plant(tmp_path, {})
+    (tmp_path / "originals.json").chmod(0o666)
+    with pytest.raises(StateError, match=r"originals.json: not trusted: group- and world-writable \(mode 0666\)"):
+        state.load()
+
+
+def test_issue9_symlinked_state_file_is_not_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps({"format": "netagent-originals", "version": 1, "originals": {}}))
+    (tmp_path / "state").mkdir(mode=0o700)
+    (tmp_path / "state" / "originals.json").symlink_to(elsewhere)
+    with pytest.raises(StateError, match="cannot read"):
+        StateDir(str(tmp_path / "state")).load()
