@@ -53,7 +53,9 @@ def dump_links() -> dict[str, tuple[int, int, str]]:
     """
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE) as sock:
         sock.bind((0, 0))
-        sock.sendall(_DUMP_REQUEST)
+        # write(2), not sendto: sendto/sendmsg on a netlink socket stay netagent's writes (RTM_NEWLINK),
+        # as the fault-injection tests count and delay them (tests/integration/syscalls.py).
+        os.write(sock.fileno(), _DUMP_REQUEST)
         out: dict[str, tuple[int, int, str]] = {}
         while not parse_link_dump(sock.recv(1 << 16), out):
             pass
@@ -85,7 +87,7 @@ def parse_link_dump(data: bytes, out: dict[str, tuple[int, int, str]]) -> bool:
                 if alen < _RTA.size:
                     break
                 if atype == IFLA_IFNAME:
-                    name = data[a + 4 : a + alen].split(b"\0", 1)[0].decode("utf-8", "replace")
+                    name = os.fsdecode(data[a + 4 : a + alen].split(b"\0", 1)[0])  # as os.listdir names it
                 elif atype == IFLA_MTU:
                     mtu = _U32.unpack_from(data, a + 4)[0]
                 elif atype == IFLA_OPERSTATE:

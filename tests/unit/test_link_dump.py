@@ -44,3 +44,9 @@ def test_dump_error_is_an_oserror() -> None:
     with pytest.raises(OSError, match="not permitted") as exc:
         link.parse_link_dump(err, {})
     assert exc.value.errno == errno.EPERM
+
+
+def test_a_name_that_is_not_utf8_is_named_as_os_listdir_names_it() -> None:
+    out: dict[str, tuple[int, int, str]] = {}
+    link.parse_link_dump(newlink(3, attr(link.IFLA_IFNAME, b"\xff\xfe\0"), attr(link.IFLA_MTU, bytes(4))), out)
+    assert list(out) == [b"\xff\xfe".decode("utf-8", "surrogateescape")]
