@@ -157,6 +157,7 @@ class Daemon:
                 self.profile = load_profile(self.profile_path)
                 # Watch before the first read, so no change between the read and the watch is missed.
                 self.monitor = LinkMonitor()
+                self.writer.open()  # import pyroute2 now, so the first heal is as fast as the rest
                 changes = self._apply_all()
             except _Shutdown:
                 self._finish("stopped during start-up")

@@ -14,6 +14,14 @@ class HostWriter:
         self._links = link.LinkWriter()
         self._ethtool = Ethtool()
 
+    def open(self) -> None:
+        """Open the netlink socket ahead of the first write (for the daemon).
+
+        Raises:
+            AdapterError: it cannot be opened.
+        """
+        self._links.open()
+
     def close(self) -> None:
         """Release the netlink and ioctl sockets."""
         self._links.close()
