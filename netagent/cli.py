@@ -192,9 +192,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="change what drifted, all or nothing",
         description="Change only what drifted; on any failure undo this run's changes and exit 3.",
     )
-    p.add_argument(
-        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
-    )
+    _add_profile_option(p)
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     _add_imds_options(p)
@@ -219,9 +217,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Write the files that make the profile hold at every boot of an image built from ROOT;"
         " only changed files are written.",
     )
-    p.add_argument(
-        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
-    )
+    _add_profile_option(p)
     p.add_argument("--root", metavar="DIR", required=True, help="root of the image's file system (/ on a live host)")
     p.add_argument("--dry-run", action="store_true", help="list the files that would change and write nothing")
 
@@ -231,9 +227,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="apply the profile, then heal drift as it happens",
         description="Apply the profile like `apply`, then watch link events and resync periodically, healing drift.",
     )
-    p.add_argument(
-        "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
-    )
+    _add_profile_option(p)
     p.add_argument(
         "--resync-s", metavar="N", type=_positive_float, default=60.0, help="full re-read every N seconds (default: 60)"
     )
@@ -271,11 +265,15 @@ def _add_imds_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_scan_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
-    """Add --profile, --format and --root: what audit and plan read, and how they print it."""
+def _add_profile_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--profile", metavar="P", help=f"profile file (default: {SYSTEM_PROFILE}, else the packaged ec2-default)"
     )
+
+
+def _add_scan_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    """Add --profile, --format and --root: what audit and plan read, and how they print it."""
+    _add_profile_option(p)
     p.add_argument("--format", choices=formats, default="text", help="output format (default: text)")
     p.add_argument(
         "--root",
