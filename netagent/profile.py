@@ -347,13 +347,16 @@ def parse_profile(text: str, path: str) -> Profile:
         ProfileError: with one Problem per thing wrong, each naming file, line and field.
     """
     try:
-        root = compose(text)
-    except Unsupported:
-        return profile_from_nodes(compose_pyyaml(text, path), path)
-    try:
-        return profile_from_nodes(root, path)
-    except ProfileError:
-        return profile_from_nodes(compose_pyyaml(text, path), path)
+        try:
+            root = compose(text)
+        except Unsupported:
+            return profile_from_nodes(compose_pyyaml(text, path), path)
+        try:
+            return profile_from_nodes(root, path)
+        except ProfileError:
+            return profile_from_nodes(compose_pyyaml(text, path), path)
+    except RecursionError:  # a document nested hundreds deep: a bad profile, not a crash
+        raise ProfileError([Problem(path, None, "", "the document is nested too deeply")]) from None
 
 
 def compose_pyyaml(text: str, path: str) -> Node:

@@ -128,18 +128,28 @@ class _Line:
         self.number = number  # 0-based line number
 
 
+# PyYAML refuses a simple key longer than 1024 characters; leave long lines to it.
+_MAX_LINE = 1000
+# Control characters (tab and CR included) that PyYAML refuses or treats specially anywhere.
+_CONTROL = r"[\x00-\x09\x0b-\x1f\x7f]"
+
+
 def _lines(text: str) -> list[_Line]:
-    if "\t" in text or "\r" in text or not text.isascii() or "\\" in text:
-        raise Unsupported("tabs, carriage returns, backslashes or non-ASCII text")
+    if not text.isascii() or "\\" in text or re.search(_CONTROL, text):
+        raise Unsupported("control characters, tabs, carriage returns, backslashes or non-ASCII text")
     out: list[_Line] = []
+    started = False
     for number, raw in enumerate(text.split("\n")):
+        if len(raw) > _MAX_LINE:
+            raise Unsupported("a line longer than the subset allows")
         stripped = raw.lstrip(" ")
         if not stripped or stripped.startswith("#"):
             continue
-        if stripped.rstrip() in ("---", "...") or stripped.startswith(("--- ", "%")):
-            if out or stripped.rstrip() != "---":
+        if stripped.startswith(("---", "...", "%")):
+            if raw.rstrip(" ") != "---" or started or out:
                 raise Unsupported("document markers or directives")
-            continue  # one leading `---` starts the document
+            started = True  # one `---` at column 0, before any content, starts the document
+            continue
         out.append(_Line(len(raw) - len(stripped), stripped.rstrip(" "), number))
     return out
 
@@ -358,7 +368,10 @@ def compose(text: str) -> MappingNode:
     if not lines or lines[0].indent != 0:
         raise Unsupported("empty, or not a block mapping at column 0")
     composer = _Composer(lines)
-    node = composer.block(0)
+    try:
+        node = composer.block(0)
+    except RecursionError:
+        raise Unsupported("nested deeper than the subset allows") from None
     if composer.i != len(lines) or not isinstance(node, MappingNode):
         raise Unsupported("not a single block mapping")
     return node

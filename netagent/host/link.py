@@ -21,6 +21,7 @@ NETLINK_ROUTE = 0
 RTM_NEWLINK, RTM_GETLINK = 16, 18
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
+NLM_F_DUMP_INTR = 0x10  # linux/netlink.h: the dump was interrupted; its picture may be inconsistent
 IFLA_IFNAME, IFLA_MTU, IFLA_OPERSTATE, IFLA_EXT_MASK = 3, 4, 16, 29
 RTEXT_FILTER_SKIP_STATS = 1 << 3
 # IF_OPER_* (RFC 2863) as sysfs `operstate` names them (net/core/net-sysfs.c, operstates[]).
@@ -66,14 +67,29 @@ def parse_link_dump(data: bytes, out: dict[str, tuple[int, int, str]]) -> bool:
     """Add the links of one datagram of an RTM_GETLINK dump to `out`; True once the dump is done.
 
     Raises:
-        OSError: the datagram carries an NLMSG_ERROR.
+        OSError: the datagram carries an NLMSG_ERROR, the dump ended in an error or was
+            interrupted by a change (NLM_F_DUMP_INTR), or a message is malformed; the caller
+            then reads sysfs instead.
     """
+    try:
+        return _parse_link_dump(data, out)
+    except (struct.error, IndexError):
+        raise OSError(errno.EPROTO, "malformed netlink message") from None
+
+
+def _parse_link_dump(data: bytes, out: dict[str, tuple[int, int, str]]) -> bool:
     off = 0
     while off + _NLMSG.size <= len(data):
-        length, mtype = _NLMSG.unpack_from(data, off)[:2]
-        if length < _NLMSG.size:
+        length, mtype, flags = _NLMSG.unpack_from(data, off)[:3]
+        if length < _NLMSG.size or off + length > len(data):
             raise OSError(errno.EPROTO, "malformed netlink message")
+        if flags & NLM_F_DUMP_INTR:
+            raise OSError(errno.EINTR, "the link dump was interrupted by a change")
         if mtype == NLMSG_DONE:
+            if length >= _NLMSG.size + 4:
+                code = -struct.unpack_from("=i", data, off + _NLMSG.size)[0]
+                if code > 0:
+                    raise OSError(code, os.strerror(code))
             return True
         if mtype == NLMSG_ERROR:
             code = -struct.unpack_from("=i", data, off + _NLMSG.size)[0]
@@ -84,8 +100,8 @@ def parse_link_dump(data: bytes, out: dict[str, tuple[int, int, str]]) -> bool:
             a, end = off + _NLMSG.size + _IFINFO.size, off + length
             while a + _RTA.size <= end and (name is None or mtu is None or oper is None):
                 alen, atype = _RTA.unpack_from(data, a)
-                if alen < _RTA.size:
-                    break
+                if alen < _RTA.size or a + alen > end:
+                    raise OSError(errno.EPROTO, "malformed netlink attribute")
                 if atype == IFLA_IFNAME:
                     name = os.fsdecode(data[a + 4 : a + alen].split(b"\0", 1)[0])  # as os.listdir names it
                 elif atype == IFLA_MTU:
