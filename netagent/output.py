@@ -33,25 +33,40 @@ def write_atomic(path: str, text: str, mode: int = 0o644) -> None:
     Raises:
         OutputError: the directory is missing or not writable.
     """
-    directory = os.path.dirname(os.path.abspath(path))
+    # backslashreplace: a non-UTF-8 interface name (issue 9) is written escaped, not a crash.
+    data = text.encode("utf-8", errors="backslashreplace")
     try:
         # The textfile collector reads only `*.prom`: the temp name does not end in it.
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+        replace_file(path, data, mode, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def replace_file(path: str, data: bytes, mode: int, prefix: str, suffix: str = "") -> None:
+    """Replace `path` with `data`: a new temp file (mkstemp: O_EXCL, random name) named
+    prefix...suffix in the same directory, fsync, rename, fsync of the directory. The one atomic
+    writer: reports, boot files, the state file and the daemon's status all go through it.
+
+    Raises:
+        OSError: the write failed; the temp file is removed and the old file is untouched.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
     try:
-        # backslashreplace: a non-UTF-8 interface name (issue 9) is written escaped, not a crash.
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
-            f.write(text)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    _fsync_dir(directory)
+        fsync_dir(directory)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)  # gone already when only the directory fsync failed
+        raise
 
 
 def write_if_changed(path: str, text: str, mode: int = 0o644) -> bool:
@@ -87,9 +102,9 @@ def read_regular(path: str) -> str | None:
             return None
 
 
-def _fsync_dir(directory: str) -> None:
-    # The rename is durable only once the directory entry is on disk.
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+def fsync_dir(directory: str) -> None:
+    """Make a rename or unlink in `directory` durable (the directory entry reaches the disk)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         os.fsync(fd)
     finally:

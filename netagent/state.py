@@ -192,6 +192,8 @@ class StateDir:
         if originals:
             self._write(originals)
         else:
+            from netagent.output import fsync_dir
+
             try:
                 os.unlink(self.state_path)
                 fsync_dir(self.path)
@@ -297,42 +299,17 @@ def netns_id() -> str:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Replace `path` with `data`: a new temp file (O_EXCL, random name), fsync, rename, fsync of the dir.
+    """Replace `path` with `data` (mode 0600) through output.replace_file.
 
     Raises:
         StateError: the file cannot be written; the old one, if any, is untouched.
     """
-    import contextlib  # with tempfile ~5 ms to import; the audit never writes state (issue 8)
-    import tempfile
+    from netagent.output import replace_file  # tempfile: ~5 ms; the audit never writes state (issue 8)
 
-    directory = os.path.dirname(path) or "."
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".")
+        replace_file(path, data, 0o600, prefix=os.path.basename(path) + ".")
     except OSError as exc:
         raise StateError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.rename(tmp, path)
-        fsync_dir(directory)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise StateError(f"{path}: cannot write ({exc.strerror})") from None
-
-
-def fsync_dir(path: str) -> None:
-    """Make a rename or unlink in `path` durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _json() -> Any:

@@ -34,7 +34,7 @@ def test_channel_kinds_first_touched_later_are_added(tmp_path: Path) -> None:
 def test_state_file_is_replaced_atomically_and_leaves_no_temp(tmp_path: Path, mocker) -> None:  # type: ignore[no-untyped-def]
     state = StateDir(str(tmp_path))
     fsync = mocker.spy(os, "fsync")
-    rename = mocker.spy(os, "rename")
+    rename = mocker.spy(os, "replace")  # output.replace_file, the one atomic writer
     state.record_originals([SetMtu("lab0", 1500, 9001)])
     assert rename.call_count == 1
     assert fsync.call_count == 2  # the file, then the directory
