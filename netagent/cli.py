@@ -7,12 +7,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from netagent import __version__, logs
-from netagent.ec2 import Ec2Lookup, Ec2Unavailable
-from netagent.errors import ExitCode, NetagentError, OutputError, UsageError
-from netagent.model import BAKE, RUNTIME, AuditContext, Plan, Profile, Report
-from netagent.state import DEFAULT_STATE_DIR, StateDir
-from netagent.value import TYPE_CHECKING
+from netagent import __version__
+from netagent.app import logs
+from netagent.core.ec2 import Ec2Lookup, Ec2Unavailable
+from netagent.core.errors import ExitCode, NetagentError, OutputError, UsageError
+from netagent.core.model import BAKE, RUNTIME, AuditContext, Plan, Profile, Report
+from netagent.core.value import TYPE_CHECKING
+from netagent.host.statefile import DEFAULT_STATE_DIR, StateDir
 
 if TYPE_CHECKING:
     from typing import Any, TextIO
@@ -294,7 +295,7 @@ def instance_facts(args: argparse.Namespace) -> Ec2Lookup:
     """
     if getattr(args, "no_imds", False):
         return None
-    from netagent.ec2 import is_ec2
+    from netagent.core.ec2 import is_ec2
     from netagent.host.platform import read_platform_ids
 
     endpoint = getattr(args, "imds_endpoint", None)
@@ -384,7 +385,7 @@ def _silence(stream: TextIO) -> None:
 
 
 def _load(args: argparse.Namespace) -> Profile:
-    from netagent.profile import load_profile
+    from netagent.host.trust import load_profile
 
     return load_profile(args.profile or default_profile_path(), args.insecure_profile)
 
@@ -406,7 +407,7 @@ def _count(n: int, noun: str) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> ExitCode:
     """Validate a profile."""
-    from netagent.profile import load_profile
+    from netagent.host.trust import load_profile
 
     profile = load_profile(args.profile, args.insecure_profile)
     rules, keys = len(profile.interfaces), len(profile.sysctls)
@@ -425,11 +426,11 @@ def observe_and_audit(
 ) -> Report:
     """Read the host and compare it with the profile; add ENA health and notes, and with `root`
     the other owners of each setting."""
-    from netagent.diff import audit
-    from netagent.ec2 import instance_type
+    from netagent.core.diff import audit
+    from netagent.core.ec2 import instance_type
+    from netagent.core.notes import report_notes, wants_ena
     from netagent.host.health import read_ena_health, read_macs
     from netagent.host.observe import observe
-    from netagent.notes import report_notes, wants_ena
 
     globs = tuple(g for rule in profile.interfaces for g in rule.match)
     state = observe(globs, [s.key for s in profile.sysctls])
@@ -439,8 +440,8 @@ def observe_and_audit(
     ctx = AuditContext(phase=phase, instance_type=instance_type(ec2))
     checks = audit(profile, state, ctx)
     if root is not None:
+        from netagent.core.owners import attach_owners, scan
         from netagent.host.owner_files import read_owner_files
-        from netagent.owners import attach_owners, scan
 
         checks = attach_owners(checks, state.links, scan(read_owner_files(root)))
     return Report(
@@ -467,7 +468,7 @@ def cmd_audit(args: argparse.Namespace) -> ExitCode:
     report = observe_and_audit(profile, instance_facts(args), args.phase, root=root, strict=args.strict)
     text = _render(report, args.format)
     if args.output:
-        from netagent.output import write_atomic
+        from netagent.host.files import write_atomic
 
         write_atomic(args.output, text)
     else:
@@ -482,13 +483,13 @@ def cmd_audit(args: argparse.Namespace) -> ExitCode:
 def _render(report: Report, fmt: str) -> str:
     import importlib
 
-    renderer = importlib.import_module(f"netagent.reports.{fmt}")  # fmt is one of REPORT_FORMATS
+    renderer = importlib.import_module(f"netagent.core.reports.{fmt}")  # fmt is one of REPORT_FORMATS
     return str(renderer.render(report))
 
 
 def cmd_apply(args: argparse.Namespace) -> ExitCode:
     """Change what drifted, as one transaction, holding the state directory's lock."""
-    from netagent.diff import plan as make_plan
+    from netagent.core.diff import plan as make_plan
 
     profile = _load(args)
     ec2 = instance_facts(args)
@@ -502,9 +503,9 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
 
 
 def _apply_locked(args: argparse.Namespace, profile: Profile, ec2: Ec2Lookup, state: StateDir) -> ExitCode:
-    from netagent.apply import apply_plan
-    from netagent.diff import plan as make_plan
-    from netagent.guard import PathGuard
+    from netagent.app.apply import apply_plan
+    from netagent.core.diff import plan as make_plan
+    from netagent.host.guard import PathGuard
     from netagent.host.writer import HostWriter
 
     plan = make_plan(list(observe_and_audit(profile, ec2).checks))
@@ -541,8 +542,8 @@ class _StopSignals:
 
 
 def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> None:
-    from netagent.reports import json as json_report
-    from netagent.reports import text as text_report
+    from netagent.core.reports import json as json_report
+    from netagent.core.reports import text as text_report
 
     if fmt == "json":
         sys.stdout.write(json_report.render_apply(plan, dry_run, after))
@@ -554,8 +555,8 @@ def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> No
 
 def cmd_plan(args: argparse.Namespace) -> ExitCode:
     """Print what apply would change and which owners would revert each change at boot."""
-    from netagent.diff import plan as make_plan
-    from netagent.reports import plan as plan_report
+    from netagent.core.diff import plan as make_plan
+    from netagent.core.reports import plan as plan_report
 
     root, profile = _root(args), _load(args)
     report = observe_and_audit(profile, instance_facts(args), root=root)
@@ -575,11 +576,11 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
 
 
 def _restore(state: StateDir, dry_run: bool, forget_gone: bool) -> ExitCode:
-    from netagent.apply import apply_plan
+    from netagent.app.apply import apply_plan
+    from netagent.core.model import Plan
+    from netagent.core.restore import restore_changes
     from netagent.host.observe import read_recorded
     from netagent.host.writer import HostWriter
-    from netagent.model import Plan
-    from netagent.restore import restore_changes
 
     originals = state.load()
     if not originals:
@@ -608,8 +609,8 @@ def _restore(state: StateDir, dry_run: bool, forget_gone: bool) -> ExitCode:
 
 def cmd_persist(args: argparse.Namespace) -> ExitCode:
     """Write the profile's boot-time configuration under --root."""
-    from netagent import persist
-    from netagent.trust import read_profile_text
+    from netagent.app import persist
+    from netagent.host.trust import read_profile_text
 
     path = args.profile or default_profile_path()
     profile = _load(args)
@@ -635,8 +636,8 @@ def cmd_persist(args: argparse.Namespace) -> ExitCode:
 
 def cmd_daemon(args: argparse.Namespace) -> ExitCode:
     """Apply the profile, then heal drift until SIGTERM/SIGINT (exit 0)."""
-    from netagent.daemon import Daemon
-    from netagent.ec2 import instance_type
+    from netagent.app.daemon import Daemon
+    from netagent.core.ec2 import instance_type
 
     ctx = AuditContext(phase=RUNTIME, instance_type=instance_type(instance_facts(args)))
     daemon = Daemon(
@@ -653,7 +654,8 @@ def cmd_status(args: argparse.Namespace) -> ExitCode:
     """Print the daemon's status file; exit 0 when the daemon runs, 1 when it does not."""
     import json
 
-    from netagent.status import is_alive, read_status, render_status_text, status_path
+    from netagent.core.reports.status import render_status_text
+    from netagent.host.statusfile import is_alive, read_status, status_path
 
     doc = read_status(args.state_dir)
     if doc is None:

@@ -13,8 +13,8 @@ import os
 import socket
 import struct
 
-from netagent.errors import AdapterError, NotSupported
-from netagent.model import Channels, DriverInfo
+from netagent.core.errors import AdapterError, NotSupported
+from netagent.core.model import Channels, DriverInfo
 
 SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
 SIOCGIFMTU = 0x8921  # netdevice(7): struct ifreq .ifr_mtu
@@ -139,7 +139,7 @@ class Ethtool:
             NotSupported: the driver has no statistics.
             AdapterError: the device is gone or an ioctl failed.
         """
-        from netagent import ena  # decoding: only when statistics are read (issue 8)
+        from netagent.core import ena  # decoding: only when statistics are read (issue 8)
 
         # struct ethtool_sset_info: cmd, reserved, u64 sset_mask, then one u32 per bit set.
         buf = array.array("B", struct.pack("=IIQI", ETHTOOL_GSSET_INFO, 0, 1 << ETH_SS_STATS, 0))

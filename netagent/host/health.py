@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from netagent.ec2 import ENA_DRIVER
-from netagent.errors import AdapterError
+from netagent.core.ec2 import ENA_DRIVER
+from netagent.core.errors import AdapterError
+from netagent.core.model import DriverInfo, Link
+from netagent.core.value import TYPE_CHECKING
 from netagent.host import link
 from netagent.host.ethtool import Ethtool
-from netagent.model import DriverInfo, Link
-from netagent.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from netagent import ena
+    from netagent.core import ena
 
 
 def read_ena_health(links: Iterable[Link]) -> tuple[ena.EnaHealth, ...]:
@@ -20,7 +20,7 @@ def read_ena_health(links: Iterable[Link]) -> tuple[ena.EnaHealth, ...]:
     targets = [x.name for x in links if isinstance(x.driver, DriverInfo) and x.driver.driver == ENA_DRIVER]
     if not targets:
         return ()
-    from netagent import ena  # only when an interface is driven by ena (issue 8)
+    from netagent.core import ena  # only when an interface is driven by ena (issue 8)
 
     out = []
     with Ethtool() as ethtool:

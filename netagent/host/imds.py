@@ -20,7 +20,7 @@ import time
 from typing import Callable, Protocol
 from urllib.parse import urlsplit
 
-from netagent.ec2 import Ec2Lookup, Ec2Unavailable, EniFacts, InstanceFacts
+from netagent.core.ec2 import Ec2Lookup, Ec2Unavailable, EniFacts, InstanceFacts
 
 DEFAULT_ENDPOINT = "http://169.254.169.254"
 # Nitro only, and off unless the instance has HttpProtocolIpv6=enabled (ENA.md §6).

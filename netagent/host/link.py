@@ -7,8 +7,8 @@ import os
 import socket
 import struct
 
-from netagent.errors import AdapterError
-from netagent.value import TYPE_CHECKING
+from netagent.core.errors import AdapterError
+from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any

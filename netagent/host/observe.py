@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import errno
 
-from netagent.errors import AdapterError, NotSupported
+from netagent.core.errors import AdapterError, NotSupported
+from netagent.core.matching import matches
+from netagent.core.model import HostState, Link, Unreadable
+from netagent.core.value import TYPE_CHECKING
 from netagent.host import link, sysctl
 from netagent.host.ethtool import Ethtool
-from netagent.matching import matches
-from netagent.model import HostState, Link, Unreadable
-from netagent.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from typing import Any, Callable, TypeVar
 
-    from netagent.restore import Current
+    from netagent.core.restore import Current
 
     T = TypeVar("T")
 

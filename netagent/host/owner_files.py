@@ -1,7 +1,7 @@
 """Read the files of the ownership scan under a root (`/`, or an image being baked).
 
 Plain values out (`owners.OwnerFiles`); no parsing beyond following TuneD includes. Symlinks are
-resolved inside the root, as chroot(2) would (`netagent.rootpath`), so an image's
+resolved inside the root, as chroot(2) would (`netagent.host.rootpath`), so an image's
 `/etc/sysctl.d/x.conf -> /dev/null` masks even when the scan runs from outside the image, and an
 image's `etc/sysctl.d -> /etc` never reads the build host's /etc. A file that cannot be read (or
 whose links lead outside the root) is a SourceFile with a problem.
@@ -12,8 +12,7 @@ from __future__ import annotations
 import errno
 import os
 
-from netagent import rootpath
-from netagent.owners import (
+from netagent.core.owners import (
     NETWORKD_DIRS,
     NM_DIRS,
     SYSCTL_CONF,
@@ -25,6 +24,7 @@ from netagent.owners import (
     SourceFile,
     tuned_includes,
 )
+from netagent.host import rootpath
 
 # Owner files are small; a larger one is not a configuration file we should parse on an audit.
 MAX_FILE_BYTES = 1 << 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 
-from netagent.errors import AdapterError, NotSupported
+from netagent.core.errors import AdapterError, NotSupported
 
 PROC_SYS = "/proc/sys"
 

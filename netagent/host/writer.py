@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from netagent.core.model import Change, SetChannels, SetMtu, format_counts
 from netagent.host import link, sysctl
 from netagent.host.ethtool import Ethtool
-from netagent.model import Change, SetChannels, SetMtu, format_counts
 
 
 class HostWriter:

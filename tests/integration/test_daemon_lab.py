@@ -254,7 +254,7 @@ def test_sigint_during_start_up_lock_wait_exits_0(lab: Lab, start: Callable[...,
         [
             sys.executable,
             "-c",
-            "import sys, time; from netagent.state import StateDir\n"
+            "import sys, time; from netagent.host.statefile import StateDir\n"
             "with StateDir(sys.argv[1]).lock(): print('held', flush=True); time.sleep(30)",
             lab.state_dir,
         ],

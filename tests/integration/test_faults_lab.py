@@ -67,7 +67,7 @@ def _discover(lab: Lab, tmp_path: Path) -> tuple[list[str], list[str], list[Call
 def _assert_state_parses(lab: Lab) -> None:
     """The state file is the old or the new version, never a torn one."""
     # Loaded inside the lab: the file records its network namespace. load() raises on a torn file.
-    code = "import sys; from netagent.state import StateDir; StateDir(sys.argv[1]).load()"
+    code = "import sys; from netagent.host.statefile import StateDir; StateDir(sys.argv[1]).load()"
     res = lab.exec(sys.executable, "-c", code, lab.state_dir, check=False)
     assert res.returncode == 0, res.stderr
 
@@ -165,7 +165,7 @@ def test_more_channels_than_the_device_has_is_never_sent_and_the_kernel_would_re
     assert lab.snapshot() == before
     # ... and had it been sent, the adapter turns the kernel's refusal into a clean error.
     code = (
-        "from netagent.host.ethtool import Ethtool\nfrom netagent.errors import AdapterError\n"
+        "from netagent.host.ethtool import Ethtool\nfrom netagent.core.errors import AdapterError\n"
         "try:\n    Ethtool().set_channels('lab0', {'rx': 16})\nexcept AdapterError as e:\n    print(e)\n"
     )
     refused = lab.exec(sys.executable, "-c", code)

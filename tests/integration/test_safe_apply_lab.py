@@ -73,7 +73,7 @@ def test_corrupt_state_file_stops_apply_and_is_kept(lab: Lab, tmp_path: Path) ->
 def lock_holder(lab: Lab) -> Iterator[subprocess.Popen[str]]:
     """A process that holds the lab's state lock until killed."""
     code = (
-        "import sys, time; from netagent.state import StateDir\n"
+        "import sys, time; from netagent.host.statefile import StateDir\n"
         "with StateDir(sys.argv[1]).lock():\n    print('locked', flush=True); time.sleep(60)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, lab.state_dir], stdout=subprocess.PIPE, text=True)
@@ -207,7 +207,7 @@ def test_guard_probes_silent_targets_in_parallel(path_lab: tuple[Lab, Lab, Lab])
     # Two silent targets (the far peer at 9001 bytes, and an on-link address nobody holds) and
     # the near peer, in one round: both silent ones are named, in about one timeout, not two.
     code = (
-        "import json, time; from netagent.guard import probe_all\n"
+        "import json, time; from netagent.host.guard import probe_all\n"
         "t = time.monotonic()\n"
         f"failed = probe_all(['10.231.2.2', '10.231.1.99', '10.231.1.2'], 9001, {GUARD_TIMEOUT_S})\n"
         "print(json.dumps({'failed': sorted(failed), 'took_s': time.monotonic() - t}))"
@@ -228,7 +228,9 @@ def test_guard_keeps_the_mtu_when_the_near_peer_answers(path_lab: tuple[Lab, Lab
 def test_guard_rolls_back_when_the_far_peer_cannot_be_reached(path_lab: tuple[Lab, Lab, Lab], tmp_path: Path) -> None:
     host, _, _ = path_lab
     # The far peer answers at 1500 bytes, so only the jumbo size fails below.
-    small = host.exec(sys.executable, "-c", "from netagent.guard import probe; print(probe('10.231.2.2', 1500, 2))")
+    small = host.exec(
+        sys.executable, "-c", "from netagent.host.guard import probe; print(probe('10.231.2.2', 1500, 2))"
+    )
     assert small.stdout.strip() == "None"
     out = host.netagent("apply", "--profile", guarded(tmp_path, "10.231.2.2"))
     assert out.returncode == 3, out.stdout + out.stderr

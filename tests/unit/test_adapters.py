@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netagent.errors import AdapterError, NotSupported
+from netagent.core.errors import AdapterError, NotSupported
 from netagent.host import ethtool, sysctl
 
 

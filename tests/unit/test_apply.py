@@ -6,9 +6,9 @@ import errno
 
 import pytest
 
-from netagent.apply import apply_plan
-from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted
-from netagent.model import Change, Plan, SetChannels, SetMtu, SetSysctl
+from netagent.app.apply import apply_plan
+from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted
+from netagent.core.model import Change, Plan, SetChannels, SetMtu, SetSysctl
 
 
 class FakeHost:
@@ -115,7 +115,7 @@ def test_unexpected_exception_mid_plan_rolls_back_then_propagates() -> None:
 
 def test_clean_rollback_forgets_the_originals_this_run_recorded(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Review finding: a fully rolled-back run left "originals" that a later restore would enforce."""
-    from netagent.state import StateDir
+    from netagent.host.statefile import StateDir
 
     state = StateDir(str(tmp_path))
     state.record_originals([CHANGES[0]])  # recorded by an earlier, successful run: kept

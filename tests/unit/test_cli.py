@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from netagent import cli
-from netagent.errors import ExitCode
-from netagent.model import Channels, DriverInfo, HostState, Link
+from netagent.core.errors import ExitCode
+from netagent.core.model import Channels, DriverInfo, HostState, Link
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 PROFILE = "name: t\ninterfaces:\n  - match: lab*\n    mtu: 9001\nsysctl:\n  net.ipv4.tcp_mtu_probing: 1\n"

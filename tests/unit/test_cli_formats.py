@@ -11,10 +11,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from netagent import cli
-from netagent.ec2 import InstanceFacts
-from netagent.errors import ExitCode
+from netagent.core.ec2 import InstanceFacts
+from netagent.core.errors import ExitCode
+from netagent.core.model import Channels, DriverInfo, HostState, Link
 from netagent.host import imds
-from netagent.model import Channels, DriverInfo, HostState, Link
 
 PROFILE = "name: t\ninterfaces:\n  - match: lab*\n    mtu: 9001\n"
 FACTS = InstanceFacts("i-1", "c6in.8xlarge", "us-east-1", "us-east-1a")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from netagent import cli
-from netagent.errors import ExitCode
-from netagent.model import Channels, DriverInfo, HostState, Link
+from netagent.core.errors import ExitCode
+from netagent.core.model import Channels, DriverInfo, HostState, Link
 
 LAYERED = str(Path(__file__).resolve().parents[1] / "data" / "roots" / "layered")
 MALFORMED = str(Path(__file__).resolve().parents[1] / "data" / "roots" / "malformed")

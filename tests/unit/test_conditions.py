@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from netagent import cli
-from netagent.conditions import skip_reason
-from netagent.diff import audit, plan
-from netagent.errors import ExitCode, ProfileError
-from netagent.model import (
+from netagent.core.conditions import skip_reason
+from netagent.core.diff import audit, plan
+from netagent.core.errors import ExitCode, ProfileError
+from netagent.core.model import (
     AuditContext,
     Channels,
     Condition,
@@ -23,8 +23,8 @@ from netagent.model import (
     Severity,
     Status,
 )
-from netagent.owners import OwnerFiles
-from netagent.profile import parse_profile
+from netagent.core.owners import OwnerFiles
+from netagent.core.profile.parser import parse_profile
 
 CH = Channels(8, 8, 0, 0, 8, 8, 0, 0)
 BAKE = AuditContext(phase="bake")

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from netagent import cli
-from netagent.daemon import Daemon
-from netagent.errors import ApplyFailed, ExitCode
-from netagent.events import LinkEvent
-from netagent.healing import HealPolicy
-from netagent.model import InterfaceRule, Plan, Profile, SetMtu
-from netagent.status import write_status
+from netagent.app.daemon import Daemon
+from netagent.core.errors import ApplyFailed, ExitCode
+from netagent.core.events import LinkEvent
+from netagent.core.healing import HealPolicy
+from netagent.core.model import InterfaceRule, Plan, Profile, SetMtu
+from netagent.host.statusfile import write_status
 
 
 class Clock:
@@ -45,7 +45,7 @@ def daemon(tmp_path: Path, clock: Clock, mocker: Any) -> Daemon:
 
 def test_echo_of_own_write_reads_and_writes_nothing(daemon: Daemon, mocker: Any) -> None:
     read_mtu = mocker.patch("netagent.host.link.read_mtu")
-    apply = mocker.patch("netagent.daemon.apply_plan")
+    apply = mocker.patch("netagent.app.daemon.apply_plan")
     daemon._on_events([LinkEvent(3, "lab0", 9001)])
     read_mtu.assert_not_called()
     apply.assert_not_called()
@@ -53,7 +53,7 @@ def test_echo_of_own_write_reads_and_writes_nothing(daemon: Daemon, mocker: Any)
 
 def test_mtu_drift_rereads_one_interface_and_applies_one_change_with_originals(daemon: Daemon, mocker: Any) -> None:
     read_mtu = mocker.patch("netagent.host.link.read_mtu", return_value=1500)
-    apply = mocker.patch("netagent.daemon.apply_plan")
+    apply = mocker.patch("netagent.app.daemon.apply_plan")
     daemon._on_events([LinkEvent(3, "lab0", 1400), LinkEvent(3, "lab0", 1500)])  # a burst: one look
     read_mtu.assert_called_once_with("lab0")
     apply.assert_called_once_with(
@@ -64,14 +64,14 @@ def test_mtu_drift_rereads_one_interface_and_applies_one_change_with_originals(d
 
 def test_stale_event_is_not_healed_when_the_interface_is_already_right(daemon: Daemon, mocker: Any) -> None:
     mocker.patch("netagent.host.link.read_mtu", return_value=9001)
-    apply = mocker.patch("netagent.daemon.apply_plan")
+    apply = mocker.patch("netagent.app.daemon.apply_plan")
     daemon._on_events([LinkEvent(3, "lab0", 1500)])
     apply.assert_not_called()
 
 
 def test_second_drift_within_debounce_is_deferred_then_healed(daemon: Daemon, clock: Clock, mocker: Any) -> None:
     mocker.patch("netagent.host.link.read_mtu", return_value=1500)
-    apply = mocker.patch("netagent.daemon.apply_plan")
+    apply = mocker.patch("netagent.app.daemon.apply_plan")
     daemon._on_events([LinkEvent(3, "lab0", 1500)])
     clock.now += 0.2
     daemon._on_events([LinkEvent(3, "lab0", 1500)])
@@ -86,7 +86,7 @@ def test_second_drift_within_debounce_is_deferred_then_healed(daemon: Daemon, cl
 
 
 def test_removed_interface_is_forgotten_without_error(daemon: Daemon, mocker: Any) -> None:
-    apply = mocker.patch("netagent.daemon.apply_plan")
+    apply = mocker.patch("netagent.app.daemon.apply_plan")
     daemon.pending["lab0/mtu"] = 2000.0
     daemon._on_events([LinkEvent(3, "lab0", 9001, is_removal=True)])
     assert daemon.known == {}
@@ -96,14 +96,14 @@ def test_removed_interface_is_forgotten_without_error(daemon: Daemon, mocker: An
 
 def test_refused_heal_is_counted_and_retried_later_not_in_a_loop(daemon: Daemon, mocker: Any) -> None:
     mocker.patch("netagent.host.link.read_mtu", return_value=1500)
-    mocker.patch("netagent.daemon.apply_plan", side_effect=ApplyFailed("lab0 mtu: refused", rolled_back=1))
+    mocker.patch("netagent.app.daemon.apply_plan", side_effect=ApplyFailed("lab0 mtu: refused", rolled_back=1))
     daemon._on_events([LinkEvent(3, "lab0", 1500)])
     assert daemon.stats.failures == {"lab0/mtu": 1}
     assert daemon.pending["lab0/mtu"] >= 1001.0
 
 
 def test_status_command_prints_the_daemon_status(tmp_path: Path, capsys: Any) -> None:
-    from netagent.healing import DaemonStats
+    from netagent.core.healing import DaemonStats
 
     stats = DaemonStats(pid=2**22 + 1, started_at="t0", profile={"name": "lab", "path": "p.yaml"})
     stats.record_heal("lab0/mtu", "1500", "9001", "t1")
@@ -127,7 +127,7 @@ def test_status_command_without_a_status_file(tmp_path: Path, capsys: Any) -> No
 def test_stop_signal_inside_a_transaction_only_sets_a_flag(daemon: Daemon) -> None:
     import signal
 
-    from netagent.daemon import _Shutdown
+    from netagent.app.daemon import _Shutdown
 
     with daemon._transaction():
         daemon._on_signal(signal.SIGTERM, None)  # the writes in progress finish (or roll back) first
@@ -148,7 +148,7 @@ def test_sighup_only_asks_for_a_reload(daemon: Daemon) -> None:
 
 
 def test_drift_of_a_rule_whose_when_does_not_hold_is_not_healed(tmp_path: Path, clock: Clock, mocker: Any) -> None:
-    from netagent.model import AuditContext, Condition
+    from netagent.core.model import AuditContext, Condition
 
     mocker.patch.dict("os.environ", {}, clear=True)
     ctx = AuditContext(instance_type="m5.large")
@@ -157,6 +157,6 @@ def test_drift_of_a_rule_whose_when_does_not_hold_is_not_healed(tmp_path: Path, 
     d.profile = Profile(name="lab", path="p.yaml", interfaces=(rule,))
     d.known, d.wanted = {3: "lab0"}, {"lab0": rule}
     mocker.patch("netagent.host.link.read_mtu", return_value=1500)
-    apply = mocker.patch("netagent.daemon.apply_plan")
+    apply = mocker.patch("netagent.app.daemon.apply_plan")
     d._on_events([LinkEvent(3, "lab0", 1500)])
     apply.assert_not_called()

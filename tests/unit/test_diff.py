@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from netagent.diff import audit, check_channels, check_sysctl, parse_driver_version, plan
-from netagent.model import (
+from netagent.core.diff import audit, check_channels, check_sysctl, parse_driver_version, plan
+from netagent.core.model import (
     MAX,
     Channels,
     ChannelSpec,

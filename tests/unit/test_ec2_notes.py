@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from netagent import ec2
-from netagent.ec2 import Ec2Unavailable, EniFacts, InstanceFacts
-from netagent.ena import EnaHealth
-from netagent.model import Channels, DriverInfo, HostState, InterfaceRule, Link, Profile, Unreadable
-from netagent.notes import report_notes, wants_ena
+from netagent.core import ec2
+from netagent.core.ec2 import Ec2Unavailable, EniFacts, InstanceFacts
+from netagent.core.ena import EnaHealth
+from netagent.core.model import Channels, DriverInfo, HostState, InterfaceRule, Link, Profile, Unreadable
+from netagent.core.notes import report_notes, wants_ena
 
 MAC0, MAC1 = "06:aa:00:00:00:00", "06:aa:00:00:00:01"
 FACTS = InstanceFacts("i-1", "c6in.8xlarge", "us-east-1", "us-east-1a", (EniFacts(MAC1, 1), EniFacts(MAC0, 0)))

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from netagent import cli
-from netagent.ec2 import Ec2Unavailable, is_ec2
+from netagent.core.ec2 import Ec2Unavailable, is_ec2
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from netagent import ena
-from netagent.errors import NotSupported
+from netagent.core import ena
+from netagent.core.errors import NotSupported
+from netagent.core.model import Channels, DriverInfo, Link, Unreadable
 from netagent.host import ethtool
 from netagent.host.health import read_ena_health
-from netagent.model import Channels, DriverInfo, Link, Unreadable
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ALLOWANCE = (DATA / "ena_ethtool_S_allowance.txt").read_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from netagent.events import (
+from netagent.core.events import (
     IFLA_IFNAME,
     IFLA_MTU,
     NLMSG_OVERRUN,

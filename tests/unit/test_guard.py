@@ -12,11 +12,11 @@ import struct
 
 import pytest
 
-from netagent import guard
-from netagent.apply import apply_plan
-from netagent.errors import AdapterError, ApplyFailed
-from netagent.guard import ECHOES, PathGuard, ProbeRound, parse_reply
-from netagent.model import GuardSpec, Plan, SetMtu
+from netagent.app.apply import apply_plan
+from netagent.core.errors import AdapterError, ApplyFailed
+from netagent.core.model import GuardSpec, Plan, SetMtu
+from netagent.host import guard
+from netagent.host.guard import ECHOES, PathGuard, ProbeRound, parse_reply
 from tests.unit.test_apply import FakeHost
 
 NEAR, FAR = "10.0.1.2", "10.0.2.2"

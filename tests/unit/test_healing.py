@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netagent.healing import DaemonStats, Governor, HealPolicy
+from netagent.core.healing import DaemonStats, Governor, HealPolicy
 
 CHECK = "lab0/mtu"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from netagent.ec2 import Ec2Unavailable, EniFacts, InstanceFacts
+from netagent.core.ec2 import Ec2Unavailable, EniFacts, InstanceFacts
 from netagent.host import imds
 from netagent.host.imds import ImdsClient, ImdsUnavailable, fetch_instance_facts, parse_endpoint
 from netagent.host.imds import lookup as real_lookup  # the autouse fixture replaces imds.lookup

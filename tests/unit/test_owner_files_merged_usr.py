@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netagent.core.owners import NETWORKD_DIRS, SYSCTL_DIRS, scan
 from netagent.host.owner_files import read_dir, read_owner_files
-from netagent.owners import NETWORKD_DIRS, SYSCTL_DIRS, scan
 
 
 def test_a_directory_seen_through_a_symlink_is_read_once_and_the_scan_is_unchanged(tmp_path: Path) -> None:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from netagent.host.owner_files import read_owner_files
-from netagent.model import Channels, Check, DriverInfo, Link, Owner, Profile, Report, SetMtu, Status
-from netagent.owners import (
+from netagent.core.model import Channels, Check, DriverInfo, Link, Owner, Profile, Report, SetMtu, Status
+from netagent.core.owners import (
     OwnerFiles,
     SourceFile,
     attach_owners,
@@ -24,9 +23,10 @@ from netagent.owners import (
     sysctl_owners,
     sysctl_winner,
 )
-from netagent.reports import json as json_report
-from netagent.reports import plan as plan_report
-from netagent.reports import text as text_report
+from netagent.core.reports import json as json_report
+from netagent.core.reports import plan as plan_report
+from netagent.core.reports import text as text_report
+from netagent.host.owner_files import read_owner_files
 
 ROOTS = Path(__file__).resolve().parents[1] / "data" / "roots"
 VETH_CH = Channels(8, 8, 0, 0, 8, 8, 0, 0)
@@ -292,7 +292,7 @@ def test_owners_attach_to_checks_and_render_as_warnings_in_text_json_and_plan(la
         "note": "",
         "problem": None,
     }
-    from netagent.diff import plan
+    from netagent.core.diff import plan
 
     p = plan(list(report.checks))
     assert [o.source for o in reverted_by(attached[0])] == ["/etc/systemd/network/20-lab0.network"]

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from netagent import cli, persist
-from netagent.errors import ExitCode
-from netagent.model import ChannelSpec, InterfaceRule, Profile, SysctlSetting
-from netagent.output import OutputError
-from netagent.profile import load_profile
+from netagent import cli
+from netagent.app import persist
+from netagent.core.errors import ExitCode
+from netagent.core.model import ChannelSpec, InterfaceRule, Profile, SysctlSetting
+from netagent.host.files import OutputError
+from netagent.host.trust import load_profile
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT = load_profile(str(REPO / "profiles" / "ec2-default.yaml"))

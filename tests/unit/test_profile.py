@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from netagent.errors import ProfileError
-from netagent.model import MAX, ChannelSpec
-from netagent.profile import load_profile, parse_profile
+from netagent.core.errors import ProfileError
+from netagent.core.model import MAX, ChannelSpec
+from netagent.core.profile.parser import parse_profile
+from netagent.host.trust import load_profile
 
 GOOD = """\
 name: web

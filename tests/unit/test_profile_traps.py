@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from netagent.errors import ProfileError
-from netagent.profile import parse_profile
+from netagent.core.errors import ProfileError
+from netagent.core.profile.parser import parse_profile
 
 IFACE = "name: x\ninterfaces:\n  - match: a\n    {field}\n"
 SYSCTL = "name: x\nsysctl:\n  net.ipv4.tcp_mtu_probing: {value}\n"

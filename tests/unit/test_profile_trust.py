@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from netagent.errors import ProfileError
-from netagent.profile import load_profile
-from netagent.trust import check_profile_stat
+from netagent.core.errors import ProfileError
+from netagent.host.trust import check_profile_stat, load_profile
 
 GOOD = "name: t\nsysctl:\n  net.ipv4.tcp_mtu_probing: 1\n"
 ME = os.geteuid()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from netagent.model import Check, Plan, Profile, Report, SetMtu, Status
-from netagent.reports import json as json_report
-from netagent.reports import text as text_report
+from netagent.core.model import Check, Plan, Profile, Report, SetMtu, Status
+from netagent.core.reports import json as json_report
+from netagent.core.reports import text as text_report
 
 PROFILE = Profile(name="t", path="t.yaml")
 CHECKS = (

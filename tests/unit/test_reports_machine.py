@@ -9,12 +9,12 @@ import xml.etree.ElementTree as ET
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from netagent.ec2 import Ec2Unavailable, EniFacts, InstanceFacts
-from netagent.ena import EnaHealth
-from netagent.model import Check, Profile, Report, SetMtu, SetSysctl, Severity, Status
-from netagent.reports import json as json_report
-from netagent.reports import junit, prometheus
-from netagent.reports import text as text_report
+from netagent.core.ec2 import Ec2Unavailable, EniFacts, InstanceFacts
+from netagent.core.ena import EnaHealth
+from netagent.core.model import Check, Profile, Report, SetMtu, SetSysctl, Severity, Status
+from netagent.core.reports import json as json_report
+from netagent.core.reports import junit, prometheus
+from netagent.core.reports import text as text_report
 
 PROFILE = Profile(name="ec2", path="/etc/netagent/profile.yaml")
 FACTS = InstanceFacts("i-0abc", "c6in.8xlarge", "us-east-1", "us-east-1a", (EniFacts("06:00:00:00:00:01", 0),))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from netagent import rootpath
+from netagent.host import rootpath
+from netagent.host.files import write_atomic
 from netagent.host.owner_files import read_owner_files
-from netagent.output import write_atomic
 
 
 def test_resolve_restarts_an_absolute_target_at_the_root(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from netagent.sdnotify import Notifier, socket_address, watchdog_interval_s
+from netagent.host.sdnotify import Notifier, socket_address, watchdog_interval_s
 
 
 def test_notify_sends_one_datagram_of_lines(tmp_path: Path) -> None:

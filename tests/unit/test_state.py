@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from netagent.errors import StateError
-from netagent.model import SetChannels, SetMtu, SetSysctl, Unreadable
-from netagent.restore import restore_changes
-from netagent.state import LockBusy, StateDir, netns_id
+from netagent.core.errors import StateError
+from netagent.core.model import SetChannels, SetMtu, SetSysctl, Unreadable
+from netagent.core.restore import restore_changes
+from netagent.host.statefile import LockBusy, StateDir, netns_id
 
 
 def test_first_value_seen_is_kept_for_good(tmp_path: Path) -> None:

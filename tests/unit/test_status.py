@@ -6,7 +6,8 @@ import os
 import subprocess
 import sys
 
-from netagent.status import is_alive, render_status_text
+from netagent.core.reports.status import render_status_text
+from netagent.host.statusfile import is_alive
 
 
 def test_a_pid_that_is_not_a_netagent_daemon_is_not_alive() -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from netagent.core.owners import SYSCTL_DIRS, scan, sysctl_winner
 from netagent.host.owner_files import read_owner_files
-from netagent.owners import SYSCTL_DIRS, scan, sysctl_winner
 
 KEYS = [f"net.test.k{i}" for i in range(6)]
 NAMES = ["10-a.conf", "50-b.conf", "50-c.conf", "90-d.conf", "99-z.conf"]

@@ -1,4 +1,4 @@
-"""netagent.value classes behave as the frozen dataclasses they replace (issue 8)."""
+"""netagent.core.value classes behave as the frozen dataclasses they replace (issue 8)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pickle
 
 import pytest
 
-from netagent import ec2, ena, model, owners
-from netagent.model import Check, Link, SetMtu, Status, Unreadable
-from netagent.value import FrozenInstanceError, Value
+from netagent.core import ec2, ena, model, owners
+from netagent.core.model import Check, Link, SetMtu, Status, Unreadable
+from netagent.core.value import FrozenInstanceError, Value
 
 CLASSES = sorted(
     {c for m in (model, ec2, ena, owners) for c in vars(m).values() if isinstance(c, type) and issubclass(c, Value)}

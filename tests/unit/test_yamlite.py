@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from netagent.errors import ProfileError
-from netagent.profile import compose_pyyaml, parse_profile, profile_from_nodes
-from netagent.yamlite import Node, ScalarNode, SequenceNode, Unsupported, compose, from_pyyaml
+from netagent.core.errors import ProfileError
+from netagent.core.profile.parser import compose_pyyaml, parse_profile, profile_from_nodes
+from netagent.core.profile.yamlite import Node, ScalarNode, SequenceNode, Unsupported, compose, from_pyyaml
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the loader netagent uses
 PROFILES = sorted((Path(__file__).resolve().parents[2] / "profiles").glob("*.yaml"))

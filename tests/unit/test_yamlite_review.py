@@ -6,10 +6,10 @@ import struct
 
 import pytest
 
-from netagent.errors import ProfileError
+from netagent.core.errors import ProfileError
+from netagent.core.profile.parser import parse_profile
+from netagent.core.profile.yamlite import Unsupported, compose
 from netagent.host.link import NLMSG_DONE, parse_link_dump
-from netagent.profile import parse_profile
-from netagent.yamlite import Unsupported, compose
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from netagent.model import Change, Owner, Plan, Report
-from netagent.owners import reverted_by
-from netagent.reports.json import SCHEMA_VERSION, check_dict, owner_dict
+from netagent.core.model import Change, Owner, Plan, Report
+from netagent.core.owners import reverted_by
+from netagent.core.reports.json import SCHEMA_VERSION, check_dict, owner_dict
 
 
 def reverters(report: Report, plan: Plan) -> list[tuple[Change, tuple[Owner, ...]]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from netagent.value import TYPE_CHECKING
+from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any

@@ -16,7 +16,7 @@ import os
 import stat
 import tempfile
 
-from netagent.errors import ExitCode, NetagentError
+from netagent.core.errors import ExitCode, NetagentError
 
 
 class OutputError(NetagentError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from netagent import ec2
-from netagent.model import Check, Owner, Plan, Report
-from netagent.value import TYPE_CHECKING
+from netagent.core import ec2
+from netagent.core.model import Check, Owner, Plan, Report
+from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from netagent import ec2
-from netagent.model import Check, Plan, Report, Severity
+from netagent.core import ec2
+from netagent.core.model import Check, Plan, Report, Severity
 
 _HEADERS = ("STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE")
 

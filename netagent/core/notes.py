@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from netagent import ec2
-from netagent.model import DriverInfo, HostState, Profile
-from netagent.value import TYPE_CHECKING
+from netagent.core import ec2
+from netagent.core.model import DriverInfo, HostState, Profile
+from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from netagent import ena
+    from netagent.core import ena
 
 
 def wants_ena(profile: Profile) -> bool:
@@ -33,7 +33,7 @@ def report_notes(
     if mismatch is not None:
         notes.append(mismatch)
     if healths:  # only ENA interfaces have them; no import of ena otherwise (issue 8)
-        from netagent import ena
+        from netagent.core import ena
 
         notes.extend(ena.warnings(healths))
     notes.extend(f"{h.ifname}: ENA allowance counters not read: {h.reason}" for h in healths if h.reason)

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from netagent.matching import matches
+from netagent.core.matching import matches
 
 RTM_NEWLINK = 16  # include/uapi/linux/rtnetlink.h
 RTM_DELLINK = 17

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from netagent.errors import Problem, ProfileError
-from netagent.model import (
+from netagent.core.errors import Problem, ProfileError
+from netagent.core.model import (
     MAX,
     RUNTIME,
     ChannelCount,
@@ -23,11 +23,19 @@ from netagent.model import (
     SysctlSetting,
     normalize_sysctl,
 )
-from netagent.value import TYPE_CHECKING
-from netagent.yamlite import MappingNode, Node, ScalarNode, SequenceNode, Unsupported, compose, from_pyyaml, is_decimal
+from netagent.core.profile.yamlite import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    Unsupported,
+    compose,
+    from_pyyaml,
+    is_decimal,
+)
+from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from typing import Callable
 
 # Linux accepts 68 (IPv4 minimum, RFC 791) up to the device maximum; 9216 is the largest
@@ -413,25 +421,3 @@ def profile_from_nodes(root: Node, path: str) -> Profile:
         raise ProfileError(sorted(w.problems, key=lambda p: p.line or 0))
     assert name is not None
     return Profile(name=name, path=path, interfaces=tuple(rules), sysctls=tuple(sysctls), guard=guard)
-
-
-def load_profile(path: str, insecure: bool = False) -> Profile:
-    """Read and parse a profile file, refusing one that others could have changed (netagent.trust).
-
-    Raises:
-        ProfileError: the file is missing, unreadable, not UTF-8, not a regular file, writable
-            by others or owned by another user (unless `insecure`), or not a valid profile.
-    """
-    from netagent.trust import read_profile_text
-
-    return parse_profile(read_profile_text(path, insecure), path)
-
-
-def iter_fields(profile: Profile) -> Iterator[str]:
-    """Yield the field paths a profile sets (for `validate` output)."""
-    for rule in profile.interfaces:
-        for key in ("driver", "driver_min_version", "mtu", "channels"):
-            if getattr(rule, key) is not None:
-                yield f"interfaces[{rule.index}].{key}"
-    for s in profile.sysctls:
-        yield f"sysctl.{s.key}"

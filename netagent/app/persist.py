@@ -34,10 +34,10 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from netagent import rootpath
-from netagent.matching import matches
-from netagent.model import MAX, ChannelSpec, InterfaceRule, Profile
-from netagent.output import OutputError, read_regular, write_if_changed
+from netagent.core.matching import matches
+from netagent.core.model import MAX, ChannelSpec, InterfaceRule, Profile
+from netagent.host import rootpath
+from netagent.host.files import OutputError, read_regular, write_if_changed
 
 SYSCTL_DROPIN = "etc/sysctl.d/60-netagent.conf"
 LINK_DIR = "etc/systemd/network"

@@ -5,7 +5,7 @@ is a function of that snapshot: parsing, precedence, and the owners attached to 
 Nothing here raises on a bad file: a file that cannot be read or parsed becomes an `Owner` with
 a `problem`, attached to every check it might concern.
 
-The scan's own values are netagent.value classes, not frozen dataclasses or NamedTuples: every
+The scan's own values are netagent.core.value classes, not frozen dataclasses or NamedTuples: every
 audit imports this module, where a frozen dataclass costs about 1.5 ms to create, a NamedTuple
 about 0.3 ms plus `import typing` (3 ms), and a slotted class next to nothing (issue 8).
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatchcase
 
-from netagent.model import Check, DriverInfo, Link, Owner, normalize_sysctl
-from netagent.value import Value, _set
+from netagent.core.model import Check, DriverInfo, Link, Owner, normalize_sysctl
+from netagent.core.value import Value, _set
 
 # sysctl.d(5) and systemd-sysctl: these directories in order; a file name in an earlier one masks
 # the same name in a later one; the surviving files apply sorted by name, later assignments win.

@@ -6,7 +6,7 @@ the notes below only read them.
 
 from __future__ import annotations
 
-from netagent.value import TYPE_CHECKING, Value, _set
+from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

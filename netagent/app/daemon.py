@@ -3,8 +3,8 @@
 Start: the same transaction as `apply` (state lock held only while writing, originals recorded,
 all or nothing), then READY=1. Loop: one poll() over the rtnetlink link-event socket and the
 signal wake-up pipe, with a timeout to the next due timer (deferred heal, resync, watchdog
-ping); no busy or short-interval polling. Decisions are pure (netagent.events classifies an
-event against the profile; netagent.healing debounces and backs off), so the echo of the
+ping); no busy or short-interval polling. Decisions are pure (netagent.core.events classifies an
+event against the profile; netagent.core.healing debounces and backs off), so the echo of the
 daemon's own write, which carries the profile's value, is never drift. A heal re-reads only
 the affected setting and applies that one change through `apply_plan` with originals.
 """
@@ -22,10 +22,10 @@ from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import Callable
 
-from netagent import logs
-from netagent.apply import apply_plan
-from netagent.conditions import FIELD_OF_SETTING, qualify
-from netagent.diff import (
+from netagent.app import logs
+from netagent.app.apply import apply_plan
+from netagent.core.conditions import FIELD_OF_SETTING, qualify
+from netagent.core.diff import (
     audit,
     change_order,
     check_channels,
@@ -35,21 +35,21 @@ from netagent.diff import (
     field_providers,
     wanted_by_interface,
 )
-from netagent.diff import plan as make_plan
-from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
-from netagent.events import Action, LinkEvent, classify, latest_per_index
-from netagent.guard import PathGuard
-from netagent.healing import DaemonStats, Governor, HealPolicy
+from netagent.core.diff import plan as make_plan
+from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
+from netagent.core.events import Action, LinkEvent, classify, latest_per_index
+from netagent.core.healing import DaemonStats, Governor, HealPolicy
+from netagent.core.model import AuditContext, Change, Check, HostState, InterfaceRule, Plan, Profile, Status
 from netagent.host import link as link_adapter
 from netagent.host.ethtool import Ethtool
+from netagent.host.guard import PathGuard
 from netagent.host.netlink import LinkMonitor
 from netagent.host.observe import observe, read_key, read_link
+from netagent.host.sdnotify import Notifier, watchdog_interval_s
+from netagent.host.statefile import LockBusy, StateDir
+from netagent.host.statusfile import write_status
+from netagent.host.trust import load_profile
 from netagent.host.writer import HostWriter
-from netagent.model import AuditContext, Change, Check, HostState, InterfaceRule, Plan, Profile, Status
-from netagent.profile import load_profile
-from netagent.sdnotify import Notifier, watchdog_interval_s
-from netagent.state import LockBusy, StateDir
-from netagent.status import write_status
 
 log = logs.get_logger()
 

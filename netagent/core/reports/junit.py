@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from netagent import ec2
-from netagent.model import Check, Report, Status
+from netagent.core import ec2
+from netagent.core.model import Check, Report, Status
 
 # Characters XML 1.0 cannot carry at all, even escaped (https://www.w3.org/TR/xml/#charsets).
 # Interface names may hold control characters (the kernel's dev_valid_name refuses only '/', ':'

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
-from netagent.model import Change, SetChannels, SetMtu, SetSysctl, Unreadable, normalize_sysctl
+from netagent.core.model import Change, SetChannels, SetMtu, SetSysctl, Unreadable, normalize_sysctl
 
 # What the shell read for a recorded setting: an MTU, channel counts, a sysctl value, or None
 # when the interface or key is gone.

@@ -24,8 +24,8 @@ import struct
 import time
 from typing import Callable, Optional
 
-from netagent.errors import AdapterError
-from netagent.model import GuardSpec, SetMtu
+from netagent.core.errors import AdapterError
+from netagent.core.model import GuardSpec, SetMtu
 
 # linux/in.h and linux/in6.h: make the kernel set DF and never fragment locally.
 IP_MTU_DISCOVER, IP_PMTUDISC_PROBE = 10, 3

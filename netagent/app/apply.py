@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Callable, Protocol
 
-from netagent import logs
-from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted, StateError
-from netagent.model import Change, Plan, SetMtu, normalize_sysctl
+from netagent.app import logs
+from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, StateError
+from netagent.core.model import Change, Plan, SetMtu, normalize_sysctl
 
 log = logs.get_logger()
 

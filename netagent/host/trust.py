@@ -13,7 +13,11 @@ from __future__ import annotations
 import os
 import stat
 
-from netagent.errors import Problem, ProfileError
+from netagent.core.errors import Problem, ProfileError
+from netagent.core.value import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from netagent.core.model import Profile
 
 INSECURE_FLAG = "--insecure-profile"
 _KINDS = (
@@ -80,3 +84,15 @@ def read_profile_text(path: str, insecure: bool = False) -> str:
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ProfileError([Problem(path, None, "", f"not UTF-8 text ({exc.reason})")]) from None
+
+
+def load_profile(path: str, insecure: bool = False) -> Profile:
+    """Read and parse a profile file, refusing one that others could have changed.
+
+    Raises:
+        ProfileError: the file is missing, unreadable, not UTF-8, not a regular file, writable
+            by others or owned by another user (unless `insecure`), or not a valid profile.
+    """
+    from netagent.core.profile.parser import parse_profile
+
+    return parse_profile(read_profile_text(path, insecure), path)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from netagent.conditions import FIELD_OF_SETTING, qualify
-from netagent.matching import matches
-from netagent.model import (
+from netagent.core.conditions import FIELD_OF_SETTING, qualify
+from netagent.core.matching import matches
+from netagent.core.model import (
     MAX,
     AuditContext,
     Change,

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netagent import ec2, ena
-from netagent.model import Check, Report, Status
+from netagent.core import ec2, ena
+from netagent.core.model import Check, Report, Status
 
 # One gauge family per failing status, each with a sample per check.
 _PER_CHECK = (

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 
-from netagent.value import TYPE_CHECKING, Value, _set
+from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
     from typing import Union
 
-    from netagent.ec2 import Ec2Lookup
-    from netagent.ena import EnaHealth
+    from netagent.core.ec2 import Ec2Lookup
+    from netagent.core.ena import EnaHealth
 
     ChannelCount = Union[int, str]  # an int, or MAX
     Change = Union["SetMtu", "SetChannels", "SetSysctl"]

@@ -14,16 +14,16 @@ import re
 import stat
 import time
 
-from netagent.errors import StateError
-from netagent.model import SetChannels, SetMtu
-from netagent.trust import untrusted
-from netagent.value import TYPE_CHECKING
+from netagent.core.errors import StateError
+from netagent.core.model import SetChannels, SetMtu
+from netagent.core.value import TYPE_CHECKING
+from netagent.host.trust import untrusted
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
-    from netagent.model import Change
+    from netagent.core.model import Change
 
 DEFAULT_STATE_DIR = "/var/lib/netagent"
 STATE_FILE = "originals.json"
@@ -192,7 +192,7 @@ class StateDir:
         if originals:
             self._write(originals)
         else:
-            from netagent.output import fsync_dir
+            from netagent.host.files import fsync_dir
 
             try:
                 os.unlink(self.state_path)
@@ -304,7 +304,7 @@ def write_atomic(path: str, data: bytes) -> None:
     Raises:
         StateError: the file cannot be written; the old one, if any, is untouched.
     """
-    from netagent.output import replace_file  # tempfile: ~5 ms; the audit never writes state (issue 8)
+    from netagent.host.files import replace_file  # tempfile: ~5 ms; the audit never writes state (issue 8)
 
     try:
         replace_file(path, data, 0o600, prefix=os.path.basename(path) + ".")

@@ -12,7 +12,7 @@ import re
 import struct
 from collections.abc import Iterable, Sequence
 
-from netagent.value import Value, _set
+from netagent.core.value import Value, _set
 
 ETH_GSTRING_LEN = 32  # include/uapi/linux/ethtool.h
 # Cumulative since the last driver reset: packets queued or dropped because the instance went over

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from netagent.model import BAKE, RUNTIME, AuditContext, Check, Condition, Severity, Status
+from netagent.core.model import BAKE, RUNTIME, AuditContext, Check, Condition, Severity, Status
 
 # Which rule field a check of each setting comes from (diff.check_link).
 FIELD_OF_SETTING = {"driver": "driver", "driver_version": "driver_min_version", "mtu": "mtu", "channels": "channels"}

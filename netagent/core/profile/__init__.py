@@ -1,0 +1,1 @@
+"""Profile text -> Profile: the YAML subset composer and the validating parser (pure)."""
