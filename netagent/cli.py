@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from netagent import __version__
 from netagent.app import logs
-from netagent.core.ec2 import Ec2Lookup, Ec2Unavailable
+from netagent.core.ec2 import Ec2Lookup
 from netagent.core.errors import ExitCode, NetagentError, OutputError, UsageError
 from netagent.core.model import BAKE, RUNTIME, AuditContext, Plan, Profile, Report
 from netagent.core.value import TYPE_CHECKING
@@ -17,6 +17,8 @@ from netagent.host.statefile import DEFAULT_STATE_DIR, StateDir
 
 if TYPE_CHECKING:
     from typing import Any, TextIO
+
+    from netagent.app.ports import Host
 
 # Operators drop their own profile here; otherwise the packaged EC2 default applies.
 SYSTEM_PROFILE = "/etc/netagent/profile.yaml"
@@ -285,33 +287,21 @@ def _add_scan_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> N
 
 
 def instance_facts(args: argparse.Namespace) -> Ec2Lookup:
-    """Ask IMDSv2 for the instance facts, unless --no-imds; never raises for an absent IMDS.
-
-    Off EC2 (by DMI and hypervisor ids, read without any network) no request is sent unless
-    --imds-endpoint names an endpoint explicitly.
+    """Ask IMDSv2 for the instance facts, unless --no-imds (netagent.app.audit.lookup_instance).
 
     Raises:
         UsageError: --imds-endpoint is not an http://HOST[:PORT] URL.
     """
-    if getattr(args, "no_imds", False):
-        return None
-    from netagent.core.ec2 import is_ec2
-    from netagent.host.platform import read_platform_ids
+    from netagent.app.audit import lookup_instance
 
-    endpoint = getattr(args, "imds_endpoint", None)
-    if endpoint is None and not is_ec2(read_platform_ids()):
-        return Ec2Unavailable("not an EC2 instance (DMI and hypervisor ids); no IMDS request sent")
-    from netagent.host import imds  # http.client: imported only when IMDS is asked
+    return lookup_instance(getattr(args, "no_imds", False), getattr(args, "imds_endpoint", None))
 
-    endpoint = endpoint or imds.DEFAULT_ENDPOINT
-    try:
-        imds.parse_endpoint(endpoint)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    found = imds.lookup(endpoint)
-    if isinstance(found, Ec2Unavailable):
-        log.warning("imds_unavailable", endpoint=endpoint, reason=found.reason)
-    return found
+
+def system_host() -> Host:
+    """Return the real host adapters (tests replace this with a fake)."""
+    from netagent.host.system import SystemHost
+
+    return SystemHost()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -417,67 +407,28 @@ def cmd_validate(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
-def observe_and_audit(
-    profile: Profile,
-    ec2: Ec2Lookup = None,
-    phase: str = RUNTIME,
-    root: str | None = None,
-    strict: bool = False,
-) -> Report:
-    """Read the host and compare it with the profile; add ENA health and notes, and with `root`
-    the other owners of each setting."""
-    from netagent.core.diff import audit
-    from netagent.core.ec2 import instance_type
-    from netagent.core.notes import report_notes, wants_ena
-    from netagent.host.health import read_ena_health, read_macs
-    from netagent.host.observe import observe
-
-    globs = tuple(g for rule in profile.interfaces for g in rule.match)
-    state = observe(globs, [s.key for s in profile.sysctls])
-    healths = read_ena_health(state.links.values())
-    macs = read_macs(state.links) if wants_ena(profile) else {}
-    notes = report_notes(profile, state, ec2, macs, healths)
-    ctx = AuditContext(phase=phase, instance_type=instance_type(ec2))
-    checks = audit(profile, state, ctx)
-    if root is not None:
-        from netagent.core.owners import attach_owners, scan
-        from netagent.host.owner_files import read_owner_files
-
-        checks = attach_owners(checks, state.links, scan(read_owner_files(root)))
-    return Report(
-        profile=profile,
-        host=host_facts(),
-        checks=tuple(checks),
-        ec2=ec2,
-        ena=healths,
-        notes=notes,
-        strict=strict,
-        context=ctx,
-    )
-
-
-def host_facts() -> dict[str, str]:
-    """Return the facts that identify this host in a report."""
-    uname = os.uname()
-    return {"hostname": uname.nodename, "kernel": uname.release}
-
-
 def cmd_audit(args: argparse.Namespace) -> ExitCode:
     """Audit the host against a profile."""
+    import time
+
+    from netagent.app.audit import observe_and_audit
+    from netagent.core.exit import exit_code
+
+    started = time.monotonic()
     root, profile = _root(args), _load(args)
-    report = observe_and_audit(profile, instance_facts(args), args.phase, root=root, strict=args.strict)
+    report = observe_and_audit(system_host(), profile, instance_facts(args), args.phase, root=root, strict=args.strict)
     text = _render(report, args.format)
     if args.output:
         from netagent.host.files import write_atomic
 
         write_atomic(args.output, text)
+        for note in report.notes:  # the report went to a file: say its notes where a person looks
+            log.warning("audit_note", note=note)
     else:
         sys.stdout.write(text)
-    if args.output:  # the report went to a file: say its notes where a person looks
-        for note in report.notes:
-            log.warning("audit_note", note=note)
-    log.info("audit_finished", compliant=report.compliant, **report.counts())
-    return ExitCode.OK if report.compliant else ExitCode.DRIFT
+    duration_s = round(time.monotonic() - started, 4)
+    log.info("audit_finished", compliant=report.compliant, duration_s=duration_s, **report.counts())
+    return exit_code(report)
 
 
 def _render(report: Report, fmt: str) -> str:
@@ -489,56 +440,26 @@ def _render(report: Report, fmt: str) -> str:
 
 def cmd_apply(args: argparse.Namespace) -> ExitCode:
     """Change what drifted, as one transaction, holding the state directory's lock."""
-    from netagent.core.diff import plan as make_plan
+    from netagent.core.exit import exit_code
 
     profile = _load(args)
     ec2 = instance_facts(args)
-    if args.dry_run:
-        plan = make_plan(list(observe_and_audit(profile, ec2).checks))
-        _write_plan(plan, args.format, dry_run=True, after=None)
-        return ExitCode.OK
-    state = StateDir(args.state_dir)
-    with state.lock(args.lock_timeout_s):
-        return _apply_locked(args, profile, ec2, state)
+    host = system_host()
+    try:
+        if args.dry_run:
+            from netagent.app.audit import observe_and_audit
+            from netagent.core.diff import plan as make_plan
 
+            plan = make_plan(list(observe_and_audit(host, profile, ec2).checks))
+            _write_plan(plan, args.format, dry_run=True, after=None)
+            return ExitCode.OK
+        from netagent.app.apply import apply_profile
 
-def _apply_locked(args: argparse.Namespace, profile: Profile, ec2: Ec2Lookup, state: StateDir) -> ExitCode:
-    from netagent.app.apply import apply_plan
-    from netagent.core.diff import plan as make_plan
-    from netagent.host.guard import PathGuard
-    from netagent.host.writer import HostWriter
-
-    plan = make_plan(list(observe_and_audit(profile, ec2).checks))
-    if plan.changes:
-        with HostWriter() as host, _StopSignals() as stopped:
-            guard = PathGuard(profile.guard, host.route_dev) if profile.guard else None
-            apply_plan(plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped))
-    after = observe_and_audit(profile, ec2)
-    log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
+        plan, after = apply_profile(host, profile, ec2, StateDir(args.state_dir), args.lock_timeout_s)
+    finally:
+        host.close()
     _write_plan(plan, args.format, dry_run=False, after=after)
-    return ExitCode.OK if after.compliant else ExitCode.DRIFT
-
-
-class _StopSignals:
-    """While applying, turn SIGTERM/SIGINT into a request to stop between changes (and roll back).
-
-    A class that imports signal on entry, not a @contextlib.contextmanager: the one-shot audit
-    imports this module and needs neither contextlib nor signal (2 ms together, issue 8).
-    """
-
-    def __enter__(self) -> list[int]:
-        import signal
-
-        self.received: list[int] = []
-        stop = (signal.SIGTERM, signal.SIGINT)
-        self.previous = {sig: signal.signal(sig, lambda signum, frame: self.received.append(signum)) for sig in stop}
-        return self.received
-
-    def __exit__(self, *exc: object) -> None:
-        import signal
-
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler)
+    return exit_code(after)
 
 
 def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> None:
@@ -555,11 +476,12 @@ def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> No
 
 def cmd_plan(args: argparse.Namespace) -> ExitCode:
     """Print what apply would change and which owners would revert each change at boot."""
+    from netagent.app.audit import observe_and_audit
     from netagent.core.diff import plan as make_plan
     from netagent.core.reports import plan as plan_report
 
     root, profile = _root(args), _load(args)
-    report = observe_and_audit(profile, instance_facts(args), root=root)
+    report = observe_and_audit(system_host(), profile, instance_facts(args), root=root)
     plan = make_plan(list(report.checks))
     render = plan_report.render_json if args.format == "json" else plan_report.render_text
     sys.stdout.write(render(report, plan))
@@ -568,64 +490,29 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
 
 def cmd_restore(args: argparse.Namespace) -> ExitCode:
     """Put every recorded original back, then forget it."""
-    state = StateDir(args.state_dir)
-    if args.dry_run:
-        return _restore(state, dry_run=True, forget_gone=args.forget_gone)
-    with state.lock(args.lock_timeout_s):
-        return _restore(state, dry_run=False, forget_gone=args.forget_gone)
+    from netagent.app.restore import restore
+    from netagent.core.exit import restore_exit_code
+    from netagent.core.reports.restore import render_restore
 
-
-def _restore(state: StateDir, dry_run: bool, forget_gone: bool) -> ExitCode:
-    from netagent.app.apply import apply_plan
-    from netagent.core.model import Plan
-    from netagent.core.restore import restore_changes
-    from netagent.host.observe import read_recorded
-    from netagent.host.writer import HostWriter
-
-    originals = state.load()
-    if not originals:
-        print(f"nothing to restore: no originals recorded in {state.path}")
-        return ExitCode.OK
-    todo = restore_changes(originals, read_recorded(originals))
-    if todo.changes and not dry_run:
-        with HostWriter() as host, _StopSignals() as stopped:
-            apply_plan(Plan(todo.changes), host, should_stop=lambda: bool(stopped))
-    would = "would " if dry_run else ""
-    for change in todo.changes:
-        print(f"would restore {change.describe()}" if dry_run else f"restored {change.describe()}")
-    for setting in todo.already:
-        print(f"{setting}: already at its original value")
-    for setting in todo.gone:
-        fate = f"{would}forget its original (--forget-gone)" if forget_gone else "its original stays recorded"
-        print(f"{setting}: not restored: the interface or key is gone; {fate}")
-    for setting, reason in todo.unreadable:
-        print(f"{setting}: not restored: cannot read it ({reason}); its original stays recorded")
-    if not dry_run:
-        state.forget([c.setting for c in todo.changes] + list(todo.already) + (list(todo.gone) if forget_gone else []))
-        log.info("restore_finished", restored=len(todo.changes), already=len(todo.already), gone=len(todo.gone))
-    left = todo.unreadable or (todo.gone and not forget_gone)
-    return ExitCode.DRIFT if left else ExitCode.OK
+    state, host = StateDir(args.state_dir), system_host()
+    try:
+        todo = restore(host, state, args.dry_run, args.forget_gone, args.lock_timeout_s)
+    finally:
+        host.close()
+    sys.stdout.write(render_restore(todo, state.path, args.dry_run, args.forget_gone))
+    return restore_exit_code(todo, args.forget_gone)
 
 
 def cmd_persist(args: argparse.Namespace) -> ExitCode:
     """Write the profile's boot-time configuration under --root."""
-    from netagent.app import persist
+    from netagent.app.persist import persist
     from netagent.host.trust import read_profile_text
 
     path = args.profile or default_profile_path()
     profile = _load(args)
-    files = persist.render(profile)
-    files[persist.PROFILE_COPY] = read_profile_text(path, args.insecure_profile)  # checked like the parse
-    notes = persist.notes(profile)
-    unit = persist.find_unit()
-    if unit is None:
-        notes.append("the package ships no systemd/netagent.service: the daemon's unit was not written")
-    else:
-        files[persist.UNIT_PATH], unit_notes = persist.unit_for_this_install(unit)
-        notes += unit_notes
-    if not os.path.isdir(args.root):
-        raise UsageError(f"--root {args.root}: not a directory")
-    for action, rel in persist.install(files, args.root, dry_run=args.dry_run):
+    text = read_profile_text(path, args.insecure_profile)  # the copy is checked like the parse
+    actions, notes = persist(profile, text, args.root, args.dry_run)
+    for action, rel in actions:
         print(f"{action} {rel}")
         if action in ("written", "removed"):
             log.info("file_persisted", path=os.path.join(args.root, rel), action=action)
@@ -646,6 +533,7 @@ def cmd_daemon(args: argparse.Namespace) -> ExitCode:
         resync_s=args.resync_s,
         lock_timeout_s=args.lock_timeout_s,
         ctx=ctx,
+        host=system_host(),
     )
     return ExitCode(daemon.run())
 
@@ -654,18 +542,17 @@ def cmd_status(args: argparse.Namespace) -> ExitCode:
     """Print the daemon's status file; exit 0 when the daemon runs, 1 when it does not."""
     import json
 
+    from netagent.app.status import daemon_status
     from netagent.core.reports.status import render_status_text
-    from netagent.host.statusfile import is_alive, read_status, status_path
+    from netagent.host.statusfile import status_path
 
-    doc = read_status(args.state_dir)
+    doc, alive = daemon_status(args.state_dir)
     if doc is None:
         if args.format == "json":
             print(json.dumps({"alive": False, "running": False, "path": status_path(args.state_dir)}, indent=2))
         else:
             print(f"no daemon status: {status_path(args.state_dir)} does not exist")
-        return ExitCode.DRIFT
-    alive = bool(doc.get("running")) and is_alive(doc.get("pid"))
-    if args.format == "json":
+    elif args.format == "json":
         print(json.dumps({**doc, "alive": alive}, indent=2))
     else:
         sys.stdout.write(render_status_text(doc, alive))

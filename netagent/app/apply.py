@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from netagent.app import logs
 from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, StateError
-from netagent.core.model import Change, Plan, SetMtu, normalize_sysctl
+from netagent.core.model import Change, Plan
+from netagent.core.settings.mtu import SetMtu
+from netagent.core.settings.sysctl import normalize_sysctl
+
+if TYPE_CHECKING:
+    from netagent.app.ports import Host
+    from netagent.core.ec2 import Ec2Lookup
+    from netagent.core.model import Profile, Report
+    from netagent.host.statefile import StateDir
 
 log = logs.get_logger()
 
@@ -134,3 +142,30 @@ def _changed(change: Change, host: Executor) -> bool:
         return normalize_sysctl(host.read_current(change)) != normalize_sysctl(change.inverse().new_text)
     except AdapterError:
         return False
+
+
+def apply_profile(
+    host: Host, profile: Profile, ec2: Ec2Lookup, state: StateDir, lock_timeout_s: float
+) -> tuple[Plan, Report]:
+    """Change what drifted as one transaction under the state directory's lock; return the plan
+    and the audit after it.
+
+    Raises:
+        ApplyFailed: a change failed; every change of this run was rolled back.
+        ApplyInterrupted: a stop signal arrived; this run's changes were rolled back.
+        StateError: the state directory is locked, unsafe or corrupt.
+    """
+    from netagent.app.audit import observe_and_audit
+    from netagent.app.signals import StopSignals
+    from netagent.core.diff import plan as make_plan
+    from netagent.host.guard import PathGuard
+
+    with state.lock(lock_timeout_s):
+        plan = make_plan(list(observe_and_audit(host, profile, ec2).checks))
+        if plan.changes:
+            with StopSignals() as stopped:
+                guard = PathGuard(profile.guard, host.route_dev) if profile.guard else None
+                apply_plan(plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped))
+        after = observe_and_audit(host, profile, ec2)
+    log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
+    return plan, after

@@ -13,50 +13,38 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import errno
 import os
 import select
 import signal
 import time
 from collections.abc import Iterator, Sequence
 from types import FrameType
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from netagent.app import logs
 from netagent.app.apply import apply_plan
-from netagent.core.conditions import FIELD_OF_SETTING, qualify
-from netagent.core.diff import (
-    audit,
-    change_order,
-    check_channels,
-    check_link,
-    check_mtu,
-    check_sysctl,
-    field_providers,
-    wanted_by_interface,
-)
+from netagent.core.diff import audit, change_order, check_link, qualify_check, wanted_by_interface
 from netagent.core.diff import plan as make_plan
-from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
+from netagent.core.errors import ApplyFailed, ApplyInterrupted, ProfileError, StateError
 from netagent.core.events import Action, LinkEvent, classify, latest_per_index
 from netagent.core.healing import DaemonStats, Governor, HealPolicy
-from netagent.core.model import AuditContext, Change, Check, HostState, InterfaceRule, Plan, Profile, Status
-from netagent.host import link as link_adapter
-from netagent.host.ethtool import Ethtool
+from netagent.core.model import AuditContext, Change, Check, CheckId, HostState, InterfaceRule, Plan, Profile, Status
+from netagent.core.settings import KIND_OF_CHECK, RULE_KEY_OF_CHECK, SYSCTL, kinds_to_read
 from netagent.host.guard import PathGuard
 from netagent.host.netlink import LinkMonitor
-from netagent.host.observe import observe, read_key, read_link
 from netagent.host.sdnotify import Notifier, watchdog_interval_s
 from netagent.host.statefile import LockBusy, StateDir
 from netagent.host.statusfile import write_status
 from netagent.host.trust import load_profile
-from netagent.host.writer import HostWriter
+
+if TYPE_CHECKING:
+    from netagent.app.ports import Host
 
 log = logs.get_logger()
 
 DEFAULT_RESYNC_S = 60.0  # sysctls and channels emit no link event; re-read them this often
 MAX_WAIT_S = 3600.0  # poll() takes a C int of milliseconds; a huge --resync-s must not overflow it
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-_GONE = (errno.ENODEV, errno.ENOENT, errno.ENXIO)
 
 
 class _Shutdown(BaseException):
@@ -79,8 +67,10 @@ class Daemon:
         policy: HealPolicy | None = None,
         ctx: AuditContext | None = None,
         clock: Callable[[], float] = time.monotonic,
+        host: Host | None = None,
     ) -> None:
         self.profile_path = profile_path
+        self.host: Host = host if host is not None else _system_host()
         self.state = StateDir(state_dir)
         self.resync_s = resync_s
         self.lock_timeout_s = lock_timeout_s
@@ -92,7 +82,7 @@ class Daemon:
         self.profile: Profile | None = None
         self.known: dict[int, str] = {}  # matching interfaces: ifindex -> name
         self.wanted: dict[str, InterfaceRule] = {}  # matching interfaces: merged rule
-        self.pending: dict[str, float] = {}  # check id -> when to look at it again
+        self.pending: dict[CheckId, float] = {}  # check -> when to look at it again
         self.stats = DaemonStats(pid=os.getpid(), started_at=_utc_now(), profile={})
         self._stop: int | None = None
         self._reload = False
@@ -147,8 +137,6 @@ class Daemon:
             ApplyFailed: the start-up apply failed and was rolled back.
             StateError: the state directory is unusable or locked.
         """
-        self.writer = HostWriter()
-        self.ethtool = Ethtool()
         self.monitor: LinkMonitor | None = None
         wake_fd = self._install_signals()
         try:
@@ -157,7 +145,7 @@ class Daemon:
                 self.profile = load_profile(self.profile_path)
                 # Watch before the first read, so no change between the read and the watch is missed.
                 self.monitor = LinkMonitor()
-                self.writer.open()  # import pyroute2 now, so the first heal is as fast as the rest
+                self.host.prepare_writes()  # import pyroute2 now, so the first heal is as fast as the rest
                 changes = self._apply_all()
             except _Shutdown:
                 self._finish("stopped during start-up")
@@ -193,8 +181,7 @@ class Daemon:
         finally:
             if self.monitor is not None:
                 self.monitor.close()
-            self.writer.close()
-            self.ethtool.close()
+            self.host.close()
             self._restore_signals()
             self.notifier.close()
 
@@ -268,9 +255,9 @@ class Daemon:
             plan = make_plan(checks)
             if plan.changes:
                 with self._transaction():
-                    guard = PathGuard(profile.guard, self.writer.route_dev) if profile.guard else None
+                    guard = PathGuard(profile.guard, self.host.route_dev) if profile.guard else None
                     apply_plan(
-                        plan, self.writer, originals=self.state, guard=guard, should_stop=lambda: self._stop is not None
+                        plan, self.host, originals=self.state, guard=guard, should_stop=lambda: self._stop is not None
                     )
         self._adopt(host)
         for check in plan.unfixable:
@@ -281,7 +268,7 @@ class Daemon:
 
     def _observe(self, profile: Profile) -> HostState:
         globs = tuple(g for rule in profile.interfaces for g in rule.match)
-        return observe(globs, [s.key for s in profile.sysctls])
+        return self.host.observe(globs, [s.key for s in profile.sysctls], kinds_to_read(profile.interfaces))
 
     def _adopt(self, host: HostState) -> None:
         """Make the observed matching interfaces the known ones; forget those that vanished."""
@@ -329,7 +316,8 @@ class Daemon:
         globs = tuple(g for rule in self.profile.interfaces for g in rule.match)
         for event in latest_per_index(events):
             want = self.wanted.get(event.ifname)
-            action = classify(event, self.known, globs, want.mtu if want is not None else None)
+            want_mtu = want.get("mtu") if want is not None else None
+            action = classify(event, self.known, globs, want_mtu if isinstance(want_mtu, int) else None)
             if action is Action.FORGET:
                 self._forget(self.known.pop(event.index))
             elif action is Action.TUNE:
@@ -338,19 +326,19 @@ class Daemon:
                     self._forget(before)
                 self._tune_new(event.index, event.ifname)
             elif action is Action.CHECK_MTU:
-                self._consider(f"{event.ifname}/mtu", "link_event")
+                self._consider(CheckId(event.ifname, "mtu"), "link_event")
 
     def _forget(self, ifname: str) -> None:
         self.wanted.pop(ifname, None)
         self.governor.forget(ifname)
-        for check_id in [c for c in self.pending if c.split("/", 1)[0] == ifname]:
+        for check_id in [c for c in self.pending if c.subject == ifname and c.setting != SYSCTL.name]:
             del self.pending[check_id]
         log.debug("interface_forgotten", ifname=ifname)
 
     def _tune_new(self, index: int, ifname: str) -> None:
         assert self.profile is not None
         want = wanted_by_interface(self.profile, (ifname,)).get(ifname)
-        found = read_link(ifname, self.ethtool)
+        found = self.host.read_link(ifname, kinds_to_read((want,)) if want is not None else ())
         if want is None or found is None:
             return  # vanished already
         self.known[index] = ifname
@@ -360,38 +348,27 @@ class Daemon:
 
     # ---------------------------------------------------------------- checks and heals
 
-    def _read_check(self, check_id: str) -> Check | None:
+    def _read_check(self, cid: CheckId) -> Check | None:
         """Re-read one setting and compare it with the profile; None when it is gone or not wanted."""
         assert self.profile is not None
-        subject, setting = check_id.split("/", 1)
-        if subject == "sysctl" and setting.startswith("net."):  # an interface may be named "sysctl"
-            spec = next((s for s in self.profile.sysctls if s.key == setting), None)
-            return None if spec is None else self._qualify(check_sysctl(spec, read_key(spec.key)))
-        want = self.wanted.get(subject)
-        try:
-            if want is not None and setting == "mtu" and want.mtu is not None:
-                return self._qualify(check_mtu(subject, want.mtu, link_adapter.read_mtu(subject)))
-            if want is not None and setting == "channels" and want.channels is not None:
-                wanted = want.channels.wanted()
-                return self._qualify(check_channels(subject, wanted, self.ethtool.channels(subject)))
-        except AdapterError as exc:
-            if exc.errno in _GONE:
-                return None
-            return Check(check_id, subject, setting, Status.ERROR, message=exc.reason)
-        return None
+        if cid.setting == SYSCTL.name:
+            spec = next((s for s in self.profile.sysctls if s.key == cid.subject), None)
+            return None if spec is None else self._qualify(SYSCTL.check(spec, self.host.read_sysctl(spec.key)))
+        want, kind = self.wanted.get(cid.subject), KIND_OF_CHECK.get(cid.setting)
+        if want is None or kind is None or RULE_KEY_OF_CHECK[cid.setting] not in want.settings:
+            return None
+        found = self.host.read_link(cid.subject, kinds_to_read((want,)))
+        if found is None:
+            return None  # gone: its removal event forgets it
+        check = next((c for c in kind.check(cid.subject, want.settings, found) if c.setting == cid.setting), None)
+        return None if check is None else self._qualify(check)
 
     def _qualify(self, check: Check) -> Check:
-        """Give a re-read check its rule's severity, or skip it when the rule's `when:` does not hold
-        (as `audit` does for the whole host)."""
         assert self.profile is not None
-        if check.setting == "sysctl":
-            spec = next((s for s in self.profile.sysctls if s.key == check.subject), None)
-            return check if spec is None else qualify(check, spec.severity, spec.when, self.ctx)
-        rule = field_providers(self.profile, check.subject).get(FIELD_OF_SETTING.get(check.setting, ""))
-        return check if rule is None else qualify(check, rule.severity, rule.when, self.ctx)
+        return qualify_check(self.profile, check, self.ctx)
 
-    def _consider(self, check_id: str, cause: str) -> None:
-        check = self._read_check(check_id)
+    def _consider(self, cid: CheckId, cause: str) -> None:
+        check = self._read_check(cid)
         if check is not None:
             self._decide([check], cause)
 
@@ -402,7 +379,7 @@ class Daemon:
         for check in checks:
             if check.change is None:
                 continue
-            decision = self.governor.drift(check.id, now)
+            decision = self.governor.drift(check.cid, now)
             if decision.contest_ended:
                 log.info("contest_ended", check=check.id)
                 self._dirty = True
@@ -413,16 +390,16 @@ class Daemon:
                     check=check.id,
                     heals=p.fight_heals,
                     window_s=p.fight_window_s,
-                    backoff_s=self.governor.backoff_s(check.id),
+                    backoff_s=self.governor.backoff_s(check.cid),
                     found=check.actual,
                     want=check.expected,
                 )
                 self._dirty = True
             if decision.heal_now:
-                self.pending.pop(check.id, None)
-                by_subject.setdefault(check.subject, []).append((check, check.change))
+                self.pending.pop(check.cid, None)
+                by_subject.setdefault(check.change.cid.subject, []).append((check, check.change))
             else:
-                self.pending[check.id] = decision.not_before
+                self.pending[check.cid] = decision.not_before
                 log.debug("heal_deferred", check=check.id, until_s=round(decision.not_before - now, 3))
         for items in by_subject.values():
             self._heal(items, cause)
@@ -433,34 +410,34 @@ class Daemon:
         now = self.clock()
         try:
             with self.state.lock(0), self._transaction():
-                guard = PathGuard(self.profile.guard, self.writer.route_dev) if self.profile.guard else None
-                apply_plan(Plan(tuple(changes)), self.writer, originals=self.state, guard=guard)
+                guard = PathGuard(self.profile.guard, self.host.route_dev) if self.profile.guard else None
+                apply_plan(Plan(tuple(changes)), self.host, originals=self.state, guard=guard)
         except LockBusy as exc:
             retry = now + self.governor.policy.debounce_s
             for check, _ in items:
-                self.pending[check.id] = retry
+                self.pending[check.cid] = retry
             log.warning("heal_deferred", checks=[c.id for c, _ in items], why=str(exc))
             return
         except (ApplyFailed, StateError) as exc:
             for check, _ in items:
-                self.governor.healed(check.id, now)  # an attempt: a refusal must not loop
+                self.governor.healed(check.cid, now)  # an attempt: a refusal must not loop
                 self.stats.record_failure(check.id)
-                self.pending[check.id] = now + self.governor.backoff_s(check.id)
+                self.pending[check.cid] = now + self.governor.backoff_s(check.cid)
             log.error("heal_failed", checks=[c.id for c, _ in items], problems=exc.lines(), cause=cause)
             self._dirty = True
             return
         at, took_s = _utc_now(), round(self.clock() - self._woke_at, 6)
         for check, change in items:
-            self.governor.healed(check.id, now)
+            self.governor.healed(check.cid, now)
             found, value = change.inverse().new_text, change.new_text
             self.stats.record_heal(check.id, found, value, at)
             log.info("setting_healed", check=check.id, found=found, set=value, cause=cause, duration_s=took_s)
         self._dirty = True
 
     def _run_due(self, now: float) -> None:
-        for check_id in [c for c, due in self.pending.items() if due <= now]:
-            self.pending.pop(check_id, None)
-            self._consider(check_id, "deferred")
+        for cid in [c for c, due in self.pending.items() if due <= now]:
+            self.pending.pop(cid, None)
+            self._consider(cid, "deferred")
 
     def _resync(self, cause: str) -> None:
         """Re-read everything the profile names and heal what drifted (through the governor)."""
@@ -494,3 +471,9 @@ def _drain(fd: int) -> None:
     with contextlib.suppress(BlockingIOError):
         while os.read(fd, 512):
             pass
+
+
+def _system_host() -> Host:
+    from netagent.host.system import SystemHost
+
+    return SystemHost()

@@ -1,4 +1,4 @@
-"""Boot-time configuration for AMI bakes: render a profile to files (pure), install into a root.
+"""`netagent persist`: install a profile's boot-time files (netagent.core.boot renders them) into a root.
 
 What it writes (README.md, "Baking an AMI"):
 - `etc/sysctl.d/60-netagent.conf`: the profile's sysctls, applied by systemd-sysctl at boot.
@@ -28,188 +28,27 @@ Caveats the files carry as comments:
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
-from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from netagent.core.matching import matches
-from netagent.core.model import MAX, ChannelSpec, InterfaceRule, Profile
-from netagent.host import rootpath
-from netagent.host.files import OutputError, read_regular, write_if_changed
-
-SYSCTL_DROPIN = "etc/sysctl.d/60-netagent.conf"
-LINK_DIR = "etc/systemd/network"
-LINK_PREFIX = "60-netagent-"
-PROFILE_COPY = "etc/netagent/profile.yaml"
-UNIT_PATH = "etc/systemd/system/netagent.service"
-# systemd's 99-default.link (v252): repeated because only the first matching .link file applies.
-DEFAULT_NAMING = (
-    "NamePolicy=keep kernel database onboard slot path",
-    "AlternativeNamesPolicy=database onboard slot path",
-    "MACAddressPolicy=persistent",
+from netagent.core.boot import (
+    LINK_DIR,
+    LINK_PREFIX,
+    PROFILE_COPY,
+    UNIT_PATH,
+    exec_path_notes,
+    notes,
+    render,
+    set_exec_path,
+    shipped_exec_path,
 )
-# Predictable-name prefixes and the udev property (from the net_id builtin) that yields each name:
-# systemd.net-naming-scheme(7).
-_PREDICTABLE = (("ens", "ID_NET_NAME_SLOT"), ("enp", "ID_NET_NAME_PATH"), ("eno", "ID_NET_NAME_ONBOARD"))
-_CHANNEL_KEYS = {"rx": "RxChannels", "tx": "TxChannels", "combined": "CombinedChannels"}
-_GLOB = re.compile(r"[*?\[]")
-# ExecStart= in a unit: its special-executable prefixes (systemd.service(5), "Command lines"), the
-# executable, then the arguments.
-_EXEC_START = re.compile(r"^(?P<key>\s*ExecStart\s*=\s*)(?P<prefix>[-@:+!]*)(?P<exe>\S+)(?P<rest>.*)$")
-# What we write into ExecStart= as is: systemd would unquote, unescape or expand anything else
-# (quotes, backslashes, `$`, whitespace); `%` is doubled, as specifiers need.
-_PLAIN_PATH = re.compile(r"^/[A-Za-z0-9/._+,:=@~%-]*$")
-# ProtectHome=yes in the shipped unit makes these inaccessible to the daemon (systemd.exec(5)).
-_HOME_DIRS = ("/home/", "/root/", "/run/user/")
+from netagent.core.errors import UsageError
+from netagent.host import rootpath
+from netagent.host.files import read_regular, write_if_changed
 
-
-@dataclass(frozen=True)
-class LinkTarget:
-    """One .link file: the name or glob it matches and the merged settings of its rules."""
-
-    pattern: str
-    rules: tuple[int, ...]
-    mtu: int | None
-    channels: ChannelSpec | None
-
-
-def link_targets(profile: Profile) -> list[LinkTarget]:
-    """Return one target per distinct name or glob: literal names first, then globs.
-
-    A literal name takes every rule that matches it (later rules override earlier ones, as in an
-    audit); a glob takes the rules that list that same glob. Literal names come first because
-    only the first matching .link file applies.
-    """
-    patterns: list[str] = []
-    for rule in profile.interfaces:
-        patterns += [p for p in rule.match if p not in patterns]
-    ordered = [p for p in patterns if not _GLOB.search(p)] + [p for p in patterns if _GLOB.search(p)]
-    targets = []
-    for pattern in ordered:
-        literal = not _GLOB.search(pattern)
-        rules = [r for r in profile.interfaces if (matches(pattern, r.match) if literal else pattern in r.match)]
-        mtu, channels = _merge(rules)
-        if mtu is not None or channels is not None:
-            targets.append(LinkTarget(pattern, tuple(r.index for r in rules), mtu, channels))
-    return targets
-
-
-def _expressible(target: LinkTarget) -> bool:
-    counts = target.channels.wanted().values() if target.channels else ()
-    return target.mtu is not None or any(n != MAX for n in counts)
-
-
-def _merge(rules: list[InterfaceRule]) -> tuple[int | None, ChannelSpec | None]:
-    mtu: int | None = None
-    channels: ChannelSpec | None = None
-    for rule in rules:
-        mtu = rule.mtu if rule.mtu is not None else mtu
-        channels = rule.channels if rule.channels is not None else channels
-    return mtu, channels
-
-
-def match_line(pattern: str) -> str:
-    """Return the [Match] line that selects the interface a profile calls `pattern`."""
-    for prefix, prop in _PREDICTABLE:
-        if pattern.startswith(prefix):
-            return f"Property={prop}={pattern}"
-    return f"OriginalName={pattern}"
-
-
-def _slug(pattern: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", pattern)
-
-
-def render_link(target: LinkTarget, profile: Profile) -> str:
-    """Render one systemd .link file."""
-    rules = ", ".join(f"interfaces[{i}]" for i in target.rules)
-    lines = [
-        f"# Written by `netagent persist` from profile {profile.name!r} ({rules}); do not edit,",
-        "# change the profile and run `netagent persist` again.",
-        "# Only the first matching .link file applies: the naming policy below repeats systemd's",
-        "# 99-default.link so that a matched interface keeps its usual name.",
-        "[Match]",
-        match_line(target.pattern),
-        "",
-        "[Link]",
-        *DEFAULT_NAMING,
-    ]
-    if target.mtu is not None:
-        lines.append(f"MTUBytes={target.mtu}")
-    for kind, count in (target.channels.wanted() if target.channels else {}).items():
-        if count == MAX:
-            lines.append(f"# channels {kind}: max is not written: a .link file takes only a number.")
-        else:
-            lines.append(f"{_CHANNEL_KEYS[kind]}={count}")
-    return "\n".join(lines) + "\n"
-
-
-def render_sysctl(profile: Profile) -> str:
-    """Render the sysctl.d drop-in, one `key = value` line per profile sysctl."""
-    lines = [
-        f"# Written by `netagent persist` from profile {profile.name!r}; do not edit,",
-        "# change the profile and run `netagent persist` again. Applied at boot by systemd-sysctl.",
-    ]
-    lines += [f"{s.key} = {s.value}" for s in profile.sysctls]
-    return "\n".join(lines) + "\n"
-
-
-def render(profile: Profile) -> dict[str, str]:
-    """Return the boot-time files of a profile: {path relative to the root: text} (pure)."""
-    files: dict[str, str] = {}
-    if profile.sysctls:
-        files[SYSCTL_DROPIN] = render_sysctl(profile)
-    for n, target in enumerate(t for t in link_targets(profile) if _expressible(t)):
-        files[f"{LINK_DIR}/{LINK_PREFIX}{n:02d}-{_slug(target.pattern)}.link"] = render_link(target, profile)
-    return files
-
-
-def set_exec_path(unit: str, binary: str) -> str:
-    """Return the unit with the netagent executable of each ExecStart= replaced by `binary` (pure).
-
-    Only an executable named `netagent` is replaced: arguments, prefixes and other lines stay.
-
-    Raises:
-        ValueError: `binary` is not an absolute path systemd would read as it is.
-    """
-    if not _PLAIN_PATH.match(binary):
-        raise ValueError(f"{binary!r} is not an absolute path ExecStart= can hold without quoting")
-    lines = []
-    for line in unit.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        m = _EXEC_START.match(body)
-        if m and os.path.basename(m["exe"]) == "netagent":
-            path = binary.replace("%", "%%")
-            line = f"{m['key']}{m['prefix']}{path}{m['rest']}{line[len(body) :]}"
-        lines.append(line)
-    return "".join(lines)
-
-
-def exec_path_notes(binary: str) -> list[str]:
-    """Return what keeps the shipped unit from running `binary` (pure)."""
-    if binary.startswith(_HOME_DIRS):
-        return [
-            f"the unit runs {binary}, but its ProtectHome=yes hides /home, /root and /run/user from the"
-            " daemon: install netagent elsewhere, or add a drop-in with ProtectHome=read-only"
-        ]
-    return []
-
-
-def notes(profile: Profile) -> list[str]:
-    """Return what the rendered files cannot express, one sentence per rule (pure)."""
-    out = []
-    for rule in profile.interfaces:
-        kinds = [k for k, n in (rule.channels.wanted() if rule.channels else {}).items() if n == MAX]
-        if kinds:
-            out.append(
-                f"interfaces[{rule.index}] ({', '.join(rule.match)}): channels {'/'.join(kinds)}: max is not"
-                " persisted (a .link file takes only a number); the driver's default count applies at boot"
-                " and `netagent apply` sets the maximum"
-            )
-    return out
-
+if TYPE_CHECKING:
+    from netagent.core.model import Profile
 
 # ---------------------------------------------------------------- the installer (imperative)
 
@@ -252,7 +91,7 @@ def unit_for_this_install(unit_path: str, binary: str | None = None) -> tuple[st
     with open(unit_path, encoding="utf-8") as f:
         unit = f.read()
     binary = running_binary() if binary is None else binary
-    shipped = next((m["exe"] for m in map(_EXEC_START.match, unit.splitlines()) if m), "the shipped path")
+    shipped = shipped_exec_path(unit) or "the shipped path"
     if binary is None:
         return unit, [f"netagent's own path is unknown (not run as `netagent`, none on PATH): the unit keeps {shipped}"]
     try:
@@ -270,7 +109,8 @@ def install(files: dict[str, str], root: str, dry_run: bool = False) -> list[tup
     would remove with dry_run.
 
     Raises:
-        OutputError: a file could not be written, or a symlink leads outside the root (or to
+        OutputError: a file could not be written.
+        UsageError: a symlink leads outside the root (or to
             nothing under it); nothing is written through it.
     """
     actions: list[tuple[str, str]] = []
@@ -299,10 +139,33 @@ def confined(root: str, rel: str, follow_last: bool = False) -> str:
     """Return the host path of `rel` under `root`, its directories' symlinks resolved inside the root.
 
     Raises:
-        OutputError: a symlink leads outside the root, points to nothing under it, or loops.
+        UsageError: a symlink leads outside the root, points to nothing under it, or loops.
     """
     try:
         inner = rootpath.resolve(root, rel, follow_last=follow_last, dangling_ok=False)
     except OSError as exc:
-        raise OutputError(f"{os.path.join(root, rel)}: refused: {exc.strerror or exc}") from None
+        raise UsageError(f"{os.path.join(root, rel)}: refused: {exc.strerror or exc}") from None
     return rootpath.host_path(root, inner)
+
+
+def persist(profile: Profile, profile_text: str, root: str, dry_run: bool) -> tuple[list[tuple[str, str]], list[str]]:
+    """Write a profile's boot-time files under `root` (the profile itself and the unit too).
+
+    Returns the (action, relative path) pairs and the notes on what the files cannot carry.
+
+    Raises:
+        UsageError: `root` is not a directory, or a path under it leads outside it.
+        OutputError: a file could not be written.
+    """
+    files = render(profile)
+    files[PROFILE_COPY] = profile_text
+    found = notes(profile)
+    unit = find_unit()
+    if unit is None:
+        found.append("the package ships no systemd/netagent.service: the daemon's unit was not written")
+    else:
+        files[UNIT_PATH], unit_notes = unit_for_this_install(unit)
+        found += unit_notes
+    if not os.path.isdir(root):
+        raise UsageError(f"--root {root}: not a directory")
+    return install(files, root, dry_run=dry_run), found

@@ -6,9 +6,6 @@ from fnmatch import fnmatchcase
 
 from netagent.core.model import BAKE, RUNTIME, AuditContext, Check, Condition, Severity, Status
 
-# Which rule field a check of each setting comes from (diff.check_link).
-FIELD_OF_SETTING = {"driver": "driver", "driver_version": "driver_min_version", "mtu": "mtu", "channels": "channels"}
-
 
 def skip_reason(when: Condition | None, ctx: AuditContext) -> str | None:
     """Return why a check with this condition does not run in this context, or None when it runs."""
@@ -30,6 +27,4 @@ def qualify(check: Check, severity: Severity, when: Condition | None, ctx: Audit
     reason = skip_reason(when, ctx)
     if reason is None:
         return check if check.severity is severity else check.replace(severity=severity)
-    return Check(
-        check.id, check.subject, check.setting, Status.SKIPPED, check.expected, None, reason, severity=severity
-    )
+    return Check(check.subject, check.setting, Status.SKIPPED, check.expected, None, reason, severity=severity)

@@ -18,6 +18,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from netagent.core.model import CheckId
+
 
 @dataclass(frozen=True)
 class HealPolicy:
@@ -57,9 +59,9 @@ class Governor:
 
     def __init__(self, policy: HealPolicy | None = None) -> None:
         self.policy = policy or HealPolicy()
-        self._checks: dict[str, _CheckState] = {}
+        self._checks: dict[CheckId, _CheckState] = {}
 
-    def drift(self, check_id: str, now: float) -> Decision:
+    def drift(self, check_id: CheckId, now: float) -> Decision:
         """Note that a check drifted at `now`; return whether to heal it now or when."""
         p = self.policy
         st = self._checks.setdefault(check_id, _CheckState())
@@ -81,7 +83,7 @@ class Governor:
             earliest = max(now, st.last_heal + max(wait, p.debounce_s))
         return Decision(now >= earliest, earliest, contest_started=started, contest_ended=ended)
 
-    def healed(self, check_id: str, now: float) -> None:
+    def healed(self, check_id: CheckId, now: float) -> None:
         """Record a heal (or a failed attempt: it counts the same, so a refusal cannot loop)."""
         st = self._checks.setdefault(check_id, _CheckState())
         st.heals.append(now)
@@ -89,7 +91,7 @@ class Governor:
         if st.level:
             st.level += 1
 
-    def is_contested(self, check_id: str, now: float) -> bool:
+    def is_contested(self, check_id: CheckId, now: float) -> bool:
         """Tell whether a check is in a fight (contested and drift seen within the window)."""
         st = self._checks.get(check_id)
         if st is None or not st.level or st.last_drift is None:
@@ -98,9 +100,9 @@ class Governor:
 
     def contested(self, now: float) -> list[str]:
         """Return the check ids in a fight, sorted."""
-        return sorted(c for c in self._checks if self.is_contested(c, now))
+        return sorted(str(c) for c in self._checks if self.is_contested(c, now))
 
-    def backoff_s(self, check_id: str) -> float:
+    def backoff_s(self, check_id: CheckId) -> float:
         """Return the current wait between heals of a check (debounce when not contested)."""
         st = self._checks.get(check_id)
         if st is None or not st.level:
@@ -109,7 +111,7 @@ class Governor:
 
     def forget(self, subject: str) -> None:
         """Drop every check of an interface that vanished (`lab0` drops `lab0/mtu`, ...)."""
-        for check_id in [c for c in self._checks if c.split("/", 1)[0] == subject]:
+        for check_id in [c for c in self._checks if c.subject == subject and c.setting != "sysctl"]:
             del self._checks[check_id]
 
 

@@ -7,19 +7,15 @@ import enum
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
-    from typing import Union
+    from collections.abc import Mapping
+    from typing import Any
 
     from netagent.core.ec2 import Ec2Lookup
     from netagent.core.ena import EnaHealth
+    from netagent.core.settings.sysctl import SysctlSetting
 
-    ChannelCount = Union[int, str]  # an int, or MAX
-    Change = Union["SetMtu", "SetChannels", "SetSysctl"]
-else:  # the aliases exist at run time only to be imported; annotations are never evaluated
-    ChannelCount = Change = object
-
-# `max` in a profile means the device's pre-set maximum for that channel type.
+# `max` in a profile means the device's pre-set maximum (channels; later rings).
 MAX = "max"
-CHANNEL_KINDS = ("combined", "rx", "tx")
 # `when: {phase: runtime}`: the one phase a condition can name; audit runs in `bake` or `runtime`.
 RUNTIME, BAKE = "runtime", "bake"
 
@@ -58,46 +54,17 @@ class AuditContext(Value):
         _set(self, "instance_type", instance_type)
 
 
-class ChannelSpec(Value):
-    """Wanted queue counts; None means "leave this kind alone"."""
-
-    __slots__ = ("combined", "rx", "tx")
-    combined: ChannelCount | None
-    rx: ChannelCount | None
-    tx: ChannelCount | None
-
-    def __init__(
-        self, combined: ChannelCount | None = None, rx: ChannelCount | None = None, tx: ChannelCount | None = None
-    ) -> None:
-        _set(self, "combined", combined)
-        _set(self, "rx", rx)
-        _set(self, "tx", tx)
-
-    def wanted(self) -> dict[str, ChannelCount]:
-        """Return the kinds this spec sets, in a fixed order."""
-        return {k: v for k in CHANNEL_KINDS if (v := getattr(self, k)) is not None}
-
-
 class InterfaceRule(Value):
-    """One `interfaces:` entry: which interfaces (globs) and what they should have."""
+    """One `interfaces:` entry: which interfaces (globs) and what they should have.
 
-    __slots__ = (
-        "index",
-        "match",
-        "driver",
-        "driver_min_version",
-        "mtu",
-        "channels",
-        "line",
-        "severity",
-        "when",
-    )
+    `settings` holds the validated value of each setting key the rule sets (`mtu`, `channels`,
+    `driver`, ...), keyed as in the profile; each key belongs to one kind in netagent.core.settings.
+    """
+
+    __slots__ = ("index", "match", "settings", "line", "severity", "when")
     index: int
     match: tuple[str, ...]
-    driver: str | None
-    driver_min_version: str | None
-    mtu: int | None
-    channels: ChannelSpec | None
+    settings: Mapping[str, object]
     line: int | None
     severity: Severity
     when: Condition | None
@@ -106,48 +73,24 @@ class InterfaceRule(Value):
         self,
         index: int,
         match: tuple[str, ...],
-        driver: str | None = None,
-        driver_min_version: str | None = None,
-        mtu: int | None = None,
-        channels: ChannelSpec | None = None,
+        settings: Mapping[str, object] | None = None,
         line: int | None = None,
         severity: Severity = Severity.REQUIRED,
         when: Condition | None = None,
     ) -> None:
         _set(self, "index", index)
         _set(self, "match", match)
-        _set(self, "driver", driver)
-        _set(self, "driver_min_version", driver_min_version)
-        _set(self, "mtu", mtu)
-        _set(self, "channels", channels)
+        _set(self, "settings", {} if settings is None else settings)
         _set(self, "line", line)
         _set(self, "severity", severity)
         _set(self, "when", when)
 
+    def __hash__(self) -> int:  # `settings` is a dict: hash by its items
+        return hash((self.index, self.match, tuple(self.settings.items()), self.line, self.severity, self.when))
 
-class SysctlSetting(Value):
-    """One `sysctl:` entry; value is normalised (single spaces)."""
-
-    __slots__ = ("key", "value", "line", "severity", "when")
-    key: str
-    value: str
-    line: int | None
-    severity: Severity
-    when: Condition | None
-
-    def __init__(
-        self,
-        key: str,
-        value: str,
-        line: int | None = None,
-        severity: Severity = Severity.REQUIRED,
-        when: Condition | None = None,
-    ) -> None:
-        _set(self, "key", key)
-        _set(self, "value", value)
-        _set(self, "line", line)
-        _set(self, "severity", severity)
-        _set(self, "when", when)
+    def get(self, key: str) -> object | None:
+        """Return the value this rule sets for a profile key, or None."""
+        return self.settings.get(key)
 
 
 class GuardSpec(Value):
@@ -202,78 +145,35 @@ class Unreadable(Value):
         _set(self, "unsupported", unsupported)
 
 
-class DriverInfo(Value):
-    """What ETHTOOL_GDRVINFO reports."""
-
-    __slots__ = ("driver", "version")
-    driver: str
-    version: str
-
-    def __init__(self, driver: str, version: str) -> None:
-        _set(self, "driver", driver)
-        _set(self, "version", version)
-
-
-class Channels(Value):
-    """struct ethtool_channels: pre-set maxima and current counts."""
-
-    __slots__ = ("max_rx", "max_tx", "max_other", "max_combined", "rx", "tx", "other", "combined")
-    max_rx: int
-    max_tx: int
-    max_other: int
-    max_combined: int
-    rx: int
-    tx: int
-    other: int
-    combined: int
-
-    def __init__(
-        self, max_rx: int, max_tx: int, max_other: int, max_combined: int, rx: int, tx: int, other: int, combined: int
-    ) -> None:
-        _set(self, "max_rx", max_rx)
-        _set(self, "max_tx", max_tx)
-        _set(self, "max_other", max_other)
-        _set(self, "max_combined", max_combined)
-        _set(self, "rx", rx)
-        _set(self, "tx", tx)
-        _set(self, "other", other)
-        _set(self, "combined", combined)
-
-    def current(self, kind: str) -> int:
-        """Return the current count of one kind (combined, rx, tx)."""
-        return int(getattr(self, kind))
-
-    def maximum(self, kind: str) -> int:
-        """Return the pre-set maximum of one kind."""
-        return int(getattr(self, "max_" + kind))
-
-
 class Link(Value):
-    """One interface as observed; driver and channels may be Unreadable."""
+    """One interface as observed: its identity and MTU, and what each device setting kind read.
 
-    __slots__ = ("name", "index", "mtu", "operstate", "driver", "channels")
+    `values` maps a kind's name (`driver`, `channels`, ...) to what the adapter read for it, or
+    to Unreadable; only the kinds the profile asks for are read.
+    """
+
+    __slots__ = ("name", "index", "mtu", "operstate", "values")
     name: str
     index: int
     mtu: int
     operstate: str
-    driver: DriverInfo | Unreadable
-    channels: Channels | Unreadable
+    values: Mapping[str, object]
 
     def __init__(
-        self,
-        name: str,
-        index: int,
-        mtu: int,
-        operstate: str,
-        driver: DriverInfo | Unreadable,
-        channels: Channels | Unreadable,
+        self, name: str, index: int, mtu: int, operstate: str, values: Mapping[str, object] | None = None
     ) -> None:
         _set(self, "name", name)
         _set(self, "index", index)
         _set(self, "mtu", mtu)
         _set(self, "operstate", operstate)
-        _set(self, "driver", driver)
-        _set(self, "channels", channels)
+        _set(self, "values", {} if values is None else values)
+
+    def __hash__(self) -> int:  # `values` is a dict: hash by its items
+        return hash((self.name, self.index, self.mtu, self.operstate, tuple(self.values.items())))
+
+    def get(self, kind: str) -> object:
+        """Return what was read for one kind, or Unreadable when it was not read."""
+        return self.values.get(kind, Unreadable("not read"))
 
 
 class HostState(Value):
@@ -298,131 +198,79 @@ class HostState(Value):
 # ---------------------------------------------------------------- changes
 
 
-class SetMtu(Value):
-    """Set one interface's MTU."""
+class Change(Value):
+    """One write a setting kind makes; each kind (netagent.core.settings) defines its own.
+
+    A change knows the check it fixes, its new value as the kernel shows it, and its inverse;
+    `kind` names the setting kind, so the host adapters know which write to make.
+    """
+
+    __slots__ = ()
+    kind = ""  # the setting kind's name; set by each subclass
+
+    @property
+    def cid(self) -> CheckId:
+        """Return the typed id of the check this change fixes."""
+        raise NotImplementedError
+
+    @property
+    def setting(self) -> str:
+        """Return the id of the check this change fixes (`lab0/mtu`)."""
+        return str(self.cid)
+
+    @property
+    def new_text(self) -> str:
+        """Return the new value as the kernel shows it."""
+        raise NotImplementedError
+
+    def text_of(self, observed: object) -> str:
+        """Render a value the host adapter read for this setting in the terms of `new_text`."""
+        return str(observed)
+
+    @property
+    def target(self) -> str:
+        """Return the setting's name for people (`lab0 mtu`, `net.ipv4.tcp_rmem`)."""
+        raise NotImplementedError
+
+    def inverse(self) -> Change:
+        """Return the change that undoes this one."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Return a one-line diff for people (`lab0 mtu 1500 -> 9001`)."""
+        raise NotImplementedError
+
+
+class InterfaceChange(Change):
+    """A change to one interface's setting: `ifname`, and the old and new values."""
 
     __slots__ = ("ifname", "old", "new")
     ifname: str
-    old: int
-    new: int
+    old: Any  # each kind's own value type
+    new: Any
 
-    def __init__(self, ifname: str, old: int, new: int) -> None:
+    def __init__(self, ifname: str, old: object, new: object) -> None:
         _set(self, "ifname", ifname)
         _set(self, "old", old)
         _set(self, "new", new)
 
     @property
-    def setting(self) -> str:
-        """Return the check id this change fixes."""
-        return f"{self.ifname}/mtu"
-
-    @property
-    def new_text(self) -> str:
-        """Return the new value as the kernel shows it."""
-        return str(self.new)
+    def cid(self) -> CheckId:
+        """Return the typed id of the check this change fixes."""
+        return CheckId(self.ifname, self.kind)
 
     @property
     def target(self) -> str:
-        """Return the setting's name for people (`lab0 mtu`, `net.ipv4.tcp_rmem`)."""
-        return f"{self.ifname} mtu"
+        """Return the setting's name for people (`lab0 mtu`)."""
+        return f"{self.ifname} {self.kind}"
 
-    def inverse(self) -> SetMtu:
+    def inverse(self) -> InterfaceChange:
         """Return the change that undoes this one."""
-        return SetMtu(self.ifname, old=self.new, new=self.old)
+        return self.__class__(self.ifname, old=self.new, new=self.old)
 
     def describe(self) -> str:
-        """Return a one-line diff for people."""
-        return f"{self.ifname} mtu {self.old} -> {self.new}"
-
-
-class SetChannels(Value):
-    """Set one interface's queue counts; old/new are (kind, count) pairs."""
-
-    __slots__ = ("ifname", "old", "new")
-    ifname: str
-    old: tuple[tuple[str, int], ...]
-    new: tuple[tuple[str, int], ...]
-
-    def __init__(self, ifname: str, old: tuple[tuple[str, int], ...], new: tuple[tuple[str, int], ...]) -> None:
-        _set(self, "ifname", ifname)
-        _set(self, "old", old)
-        _set(self, "new", new)
-
-    @property
-    def setting(self) -> str:
-        """Return the check id this change fixes."""
-        return f"{self.ifname}/channels"
-
-    @property
-    def new_text(self) -> str:
-        """Return the new value as the kernel shows it."""
-        return format_counts(self.new)
-
-    @property
-    def target(self) -> str:
-        """Return the setting's name for people (`lab0 mtu`, `net.ipv4.tcp_rmem`)."""
-        return f"{self.ifname} channels"
-
-    def inverse(self) -> SetChannels:
-        """Return the change that undoes this one."""
-        return SetChannels(self.ifname, old=self.new, new=self.old)
-
-    def describe(self) -> str:
-        """Return a one-line diff for people."""
-        return f"{self.ifname} channels {format_counts(self.old)} -> {format_counts(self.new)}"
-
-
-class SetSysctl(Value):
-    """Write one sysctl under /proc/sys/net."""
-
-    __slots__ = ("key", "old", "new")
-    key: str
-    old: str
-    new: str
-
-    def __init__(self, key: str, old: str, new: str) -> None:
-        _set(self, "key", key)
-        _set(self, "old", old)
-        _set(self, "new", new)
-
-    @property
-    def setting(self) -> str:
-        """Return the check id this change fixes."""
-        return f"sysctl/{self.key}"
-
-    @property
-    def new_text(self) -> str:
-        """Return the new value as the kernel shows it."""
-        return self.new
-
-    @property
-    def target(self) -> str:
-        """Return the setting's name for people (`lab0 mtu`, `net.ipv4.tcp_rmem`)."""
-        return self.key
-
-    def inverse(self) -> SetSysctl:
-        """Return the change that undoes this one."""
-        return SetSysctl(self.key, old=self.new, new=self.old)
-
-    def describe(self) -> str:
-        """Return a one-line diff for people."""
-        return f"{self.key} {self.old} -> {self.new}"
-
-
-def format_counts(counts: tuple[tuple[str, int], ...]) -> str:
-    """Render channel counts as `rx=4 tx=4`."""
-    return " ".join(f"{kind}={n}" for kind, n in counts)
-
-
-def normalize_sysctl(value: str) -> str:
-    """Return a sysctl value as the kernel means it: words separated by single spaces, integers
-    without leading zeros or plus signs (`"4096\t131072  6291456"` -> `"4096 131072 6291456"`)."""
-    return " ".join(_normalize_word(word) for word in value.split())
-
-
-def _normalize_word(word: str) -> str:
-    digits = word[1:] if word[:1] in ("-", "+") else word
-    return str(int(word)) if digits.isdigit() and digits.isascii() else word  # [-+]?[0-9]+
+        """Return a one-line diff for people (`lab0 mtu 1500 -> 9001`)."""
+        return f"{self.ifname} {self.kind} {self.inverse().new_text} -> {self.new_text}"
 
 
 # ---------------------------------------------------------------- checks
@@ -488,22 +336,31 @@ class Owner(Value):
         return f"{where} sets {self.value}{note}{tail}"
 
 
+class CheckId(Value):
+    """What a check is about: a subject (an interface, a sysctl key, a profile rule) and a setting.
+
+    Code compares these values; people and reports see the text form, `lab0/mtu` or
+    `sysctl/net.ipv4.tcp_rmem`, which is never parsed back (an interface may be named `sysctl`).
+    """
+
+    __slots__ = ("subject", "setting")
+    subject: str
+    setting: str
+
+    def __init__(self, subject: str, setting: str) -> None:
+        _set(self, "subject", subject)
+        _set(self, "setting", setting)
+
+    def __str__(self) -> str:
+        if self.setting == "sysctl":
+            return f"sysctl/{self.subject}"
+        return f"{self.subject}/{self.setting}"
+
+
 class Check(Value):
     """One comparison of desired and observed state."""
 
-    __slots__ = (
-        "id",
-        "subject",
-        "setting",
-        "status",
-        "expected",
-        "actual",
-        "message",
-        "change",
-        "severity",
-        "owners",
-    )
-    id: str
+    __slots__ = ("subject", "setting", "status", "expected", "actual", "message", "change", "severity", "owners")
     subject: str
     setting: str
     status: Status
@@ -516,7 +373,6 @@ class Check(Value):
 
     def __init__(
         self,
-        id: str,
         subject: str,
         setting: str,
         status: Status,
@@ -527,7 +383,6 @@ class Check(Value):
         severity: Severity = Severity.REQUIRED,
         owners: tuple[Owner, ...] = (),
     ) -> None:
-        _set(self, "id", id)
         _set(self, "subject", subject)
         _set(self, "setting", setting)
         _set(self, "status", status)
@@ -537,6 +392,16 @@ class Check(Value):
         _set(self, "change", change)
         _set(self, "severity", severity)
         _set(self, "owners", owners)
+
+    @property
+    def cid(self) -> CheckId:
+        """Return the typed id of this check."""
+        return CheckId(self.subject, self.setting)
+
+    @property
+    def id(self) -> str:
+        """Return the id people and reports see (`lab0/mtu`, `sysctl/net.ipv4.tcp_rmem`)."""
+        return str(CheckId(self.subject, self.setting))
 
     @property
     def is_failure(self) -> bool:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from netagent.core import ec2
-from netagent.core.model import DriverInfo, HostState, Profile
+from netagent.core.model import HostState, Profile
+from netagent.core.settings.driver import DriverInfo
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 def wants_ena(profile: Profile) -> bool:
     """Tell whether any interface rule of the profile expects the ena driver."""
-    return any(rule.driver == ec2.ENA_DRIVER for rule in profile.interfaces)
+    return any(rule.get("driver") == ec2.ENA_DRIVER for rule in profile.interfaces)
 
 
 def report_notes(
@@ -28,7 +29,8 @@ def report_notes(
     notes: list[str] = []
     primary = ec2.primary_ifname(lookup, macs)
     link = state.links.get(primary) if primary is not None else None
-    driver = link.driver.driver if link is not None and isinstance(link.driver, DriverInfo) else None
+    info = link.get("driver") if link is not None else None
+    driver = info.driver if isinstance(info, DriverInfo) else None
     mismatch = ec2.ena_profile_note(wants_ena(profile), primary, driver)
     if mismatch is not None:
         notes.append(mismatch)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatchcase
 
-from netagent.core.model import Check, DriverInfo, Link, Owner, normalize_sysctl
+from netagent.core.model import Check, Link, Owner
+from netagent.core.settings.driver import DriverInfo
+from netagent.core.settings.sysctl import normalize_sysctl
 from netagent.core.value import Value, _set
 
 # sysctl.d(5) and systemd-sysctl: these directories in order; a file name in an earlier one masks
@@ -506,7 +508,8 @@ def sysctl_owners(key: str, want: str | None, found: OwnerScan) -> tuple[Owner, 
 def iface_units(link: Link, found: OwnerScan) -> list[Unit]:
     """Return the units that configure an interface at boot: the first matching .link and
     .network file (networkd applies only the first), and every matching keyfile and TuneD unit."""
-    driver = link.driver.driver if isinstance(link.driver, DriverInfo) else None
+    info = link.get("driver")
+    driver = info.driver if isinstance(info, DriverInfo) else None
     units: list[Unit] = []
     for group in (found.links, found.networks):  # networkd: the first matching file applies, alone
         first = next((u for u in group if unit_matches(u, link.name, driver)), None)

@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional, Union
+from netagent.core.model import Change, Unreadable
+from netagent.core.settings import KIND_OF_CHANGE
+from netagent.core.value import TYPE_CHECKING, Value, _set
 
-from netagent.core.model import Change, SetChannels, SetMtu, SetSysctl, Unreadable, normalize_sysctl
-
-# What the shell read for a recorded setting: an MTU, channel counts, a sysctl value, or None
-# when the interface or key is gone.
-Current = Optional[Union[int, dict[str, int], str]]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
-@dataclass(frozen=True)
-class RestorePlan:
+class RestorePlan(Value):
     """What restore will do: changes, and the settings it leaves as they are (and why)."""
 
-    changes: tuple[Change, ...] = ()
-    already: tuple[str, ...] = ()  # at their original value: forgotten
-    gone: tuple[str, ...] = ()  # the interface or key no longer exists: kept unless --forget-gone
-    unreadable: tuple[tuple[str, str], ...] = ()  # (setting, reason): kept
+    __slots__ = ("changes", "already", "gone", "unreadable")
+    changes: tuple[Change, ...]
+    already: tuple[str, ...]  # at their original value: forgotten
+    gone: tuple[str, ...]  # the interface or key no longer exists: kept unless --forget-gone
+    unreadable: tuple[tuple[str, str], ...]  # (setting, reason): kept
+
+    def __init__(
+        self,
+        changes: tuple[Change, ...] = (),
+        already: tuple[str, ...] = (),
+        gone: tuple[str, ...] = (),
+        unreadable: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        _set(self, "changes", changes)
+        _set(self, "already", already)
+        _set(self, "gone", gone)
+        _set(self, "unreadable", unreadable)
 
 
-def restore_changes(originals: dict[str, dict[str, Any]], current: dict[str, Current | Unreadable]) -> RestorePlan:
-    """Compare the recorded originals with the current values."""
+def restore_changes(originals: Mapping[str, Mapping[str, object]], current: Mapping[str, object]) -> RestorePlan:
+    """Compare the recorded originals with the current values (by setting id; None: gone)."""
     changes: list[Change] = []
     already: list[str] = []
     gone: list[str] = []
@@ -36,23 +46,9 @@ def restore_changes(originals: dict[str, dict[str, Any]], current: dict[str, Cur
         if isinstance(have, Unreadable):
             unreadable.append((setting, have.reason))
             continue
-        change = _change(entry, have)
+        change = KIND_OF_CHANGE[str(entry["type"])].restore(entry, have)
         if change is None:
             already.append(setting)
         else:
             changes.append(change)
     return RestorePlan(tuple(changes), tuple(already), tuple(gone), tuple(unreadable))
-
-
-def _change(entry: dict[str, Any], have: int | dict[str, int] | str) -> Change | None:
-    kind, value = entry["type"], entry["value"]
-    if kind == "mtu":
-        return None if have == value else SetMtu(entry["ifname"], old=int(have), new=int(value))  # type: ignore[arg-type]
-    if kind == "channels":
-        assert isinstance(have, dict)
-        kinds = sorted(value)
-        old = tuple((k, int(have.get(k, 0))) for k in kinds)
-        new = tuple((k, int(value[k])) for k in kinds)
-        return None if old == new else SetChannels(entry["ifname"], old=old, new=new)
-    have_text = normalize_sysctl(str(have))
-    return None if have_text == normalize_sysctl(value) else SetSysctl(entry["key"], old=have_text, new=value)

@@ -28,9 +28,17 @@ class Value:
     """Base of netagent's frozen value classes; fields are the subclass's `__slots__`."""
 
     __slots__: tuple[str, ...] = ()
+    _fields: tuple[str, ...] = ()  # every field, the base classes' first (set per subclass)
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        fields: list[str] = []
+        for klass in reversed(cls.__mro__):
+            fields += [name for name in klass.__dict__.get("__slots__", ()) if name not in fields]
+        cls._fields = tuple(fields)
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple([getattr(self, name) for name in self.__slots__])
+        return tuple([getattr(self, name) for name in self._fields])
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__ or not isinstance(other, Value):
@@ -41,7 +49,7 @@ class Value:
         return hash(self._values())
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{self.__class__.__qualname__}({fields})"
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -51,11 +59,11 @@ class Value:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self.__class__, {name: getattr(self, name) for name in self.__slots__}))
+        return (_rebuild, (self.__class__, {name: getattr(self, name) for name in self._fields}))
 
     def replace(self: _V, **changes: Any) -> _V:
         """Return a copy with some fields changed (as dataclasses.replace)."""
-        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields = {name: getattr(self, name) for name in self._fields}
         fields.update(changes)
         return self.__class__(**fields)
 

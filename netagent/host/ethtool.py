@@ -14,7 +14,8 @@ import socket
 import struct
 
 from netagent.core.errors import AdapterError, NotSupported
-from netagent.core.model import Channels, DriverInfo
+from netagent.core.settings.channels import Channels
+from netagent.core.settings.driver import DriverInfo
 
 SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
 SIOCGIFMTU = 0x8921  # netdevice(7): struct ifreq .ifr_mtu

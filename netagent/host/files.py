@@ -16,13 +16,7 @@ import os
 import stat
 import tempfile
 
-from netagent.core.errors import ExitCode, NetagentError
-
-
-class OutputError(NetagentError):
-    """A file could not be written (exit 2: a bad path is bad input)."""
-
-    exit_code = ExitCode.BAD_INPUT
+from netagent.core.errors import OutputError
 
 
 def write_atomic(path: str, text: str, mode: int = 0o644) -> None:

@@ -25,7 +25,8 @@ import time
 from typing import Callable, Optional
 
 from netagent.core.errors import AdapterError
-from netagent.core.model import GuardSpec, SetMtu
+from netagent.core.model import GuardSpec
+from netagent.core.settings.mtu import SetMtu
 
 # linux/in.h and linux/in6.h: make the kernel set DF and never fragment locally.
 IP_MTU_DISCOVER, IP_PMTUDISC_PROBE = 10, 3

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from netagent.core.ec2 import ENA_DRIVER
 from netagent.core.errors import AdapterError
-from netagent.core.model import DriverInfo, Link
+from netagent.core.model import Link
+from netagent.core.settings.driver import DriverInfo
 from netagent.core.value import TYPE_CHECKING
 from netagent.host import link
 from netagent.host.ethtool import Ethtool
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 def read_ena_health(links: Iterable[Link]) -> tuple[ena.EnaHealth, ...]:
     """Return the allowance counters of every link driven by ena (ETHTOOL_GSTATS, no subprocess)."""
-    targets = [x.name for x in links if isinstance(x.driver, DriverInfo) and x.driver.driver == ENA_DRIVER]
+    targets = [x.name for x in links if _driver(x) == ENA_DRIVER]
     if not targets:
         return ()
     from netagent.core import ena  # only when an interface is driven by ena (issue 8)
@@ -30,6 +31,11 @@ def read_ena_health(links: Iterable[Link]) -> tuple[ena.EnaHealth, ...]:
             except AdapterError as exc:
                 out.append(ena.EnaHealth(ifname, reason=f"statistics unreadable: {exc.reason}"))
     return tuple(out)
+
+
+def _driver(link: Link) -> str | None:
+    info = link.get("driver")
+    return info.driver if isinstance(info, DriverInfo) else None
 
 
 def read_macs(ifnames: Iterable[str]) -> dict[str, str]:

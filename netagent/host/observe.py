@@ -12,19 +12,23 @@ from netagent.host import link, sysctl
 from netagent.host.ethtool import Ethtool
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
-    from typing import Any, Callable, TypeVar
-
-    from netagent.core.restore import Current
+    from collections.abc import Collection, Iterable, Mapping, Sequence
+    from typing import Callable, TypeVar
 
     T = TypeVar("T")
 
+# The adapter method that reads each device setting kind (netagent.core.settings), by kind name.
+DEVICE_READERS: dict[str, Callable[[Ethtool, str], object]] = {
+    "driver": Ethtool.driver_info,
+    "channels": Ethtool.channels,
+}
 
-def observe(globs: Sequence[str], keys: Iterable[str]) -> HostState:
-    """Read every interface that a glob matches, and each sysctl key once.
+
+def observe(globs: Sequence[str], keys: Iterable[str], kinds: Collection[str] = tuple(DEVICE_READERS)) -> HostState:
+    """Read every interface that a glob matches (the device kinds named), and each sysctl key once.
 
     Names, indexes, MTUs and operstates come from one rtnetlink dump; where netlink fails,
-    from sysfs and ioctls per interface (read_link). Driver and channels are ioctls.
+    from sysfs and ioctls per interface (read_link). Device settings are ioctls.
     """
     try:
         basics = link.dump_links()
@@ -36,36 +40,42 @@ def observe(globs: Sequence[str], keys: Iterable[str]) -> HostState:
         for ifname in ifnames:
             if not matches(ifname, globs):
                 continue
-            found = read_link(ifname, ethtool) if basics is None else _link(ifname, basics[ifname], ethtool)
+            if basics is None:
+                found = read_link(ifname, ethtool, kinds)
+            else:
+                found = _link(ifname, basics[ifname], ethtool, kinds)
             if found is not None:
                 links[ifname] = found
     return HostState(ifnames=ifnames, links=links, sysctls={key: read_key(key) for key in keys})
 
 
-def read_link(ifname: str, ethtool: Ethtool) -> Link | None:
-    """Read one interface; None when it vanished while being read."""
+def read_link(ifname: str, ethtool: Ethtool, kinds: Collection[str] = tuple(DEVICE_READERS)) -> Link | None:
+    """Read one interface and the device kinds named; None when it vanished while being read."""
     try:  # two ioctls and one sysfs read: a sysfs open costs ten times an ioctl (issue 8)
         index = ethtool.ifindex(ifname)
         mtu = ethtool.mtu(ifname)
         operstate = link.read_attr(ifname, "operstate")
     except AdapterError:
         return None  # gone between listdir and read: not there for this audit
-    return Link(
-        name=ifname,
-        index=index,
-        mtu=mtu,
-        operstate=operstate,
-        driver=_guard(ethtool.driver_info, ifname),
-        channels=_guard(ethtool.channels, ifname),
-    )
+    return Link(ifname, index, mtu, operstate, _read_kinds(ifname, ethtool, kinds))
 
 
-def _link(ifname: str, basics: tuple[int, int, str], ethtool: Ethtool) -> Link | None:
+def _link(ifname: str, basics: tuple[int, int, str], ethtool: Ethtool, kinds: Collection[str]) -> Link | None:
     """Complete the dump's (index, mtu, operstate) with the ioctls; None when the interface vanished."""
-    driver = _guard(ethtool.driver_info, ifname)
-    if isinstance(driver, Unreadable) and driver.reason == "no such device":
+    values = _read_kinds(ifname, ethtool, kinds)
+    if any(isinstance(v, Unreadable) and v.reason == "no such device" for v in values.values()):
         return None  # gone since the dump: not there for this audit
-    return Link(ifname, *basics, driver, _guard(ethtool.channels, ifname))
+    return Link(ifname, *basics, values)
+
+
+def _read_kinds(ifname: str, ethtool: Ethtool, kinds: Collection[str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for kind, read in DEVICE_READERS.items():
+        if kind in kinds:
+            value = values[kind] = _guard(read, ethtool, ifname)
+            if isinstance(value, Unreadable) and value.reason == "no such device":
+                break  # gone: reading the other kinds would say the same
+    return values
 
 
 def read_key(key: str) -> str | Unreadable:
@@ -78,29 +88,38 @@ def read_key(key: str) -> str | Unreadable:
         return Unreadable(exc.reason)
 
 
-def _guard(read: Callable[[str], T], ifname: str) -> T | Unreadable:
+def _guard(read: Callable[[Ethtool, str], T], ethtool: Ethtool, ifname: str) -> T | Unreadable:
     try:
-        return read(ifname)
+        return read(ethtool, ifname)
     except NotSupported as exc:
         return Unreadable(exc.reason, unsupported=True)
     except AdapterError as exc:
         return Unreadable(exc.reason)
 
 
-def read_recorded(originals: dict[str, dict[str, Any]]) -> dict[str, Current | Unreadable]:
+def read_current(kind: str, target: str, ethtool: Ethtool) -> object:
+    """Read the current value of one setting: an MTU, a device kind's value, a sysctl's text.
+
+    Raises:
+        AdapterError: it cannot be read (ENODEV/ENOENT when the interface or key is gone).
+    """
+    if kind == "mtu":
+        return link.read_mtu(target)
+    if kind == "sysctl":
+        return sysctl.read_sysctl(target)
+    return DEVICE_READERS[kind](ethtool, target)
+
+
+def read_recorded(originals: Mapping[str, Mapping[str, object]]) -> dict[str, object]:
     """Read the current value of every recorded setting: None where the interface or key is gone,
     Unreadable where it exists but cannot be read."""
-    out: dict[str, Current | Unreadable] = {}
+    out: dict[str, object] = {}
     with Ethtool() as ethtool:
         for setting, entry in originals.items():
+            kind = str(entry["type"])
+            target = str(entry["key"] if kind == "sysctl" else entry["ifname"])
             try:
-                if entry["type"] == "mtu":
-                    out[setting] = link.read_mtu(entry["ifname"])
-                elif entry["type"] == "channels":
-                    have = ethtool.channels(entry["ifname"])
-                    out[setting] = {kind: have.current(kind) for kind in entry["value"]}
-                else:
-                    out[setting] = sysctl.read_sysctl(entry["key"])
+                out[setting] = read_current(kind, target, ethtool)
             except AdapterError as exc:
                 gone = exc.errno in (errno.ENOENT, errno.ENODEV)
                 out[setting] = None if gone else Unreadable(exc.reason, unsupported=isinstance(exc, NotSupported))

@@ -10,12 +10,11 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import re
 import stat
 import time
 
 from netagent.core.errors import StateError
-from netagent.core.model import SetChannels, SetMtu
+from netagent.core.originals import record, valid_entry
 from netagent.core.value import TYPE_CHECKING
 from netagent.host.trust import untrusted
 
@@ -150,7 +149,7 @@ class StateDir:
                 " use that namespace's own --state-dir; left untouched"
             )
         originals = doc.get("originals")
-        if not isinstance(originals, dict) or not all(_valid_entry(v) for v in originals.values()):
+        if not isinstance(originals, dict) or not all(valid_entry(v) for v in originals.values()):
             raise StateError(f"{self.state_path}: malformed originals; left untouched")
         return originals
 
@@ -163,20 +162,8 @@ class StateDir:
             StateError: the state file is corrupt, or cannot be written.
         """
         originals = self.load()
-        added: list[str] = []
-        merged = False
-        for change in changes:
-            entry = original_entry(change)
-            have = originals.get(change.setting)
-            if have is None:
-                originals[change.setting] = entry
-                added.append(change.setting)
-            elif entry["type"] == "channels":  # record kinds first touched now (rx earlier, combined now)
-                new_kinds = {k: v for k, v in entry["value"].items() if k not in have["value"]}
-                if new_kinds:
-                    have["value"].update(new_kinds)
-                    merged = True
-        if added or merged:
+        added, changed = record(originals, changes)
+        if changed:
             self._write(originals)
         return added
 
@@ -223,58 +210,6 @@ def _read_pid(fd: int) -> int | None:
         return int(text) if text.isdigit() else None
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def original_entry(change: Change) -> dict[str, Any]:
-    """Return the JSON entry recording the value a change replaces."""
-    if isinstance(change, SetMtu):
-        return {"type": "mtu", "ifname": change.ifname, "value": change.old}
-    if isinstance(change, SetChannels):
-        return {"type": "channels", "ifname": change.ifname, "value": dict(change.old)}
-    return {"type": "sysctl", "key": change.key, "value": change.old}
-
-
-def _valid_entry(entry: object) -> bool:
-    """Tell whether an entry is one netagent could have written: restore writes it back as root."""
-    if not isinstance(entry, dict):
-        return False
-    kind, value = entry.get("type"), entry.get("value")
-    if kind in ("mtu", "channels") and not _is_ifname(entry.get("ifname")):
-        return False
-    if kind == "mtu":
-        return _is_count(value)
-    if kind == "channels":
-        return (
-            isinstance(value, dict)
-            and bool(value)
-            and all(k in CHANNEL_KINDS and _is_count(n) for k, n in value.items())
-        )
-    key = entry.get("key")
-    return (
-        kind == "sysctl"
-        and isinstance(key, str)
-        and re.fullmatch(_SYSCTL_KEY, key) is not None
-        and isinstance(value, str)
-        and re.fullmatch(_SYSCTL_VALUE, value.strip()) is not None
-    )
-
-
-# Only what a profile can name (profile.py's grammar): keys under net., integer values. A forged
-# entry such as kernel.core_pattern = "|/tmp/x" is refused, never written back (issue 9).
-_SYSCTL_KEY = r"net(\.[A-Za-z0-9_:@-]+)+"  # compiled on first use: the audit never reads state
-_SYSCTL_VALUE = r"-?[0-9]+(?:[ \t]+-?[0-9]+)*"
-CHANNEL_KINDS = ("rx", "tx", "other", "combined")
-IFNAMSIZ = 16  # include/uapi/linux/if.h: names are 1..15 bytes, no '/'
-
-
-def _is_ifname(name: object) -> bool:
-    return (
-        isinstance(name, str) and 0 < len(os.fsencode(name)) < IFNAMSIZ and "/" not in name and name not in (".", "..")
-    )
-
-
-def _is_count(n: object) -> bool:
-    return isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**32
 
 
 def unsafe_dir_reason(st: os.stat_result) -> str:

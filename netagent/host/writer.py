@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from netagent.core.model import Change, SetChannels, SetMtu, format_counts
+from netagent.core.settings.channels import SetChannels
+from netagent.core.settings.mtu import SetMtu
+from netagent.core.settings.sysctl import SetSysctl
+from netagent.core.value import TYPE_CHECKING
 from netagent.host import link, sysctl
 from netagent.host.ethtool import Ethtool
+from netagent.host.observe import read_current
+
+if TYPE_CHECKING:
+    from netagent.core.model import Change
 
 
 class HostWriter:
-    """The write side of the host adapters: MTU over rtnetlink, channels by ioctl, sysctls by /proc/sys."""
+    """The write side of the host adapters: MTU over rtnetlink, device settings by ioctl, sysctls by /proc/sys."""
 
     def __init__(self) -> None:
         self._links = link.LinkWriter()
@@ -34,7 +41,7 @@ class HostWriter:
         self.close()
 
     def execute(self, change: Change) -> None:
-        """Make one change.
+        """Make one change, with the adapter method of its setting kind.
 
         Raises:
             AdapterError: the kernel refused it or the target is gone.
@@ -43,8 +50,10 @@ class HostWriter:
             self._links.set_mtu(change.ifname, change.new)
         elif isinstance(change, SetChannels):
             self._ethtool.set_channels(change.ifname, dict(change.new))
-        else:
+        elif isinstance(change, SetSysctl):
             sysctl.write_sysctl(change.key, change.new)
+        else:
+            raise TypeError(f"no adapter writes {change.kind}")
 
     def route_dev(self, target: str) -> str | None:
         """Return the interface the kernel routes `target` through, or None."""
@@ -56,9 +65,4 @@ class HostWriter:
         Raises:
             AdapterError: the value cannot be read.
         """
-        if isinstance(change, SetMtu):
-            return str(link.read_mtu(change.ifname))
-        if isinstance(change, SetChannels):
-            have = self._ethtool.channels(change.ifname)
-            return format_counts(tuple((kind, have.current(kind)) for kind, _ in change.new))
-        return sysctl.read_sysctl(change.key)
+        return change.text_of(read_current(change.kind, change.cid.subject, self._ethtool))

@@ -10,7 +10,10 @@ import pytest
 
 from netagent import cli
 from netagent.core.errors import ExitCode
-from netagent.core.model import Channels, DriverInfo, HostState, Link
+from netagent.core.model import HostState, Link
+from netagent.core.settings.channels import Channels
+from netagent.core.settings.driver import DriverInfo
+from tests.unit.fakes import FakeHost
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 PROFILE = "name: t\ninterfaces:\n  - match: lab*\n    mtu: 9001\nsysctl:\n  net.ipv4.tcp_mtu_probing: 1\n"
@@ -18,7 +21,7 @@ CH = Channels(8, 8, 0, 0, 8, 8, 0, 0)
 
 
 def state(mtu: int, probing: str) -> HostState:
-    lab0 = Link("lab0", 2, mtu, "up", DriverInfo("veth", "1.0"), CH)
+    lab0 = Link("lab0", 2, mtu, "up", {"driver": DriverInfo("veth", "1.0"), "channels": CH})
     return HostState(("lab0",), {"lab0": lab0}, {"net.ipv4.tcp_mtu_probing": probing})
 
 
@@ -32,7 +35,7 @@ def profile_path(tmp_path: Path) -> str:
 def test_audit_json_reports_drift_and_exits_1(mocker, profile_path: str, capsys) -> None:  # type: ignore[no-untyped-def]
     observe = mocker.patch("netagent.host.observe.observe", return_value=state(1500, "0"))
     assert cli.main(["audit", "--profile", profile_path, "--format", "json"]) == ExitCode.DRIFT
-    observe.assert_called_once_with(("lab*",), ["net.ipv4.tcp_mtu_probing"])
+    observe.assert_called_once_with(("lab*",), ["net.ipv4.tcp_mtu_probing"], ("driver",))
     doc = json.loads(capsys.readouterr().out)
     assert doc["compliant"] is False
     assert doc["summary"] == {"ok": 0, "drift": 2, "unsupported": 0, "error": 0, "skipped": 0}
@@ -61,14 +64,15 @@ def test_apply_dry_run_makes_no_writes(mocker, profile_path: str, capsys) -> Non
     ]
 
 
-def test_apply_writes_through_the_host_writer(mocker, profile_path: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    mocker.patch("netagent.host.observe.observe", side_effect=[state(1500, "0"), state(9001, "1")])
-    writer = mocker.patch("netagent.host.writer.HostWriter").return_value.__enter__.return_value
-    writer.read_current.side_effect = ["9001", "1"]
+def test_apply_writes_through_the_host(mocker, profile_path: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    host = FakeHost({"lab0/mtu": 1500, "sysctl/net.ipv4.tcp_mtu_probing": "0"}, links={"lab0": (2, "veth")})
+    mocker.patch("netagent.cli.system_host", return_value=host)
     args = ["apply", "--profile", profile_path, "--log-level", "error", "--state-dir", str(tmp_path)]
     assert cli.main(args) == ExitCode.OK
     assert '"lab0/mtu"' in (tmp_path / "originals.json").read_text()
-    assert [c.args[0].setting for c in writer.execute.call_args_list] == ["lab0/mtu", "sysctl/net.ipv4.tcp_mtu_probing"]
+    assert [c.setting for c in host.writes] == ["lab0/mtu", "sysctl/net.ipv4.tcp_mtu_probing"]
+    assert host.values == {"lab0/mtu": 9001, "sysctl/net.ipv4.tcp_mtu_probing": "1"}
+    assert host.closed
     assert "set lab0 mtu 1500 -> 9001" in capsys.readouterr().out
 
 

@@ -13,7 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from netagent import cli
 from netagent.core.ec2 import InstanceFacts
 from netagent.core.errors import ExitCode
-from netagent.core.model import Channels, DriverInfo, HostState, Link
+from netagent.core.model import HostState, Link
+from netagent.core.settings.channels import Channels
+from netagent.core.settings.driver import DriverInfo
 from netagent.host import imds
 
 PROFILE = "name: t\ninterfaces:\n  - match: lab*\n    mtu: 9001\n"
@@ -22,7 +24,9 @@ FACTS = InstanceFacts("i-1", "c6in.8xlarge", "us-east-1", "us-east-1a")
 
 @pytest.fixture
 def profile_path(tmp_path: Path, mocker) -> str:  # type: ignore[no-untyped-def]
-    lab0 = Link("lab0", 2, 1500, "up", DriverInfo("veth", "1.0"), Channels(8, 8, 0, 0, 8, 8, 0, 0))
+    lab0 = Link(
+        "lab0", 2, 1500, "up", {"driver": DriverInfo("veth", "1.0"), "channels": Channels(8, 8, 0, 0, 8, 8, 0, 0)}
+    )
     mocker.patch("netagent.host.observe.observe", return_value=HostState(("lab0",), {"lab0": lab0}))
     path = tmp_path / "p.yaml"
     path.write_text(PROFILE)
@@ -55,9 +59,10 @@ def test_audit_prometheus_output_file_is_written_atomically(profile_path: str, t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["netagent.prom", "p.yaml"]  # no temp file left
 
 
-def test_audit_output_into_a_missing_directory_is_bad_input(profile_path: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_issue12_audit_output_into_a_missing_directory_exits_74(profile_path: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The README promises 74 when the report cannot be written; it exited 2 (issue 12)."""
     code = cli.main(["audit", "--profile", profile_path, "--output", str(tmp_path / "no" / "x.prom")])
-    assert code == ExitCode.BAD_INPUT
+    assert code == ExitCode.OUTPUT == 74
     assert "cannot write" in capsys.readouterr().err
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from netagent import cli
 from netagent.core.errors import ExitCode
-from netagent.core.model import Channels, DriverInfo, HostState, Link
+from netagent.core.model import HostState, Link
+from netagent.core.settings.channels import Channels
+from netagent.core.settings.driver import DriverInfo
 
 LAYERED = str(Path(__file__).resolve().parents[1] / "data" / "roots" / "layered")
 MALFORMED = str(Path(__file__).resolve().parents[1] / "data" / "roots" / "malformed")
@@ -17,7 +19,9 @@ PROFILE = "name: t\ninterfaces:\n  - match: lab0\n    mtu: 9001\nsysctl:\n  net.
 
 
 def state(mtu: int) -> HostState:
-    lab0 = Link("lab0", 2, mtu, "up", DriverInfo("veth", "1.0"), Channels(8, 8, 0, 0, 8, 8, 0, 0))
+    lab0 = Link(
+        "lab0", 2, mtu, "up", {"driver": DriverInfo("veth", "1.0"), "channels": Channels(8, 8, 0, 0, 8, 8, 0, 0)}
+    )
     return HostState(("lab0",), {"lab0": lab0}, {"net.core.rmem_max": "4194304"})
 
 

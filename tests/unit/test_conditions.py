@@ -11,20 +11,11 @@ from netagent import cli
 from netagent.core.conditions import skip_reason
 from netagent.core.diff import audit, plan
 from netagent.core.errors import ExitCode, ProfileError
-from netagent.core.model import (
-    AuditContext,
-    Channels,
-    Condition,
-    DriverInfo,
-    HostState,
-    Link,
-    Profile,
-    Report,
-    Severity,
-    Status,
-)
+from netagent.core.model import AuditContext, Condition, HostState, Link, Profile, Report, Severity, Status
 from netagent.core.owners import OwnerFiles
 from netagent.core.profile.parser import parse_profile
+from netagent.core.settings.channels import Channels
+from netagent.core.settings.driver import DriverInfo
 
 CH = Channels(8, 8, 0, 0, 8, 8, 0, 0)
 BAKE = AuditContext(phase="bake")
@@ -52,7 +43,7 @@ sysctl:
 
 
 def host() -> HostState:
-    lab0 = Link("lab0", 2, 1500, "up", DriverInfo("veth", "1.0"), CH)
+    lab0 = Link("lab0", 2, 1500, "up", {"driver": DriverInfo("veth", "1.0"), "channels": CH})
     sysctls = {
         "net.ipv4.tcp_mtu_probing": "1",
         "net.ipv4.tcp_slow_start_after_idle": "1",

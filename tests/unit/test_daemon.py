@@ -10,11 +10,13 @@ import pytest
 
 from netagent import cli
 from netagent.app.daemon import Daemon
-from netagent.core.errors import ApplyFailed, ExitCode
+from netagent.core.errors import ExitCode
 from netagent.core.events import LinkEvent
 from netagent.core.healing import HealPolicy
-from netagent.core.model import InterfaceRule, Plan, Profile, SetMtu
+from netagent.core.model import CheckId, InterfaceRule, Profile
+from netagent.core.settings.mtu import SetMtu
 from netagent.host.statusfile import write_status
+from tests.unit.fakes import FakeHost
 
 
 class Clock:
@@ -31,75 +33,98 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def daemon(tmp_path: Path, clock: Clock, mocker: Any) -> Daemon:
+def host() -> FakeHost:
+    return FakeHost({"lab0/mtu": 9001}, links={"lab0": (3, "veth")})
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, clock: Clock, host: FakeHost, mocker: Any) -> Daemon:
     mocker.patch.dict("os.environ", {}, clear=True)
-    d = Daemon(str(tmp_path / "p.yaml"), str(tmp_path / "state"), policy=HealPolicy(), clock=clock)
-    rule = InterfaceRule(index=0, match=("lab*",), mtu=9001)
+    d = Daemon(str(tmp_path / "p.yaml"), str(tmp_path / "state"), policy=HealPolicy(), clock=clock, host=host)
+    rule = InterfaceRule(index=0, match=("lab*",), settings={"mtu": 9001})
     d.profile = Profile(name="lab", path="p.yaml", interfaces=(rule,))
     d.known = {3: "lab0"}
     d.wanted = {"lab0": rule}
-    d.writer = mocker.Mock()
-    d.ethtool = mocker.Mock()
     return d
 
 
-def test_echo_of_own_write_reads_and_writes_nothing(daemon: Daemon, mocker: Any) -> None:
-    read_mtu = mocker.patch("netagent.host.link.read_mtu")
-    apply = mocker.patch("netagent.app.daemon.apply_plan")
+MTU = CheckId("lab0", "mtu")
+
+
+def test_echo_of_own_write_reads_and_writes_nothing(daemon: Daemon, host: FakeHost, mocker: Any) -> None:
+    read_link = mocker.spy(host, "read_link")
     daemon._on_events([LinkEvent(3, "lab0", 9001)])
-    read_mtu.assert_not_called()
-    apply.assert_not_called()
+    read_link.assert_not_called()
+    assert host.writes == []
 
 
-def test_mtu_drift_rereads_one_interface_and_applies_one_change_with_originals(daemon: Daemon, mocker: Any) -> None:
-    read_mtu = mocker.patch("netagent.host.link.read_mtu", return_value=1500)
-    apply = mocker.patch("netagent.app.daemon.apply_plan")
+def test_mtu_drift_rereads_one_interface_and_applies_one_change_with_originals(
+    daemon: Daemon, host: FakeHost, mocker: Any
+) -> None:
+    host.values["lab0/mtu"] = 1500
+    read_link = mocker.spy(host, "read_link")
     daemon._on_events([LinkEvent(3, "lab0", 1400), LinkEvent(3, "lab0", 1500)])  # a burst: one look
-    read_mtu.assert_called_once_with("lab0")
-    apply.assert_called_once_with(
-        Plan((SetMtu("lab0", 1500, 9001),)), daemon.writer, originals=daemon.state, guard=None
-    )
+    read_link.assert_called_once_with("lab0", ())
+    assert host.writes == [SetMtu("lab0", 1500, 9001)]
+    assert host.values["lab0/mtu"] == 9001
+    assert daemon.state.load() == {"lab0/mtu": {"type": "mtu", "ifname": "lab0", "value": 1500}}
     assert daemon.stats.heals["lab0/mtu"].count == 1
 
 
-def test_stale_event_is_not_healed_when_the_interface_is_already_right(daemon: Daemon, mocker: Any) -> None:
-    mocker.patch("netagent.host.link.read_mtu", return_value=9001)
-    apply = mocker.patch("netagent.app.daemon.apply_plan")
-    daemon._on_events([LinkEvent(3, "lab0", 1500)])
-    apply.assert_not_called()
+def test_stale_event_is_not_healed_when_the_interface_is_already_right(daemon: Daemon, host: FakeHost) -> None:
+    daemon._on_events([LinkEvent(3, "lab0", 1500)])  # the host says 9001 when re-read
+    assert host.writes == []
 
 
-def test_second_drift_within_debounce_is_deferred_then_healed(daemon: Daemon, clock: Clock, mocker: Any) -> None:
-    mocker.patch("netagent.host.link.read_mtu", return_value=1500)
-    apply = mocker.patch("netagent.app.daemon.apply_plan")
+def test_second_drift_within_debounce_is_deferred_then_healed(daemon: Daemon, host: FakeHost, clock: Clock) -> None:
+    host.values["lab0/mtu"] = 1500
     daemon._on_events([LinkEvent(3, "lab0", 1500)])
+    host.values["lab0/mtu"] = 1500  # put back at once by someone else
     clock.now += 0.2
     daemon._on_events([LinkEvent(3, "lab0", 1500)])
-    assert apply.call_count == 1
-    assert daemon.pending == {"lab0/mtu": 1001.0}
+    assert len(host.writes) == 1
+    assert daemon.pending == {MTU: 1001.0}
     daemon._run_due(1000.9)
-    assert apply.call_count == 1
+    assert len(host.writes) == 1
     clock.now = 1001.0
     daemon._run_due(clock.now)
-    assert apply.call_count == 2
+    assert len(host.writes) == 2
     assert daemon.pending == {}
 
 
-def test_removed_interface_is_forgotten_without_error(daemon: Daemon, mocker: Any) -> None:
-    apply = mocker.patch("netagent.app.daemon.apply_plan")
-    daemon.pending["lab0/mtu"] = 2000.0
+def test_removed_interface_is_forgotten_without_error(daemon: Daemon, host: FakeHost) -> None:
+    daemon.pending[MTU] = 2000.0
+    daemon.pending[CheckId("lab0", "sysctl")] = 2000.0  # a sysctl keyed "lab0" is not the interface's
     daemon._on_events([LinkEvent(3, "lab0", 9001, is_removal=True)])
     assert daemon.known == {}
-    assert daemon.pending == {}
-    apply.assert_not_called()
+    assert daemon.pending == {CheckId("lab0", "sysctl"): 2000.0}
+    assert host.writes == []
 
 
-def test_refused_heal_is_counted_and_retried_later_not_in_a_loop(daemon: Daemon, mocker: Any) -> None:
-    mocker.patch("netagent.host.link.read_mtu", return_value=1500)
-    mocker.patch("netagent.app.daemon.apply_plan", side_effect=ApplyFailed("lab0 mtu: refused", rolled_back=1))
+def test_interface_named_sysctl_is_healed_as_an_interface(daemon: Daemon, host: FakeHost) -> None:
+    """The daemon parsed "sysctl/mtu" back into a sysctl check; typed ids cannot be confused (issue 12)."""
+    host.values["sysctl/mtu"] = 1500  # the fake keys values by check id, as reports print them
+    host.links["sysctl"] = (4, "veth")
+    rule = InterfaceRule(index=0, match=("lab*", "sysctl"), settings={"mtu": 9001})
+    daemon.profile = Profile(name="lab", path="p.yaml", interfaces=(rule,))
+    daemon.known[4] = "sysctl"
+    daemon.wanted["sysctl"] = rule
+    daemon._on_events([LinkEvent(4, "sysctl", 1500)])
+    assert host.writes == [SetMtu("sysctl", 1500, 9001)]
+
+
+def test_refused_heal_is_counted_and_retried_later_not_in_a_loop(daemon: Daemon, tmp_path: Path) -> None:
+    daemon.host = FakeHost({"lab0/mtu": 1500}, links={"lab0": (3, "veth")}, fail_on_write=1)
     daemon._on_events([LinkEvent(3, "lab0", 1500)])
     assert daemon.stats.failures == {"lab0/mtu": 1}
-    assert daemon.pending["lab0/mtu"] >= 1001.0
+    assert daemon.pending[MTU] >= 1001.0
+
+
+def test_gone_interface_is_not_an_error_when_reread(daemon: Daemon, host: FakeHost) -> None:
+    del host.links["lab0"], host.values["lab0/mtu"]
+    daemon._on_events([LinkEvent(3, "lab0", 1500)])  # an event raced the removal
+    assert host.writes == []
+    assert daemon.stats.failures == {}
 
 
 def test_status_command_prints_the_daemon_status(tmp_path: Path, capsys: Any) -> None:
@@ -152,11 +177,10 @@ def test_drift_of_a_rule_whose_when_does_not_hold_is_not_healed(tmp_path: Path, 
 
     mocker.patch.dict("os.environ", {}, clear=True)
     ctx = AuditContext(instance_type="m5.large")
-    d = Daemon(str(tmp_path / "p.yaml"), str(tmp_path / "state"), clock=clock, ctx=ctx)
-    rule = InterfaceRule(index=0, match=("lab*",), mtu=9001, when=Condition(instance_types=("c5n.*",)))
+    host = FakeHost({"lab0/mtu": 1500}, links={"lab0": (3, "veth")})
+    d = Daemon(str(tmp_path / "p.yaml"), str(tmp_path / "state"), clock=clock, ctx=ctx, host=host)
+    rule = InterfaceRule(settings={"mtu": 9001}, index=0, match=("lab*",), when=Condition(instance_types=("c5n.*",)))
     d.profile = Profile(name="lab", path="p.yaml", interfaces=(rule,))
     d.known, d.wanted = {3: "lab0"}, {"lab0": rule}
-    mocker.patch("netagent.host.link.read_mtu", return_value=1500)
-    apply = mocker.patch("netagent.app.daemon.apply_plan")
     d._on_events([LinkEvent(3, "lab0", 1500)])
-    apply.assert_not_called()
+    assert host.writes == []

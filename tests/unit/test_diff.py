@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from netagent.core.diff import audit, check_channels, check_sysctl, parse_driver_version, plan
-from netagent.core.model import (
-    MAX,
-    Channels,
-    ChannelSpec,
-    DriverInfo,
-    HostState,
-    InterfaceRule,
-    Link,
-    Profile,
-    SetChannels,
-    SetMtu,
-    SetSysctl,
-    Status,
-    SysctlSetting,
-    Unreadable,
-)
+from netagent.core.diff import audit, plan
+from netagent.core.model import MAX, HostState, InterfaceRule, Link, Profile, Status, Unreadable
+from netagent.core.settings.channels import Channels, ChannelSpec, SetChannels, check_channels
+from netagent.core.settings.driver import DriverInfo, parse_driver_version
+from netagent.core.settings.mtu import SetMtu
+from netagent.core.settings.sysctl import SetSysctl, SysctlSetting, check_sysctl
 
 VETH = DriverInfo("veth", "1.0")
 ENA = DriverInfo("ena", "2.17.0g")
@@ -29,7 +18,7 @@ ENA_CH = Channels(max_rx=0, max_tx=0, max_other=0, max_combined=8, rx=0, tx=0, o
 
 
 def link(name: str, mtu: int = 1500, driver: DriverInfo | Unreadable = VETH, channels: object = VETH_CH) -> Link:
-    return Link(name=name, index=2, mtu=mtu, operstate="up", driver=driver, channels=channels)  # type: ignore[arg-type]
+    return Link(name, 2, mtu, "up", {"driver": driver, "channels": channels})  # type: ignore[arg-type]
 
 
 def host(*links: Link, **sysctls: str | Unreadable) -> HostState:
@@ -49,20 +38,20 @@ def by_id(checks: list) -> dict:
 
 
 def test_mtu_drift_yields_set_mtu_change() -> None:
-    checks = audit(profile(InterfaceRule(0, ("lab*",), mtu=9001)), host(link("lab0")))
+    checks = audit(profile(InterfaceRule(0, ("lab*",), settings={"mtu": 9001})), host(link("lab0")))
     (check,) = checks
     assert (check.id, check.status, check.expected, check.actual) == ("lab0/mtu", Status.DRIFT, "9001", "1500")
     assert check.change == SetMtu("lab0", old=1500, new=9001)
 
 
 def test_matching_mtu_is_ok_without_change() -> None:
-    (check,) = audit(profile(InterfaceRule(0, ("lab0",), mtu=9001)), host(link("lab0", mtu=9001)))
+    (check,) = audit(profile(InterfaceRule(0, ("lab0",), settings={"mtu": 9001})), host(link("lab0", mtu=9001)))
     assert check.status is Status.OK
     assert check.change is None
 
 
 def test_wrong_driver_is_drift_naming_both_and_unfixable() -> None:
-    checks = audit(profile(InterfaceRule(0, ("lab0",), driver="ena")), host(link("lab0")))
+    checks = audit(profile(InterfaceRule(0, ("lab0",), settings={"driver": "ena"})), host(link("lab0")))
     (check,) = checks
     assert check.status is Status.DRIFT
     assert (check.expected, check.actual) == ("ena", "veth")
@@ -73,7 +62,7 @@ def test_wrong_driver_is_drift_naming_both_and_unfixable() -> None:
 
 
 def test_rule_matching_nothing_is_drift() -> None:
-    checks = audit(profile(InterfaceRule(0, ("ens5",), mtu=9001)), host(link("lab0")))
+    checks = audit(profile(InterfaceRule(0, ("ens5",), settings={"mtu": 9001})), host(link("lab0")))
     (check,) = checks
     assert check.id == "interfaces[0]/match"
     assert check.status is Status.DRIFT
@@ -81,12 +70,15 @@ def test_rule_matching_nothing_is_drift() -> None:
 
 
 def test_loopback_is_not_matched_by_a_wildcard() -> None:
-    checks = audit(profile(InterfaceRule(0, ("*",), mtu=9001)), host(link("lo", mtu=65536), link("lab0")))
+    checks = audit(profile(InterfaceRule(0, ("*",), settings={"mtu": 9001})), host(link("lo", mtu=65536), link("lab0")))
     assert [c.id for c in checks] == ["lab0/mtu"]
 
 
 def test_later_rule_overrides_earlier_fields_per_interface() -> None:
-    rules = (InterfaceRule(0, ("lab*",), mtu=1500, driver="veth"), InterfaceRule(1, ("lab1",), mtu=9001))
+    rules = (
+        InterfaceRule(0, ("lab*",), settings={"mtu": 1500, "driver": "veth"}),
+        InterfaceRule(1, ("lab1",), settings={"mtu": 9001}),
+    )
     checks = by_id(audit(profile(*rules), host(link("lab0"), link("lab1"))))
     assert checks["lab0/mtu"].status is Status.OK
     assert checks["lab1/mtu"].change == SetMtu("lab1", 1500, 9001)
@@ -135,7 +127,7 @@ def test_channels_above_device_maximum_is_an_error() -> None:
 
 def test_device_without_channel_control_is_unsupported() -> None:
     checks = audit(
-        profile(InterfaceRule(0, ("lab0",), channels=ChannelSpec(combined=MAX))),
+        profile(InterfaceRule(0, ("lab0",), settings={"channels": ChannelSpec(combined=MAX)})),
         host(link("lab0", channels=Unreadable("the device does not support it", unsupported=True))),
     )
     assert checks[0].status is Status.UNSUPPORTED
@@ -146,13 +138,13 @@ def test_device_without_channel_control_is_unsupported() -> None:
     [("2.17.0g", Status.OK), ("2.2.10", Status.OK), ("2.2.9", Status.DRIFT), ("1.3.0K", Status.DRIFT)],
 )
 def test_driver_min_version(have: str, status: Status) -> None:
-    rule = InterfaceRule(0, ("eth0",), driver="ena", driver_min_version="2.2.10")
+    rule = InterfaceRule(0, ("eth0",), settings={"driver": "ena", "driver_min_version": "2.2.10"})
     checks = by_id(audit(profile(rule), host(link("eth0", driver=DriverInfo("ena", have)))))
     assert checks["eth0/driver_version"].status is status
 
 
 def test_in_tree_kernel_release_version_is_unsupported() -> None:
-    rule = InterfaceRule(0, ("eth0",), driver_min_version="2.2.10")
+    rule = InterfaceRule(0, ("eth0",), settings={"driver_min_version": "2.2.10"})
     kernel = DriverInfo("ena", "6.11.2-cb1.0.lto.fc40.x86_64")
     (check,) = audit(profile(rule), host(link("eth0", driver=kernel)))
     assert check.status is Status.UNSUPPORTED
@@ -160,7 +152,7 @@ def test_in_tree_kernel_release_version_is_unsupported() -> None:
 
 
 def test_version_of_another_driver_is_not_compared() -> None:
-    rule = InterfaceRule(0, ("eth0",), driver="ena", driver_min_version="2.2.10")
+    rule = InterfaceRule(0, ("eth0",), settings={"driver": "ena", "driver_min_version": "2.2.10"})
     checks = by_id(audit(profile(rule), host(link("eth0"))))
     assert checks["eth0/driver_version"].status is Status.UNSUPPORTED
     assert checks["eth0/driver"].status is Status.DRIFT
@@ -173,7 +165,7 @@ def test_parse_driver_version() -> None:
 
 
 def test_audit_orders_failures_first_and_plan_orders_interfaces_then_sysctls() -> None:
-    rules = (InterfaceRule(0, ("lab*",), mtu=9001, channels=ChannelSpec(rx=4)),)
+    rules = (InterfaceRule(0, ("lab*",), settings={"mtu": 9001, "channels": ChannelSpec(rx=4)}),)
     sysctls = (SysctlSetting("net.ipv4.b", "1"), SysctlSetting("net.ipv4.a", "1"), SysctlSetting("net.ipv4.c", "0"))
     checks = audit(
         profile(*rules, sysctls=sysctls),

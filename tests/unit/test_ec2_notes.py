@@ -5,18 +5,23 @@ from __future__ import annotations
 from netagent.core import ec2
 from netagent.core.ec2 import Ec2Unavailable, EniFacts, InstanceFacts
 from netagent.core.ena import EnaHealth
-from netagent.core.model import Channels, DriverInfo, HostState, InterfaceRule, Link, Profile, Unreadable
+from netagent.core.model import HostState, InterfaceRule, Link, Profile, Unreadable
 from netagent.core.notes import report_notes, wants_ena
+from netagent.core.settings.channels import Channels
+from netagent.core.settings.driver import DriverInfo
 
 MAC0, MAC1 = "06:aa:00:00:00:00", "06:aa:00:00:00:01"
 FACTS = InstanceFacts("i-1", "c6in.8xlarge", "us-east-1", "us-east-1a", (EniFacts(MAC1, 1), EniFacts(MAC0, 0)))
-ENA_PROFILE = Profile("ec2", "p.yaml", (InterfaceRule(0, ("eth*", "ens*"), driver="ena"),))
-PLAIN_PROFILE = Profile("plain", "p.yaml", (InterfaceRule(0, ("eth*",), mtu=9001),))
+ENA_PROFILE = Profile("ec2", "p.yaml", (InterfaceRule(0, ("eth*", "ens*"), settings={"driver": "ena"}),))
+PLAIN_PROFILE = Profile("plain", "p.yaml", (InterfaceRule(0, ("eth*",), settings={"mtu": 9001}),))
 CH = Channels(0, 0, 0, 2, 0, 0, 0, 2)
 
 
 def state(**drivers: str) -> HostState:
-    links = {n: Link(n, i + 2, 1500, "up", DriverInfo(d, "1.0"), CH) for i, (n, d) in enumerate(drivers.items())}
+    links = {
+        n: Link(n, i + 2, 1500, "up", {"driver": DriverInfo(d, "1.0"), "channels": CH})
+        for i, (n, d) in enumerate(drivers.items())
+    }
     return HostState(tuple(links), links)
 
 
@@ -55,7 +60,7 @@ def test_no_note_on_ena_or_for_a_profile_without_ena() -> None:
 
 
 def test_no_note_when_the_primary_driver_is_unreadable() -> None:
-    link = Link("eth0", 2, 1500, "up", Unreadable("gone"), CH)
+    link = Link("eth0", 2, 1500, "up", {"driver": Unreadable("gone"), "channels": CH})
     assert report_notes(ENA_PROFILE, HostState(("eth0",), {"eth0": link}), None, {"eth0": MAC0}, ()) == ()
 
 

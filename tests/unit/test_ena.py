@@ -11,7 +11,9 @@ import pytest
 
 from netagent.core import ena
 from netagent.core.errors import NotSupported
-from netagent.core.model import Channels, DriverInfo, Link, Unreadable
+from netagent.core.model import Link, Unreadable
+from netagent.core.settings.channels import Channels
+from netagent.core.settings.driver import DriverInfo
 from netagent.host import ethtool
 from netagent.host.health import read_ena_health
 
@@ -113,12 +115,14 @@ def test_statistics_of_a_device_without_them_is_not_supported(mocker) -> None:  
 
 
 def _link(name: str, driver: str) -> Link:
-    return Link(name, 2, 9001, "up", DriverInfo(driver, "2.17.0g"), Channels(0, 0, 0, 8, 0, 0, 0, 8))
+    return Link(
+        name, 2, 9001, "up", {"driver": DriverInfo(driver, "2.17.0g"), "channels": Channels(0, 0, 0, 8, 0, 0, 0, 8)}
+    )
 
 
 def test_read_ena_health_reads_only_ena_links(mocker) -> None:  # type: ignore[no-untyped-def]
     stats = mocker.patch.object(ethtool.Ethtool, "statistics", return_value=ALL_PAIRS)
-    unreadable = Link("eth9", 9, 1500, "up", Unreadable("gone"), Unreadable("gone"))
+    unreadable = Link("eth9", 9, 1500, "up", {"driver": Unreadable("gone"), "channels": Unreadable("gone")})
     [health] = read_ena_health([_link("eth0", "ena"), _link("eth1", "virtio_net"), unreadable])
     stats.assert_called_once_with("eth0")
     assert health.ifname == "eth0"

@@ -14,10 +14,11 @@ import pytest
 
 from netagent.app.apply import apply_plan
 from netagent.core.errors import AdapterError, ApplyFailed
-from netagent.core.model import GuardSpec, Plan, SetMtu
+from netagent.core.model import GuardSpec, Plan
+from netagent.core.settings.mtu import SetMtu
 from netagent.host import guard
 from netagent.host.guard import ECHOES, PathGuard, ProbeRound, parse_reply
-from tests.unit.test_apply import FakeHost
+from tests.unit.fakes import FakeHost
 
 NEAR, FAR = "10.0.1.2", "10.0.2.2"
 IDENT = 4242
@@ -145,11 +146,11 @@ def test_guard_probes_only_the_targets_routed_through_the_interface_in_one_round
 def test_no_cap_net_raw_is_an_adapter_error_and_apply_rolls_back(mocker) -> None:  # type: ignore[no-untyped-def]
     mocker.patch.object(socket, "socket", side_effect=PermissionError(errno.EPERM, "Operation not permitted"))
     change = SetMtu("lab0", 1500, 9001)
-    host = FakeHost({change.setting: "1500"})
+    host = FakeHost({change.setting: 1500})
     with pytest.raises(ApplyFailed) as info:
         apply_plan(Plan((change,)), host, guard=PathGuard(GuardSpec((NEAR,), 1.0), lambda _: "lab0"))
     assert str(info.value).startswith(
         "lab0 mtu: guard: cannot open a raw ICMP socket (needs CAP_NET_RAW): Operation not permitted"
     )
     assert info.value.rolled_back == 1
-    assert host.values == {change.setting: "1500"}
+    assert host.values == {change.setting: 1500}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from netagent.core.healing import DaemonStats, Governor, HealPolicy
+from netagent.core.model import CheckId
 
-CHECK = "lab0/mtu"
+CHECK = CheckId("lab0", "mtu")
 
 
-def heal_if_allowed(gov: Governor, now: float, check: str = CHECK) -> bool:
+def heal_if_allowed(gov: Governor, now: float, check: CheckId = CHECK) -> bool:
     decision = gov.drift(check, now)
     if decision.heal_now:
         gov.healed(check, now)
@@ -58,7 +59,7 @@ def test_fight_backs_off_exponentially_and_warns_once() -> None:
     assert gaps[:4] == [1.0, 1.0, 1.0, 1.0]  # five heals, debounced
     assert gaps[4:8] == [2.0, 4.0, 8.0, 16.0]  # then contested: doubling
     assert set(gaps[8:]) == {16.0}  # capped
-    assert gov.contested(now) == [CHECK]
+    assert gov.contested(now) == [str(CHECK)]
 
 
 def test_fight_ends_after_a_quiet_window_and_heals_resume_at_once() -> None:
@@ -80,12 +81,14 @@ def test_fight_ends_after_a_quiet_window_and_heals_resume_at_once() -> None:
 
 def test_forget_drops_every_check_of_an_interface() -> None:
     gov = Governor(HealPolicy(fight_heals=1))
-    heal_if_allowed(gov, 0.0, "lab0/mtu")
-    heal_if_allowed(gov, 0.0, "lab0/channels")
-    heal_if_allowed(gov, 0.0, "lab10/mtu")
+    heal_if_allowed(gov, 0.0, CheckId("lab0", "mtu"))
+    heal_if_allowed(gov, 0.0, CheckId("lab0", "channels"))
+    heal_if_allowed(gov, 0.0, CheckId("lab10", "mtu"))
+    heal_if_allowed(gov, 0.0, CheckId("lab0", "sysctl"))  # a sysctl whose key is "lab0": not the interface's
     gov.forget("lab0")
-    assert gov.drift("lab0/mtu", 0.1).heal_now  # a new lab0 starts with a clean record
-    assert not gov.drift("lab10/mtu", 0.1).heal_now
+    assert gov.drift(CheckId("lab0", "mtu"), 0.1).heal_now  # a new lab0 starts with a clean record
+    assert not gov.drift(CheckId("lab10", "mtu"), 0.1).heal_now
+    assert not gov.drift(CheckId("lab0", "sysctl"), 0.1).heal_now
 
 
 def test_stats_document_counts_heals_and_failures() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from netagent.core.model import Channels, Check, DriverInfo, Link, Owner, Profile, Report, SetMtu, Status
+from netagent.core.model import Check, Link, Owner, Profile, Report, Status
 from netagent.core.owners import (
     OwnerFiles,
     SourceFile,
@@ -26,6 +26,9 @@ from netagent.core.owners import (
 from netagent.core.reports import json as json_report
 from netagent.core.reports import plan as plan_report
 from netagent.core.reports import text as text_report
+from netagent.core.settings.channels import Channels
+from netagent.core.settings.driver import DriverInfo
+from netagent.core.settings.mtu import SetMtu
 from netagent.host.owner_files import read_owner_files
 
 ROOTS = Path(__file__).resolve().parents[1] / "data" / "roots"
@@ -33,7 +36,7 @@ VETH_CH = Channels(8, 8, 0, 0, 8, 8, 0, 0)
 
 
 def veth(name: str, driver: str = "veth") -> Link:
-    return Link(name, 2, 1500, "up", DriverInfo(driver, "1.0"), VETH_CH)
+    return Link(name, 2, 1500, "up", {"driver": DriverInfo(driver, "1.0"), "channels": VETH_CH})
 
 
 def files(*sysctl_d: SourceFile, conf: SourceFile | None = None) -> OwnerFiles:
@@ -270,9 +273,9 @@ def test_missing_root_scans_nothing(tmp_path: Path) -> None:
 
 def test_owners_attach_to_checks_and_render_as_warnings_in_text_json_and_plan(layered: OwnerFiles) -> None:
     checks = [
-        Check("lab0/mtu", "lab0", "mtu", Status.DRIFT, "9001", "1500", change=SetMtu("lab0", 1500, 9001)),
-        Check("sysctl/net.core.rmem_max", "net.core.rmem_max", "sysctl", Status.OK, "212992", "212992"),
-        Check("lab0/driver", "lab0", "driver", Status.OK, "veth", "veth"),
+        Check("lab0", "mtu", Status.DRIFT, "9001", "1500", change=SetMtu("lab0", 1500, 9001)),
+        Check("net.core.rmem_max", "sysctl", Status.OK, "212992", "212992"),
+        Check("lab0", "driver", Status.OK, "veth", "veth"),
     ]
     attached = attach_owners(checks, {"lab0": veth("lab0")}, scan(layered))
     assert [len(c.owners) for c in attached] == [2, 2, 0]

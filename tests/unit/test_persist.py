@@ -13,9 +13,11 @@ import pytest
 
 from netagent import cli
 from netagent.app import persist
-from netagent.core.errors import ExitCode
-from netagent.core.model import ChannelSpec, InterfaceRule, Profile, SysctlSetting
-from netagent.host.files import OutputError
+from netagent.core import boot
+from netagent.core.errors import ExitCode, UsageError
+from netagent.core.model import InterfaceRule, Profile
+from netagent.core.settings.channels import ChannelSpec
+from netagent.core.settings.sysctl import SysctlSetting
 from netagent.host.trust import load_profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,9 +26,9 @@ PROFILE = Profile(
     "web",
     "web.yaml",
     (
-        InterfaceRule(0, ("eth*", "ens*"), channels=ChannelSpec(combined="max")),
-        InterfaceRule(1, ("eth0", "ens5"), mtu=9001),
-        InterfaceRule(2, ("eth1",), mtu=1500, channels=ChannelSpec(rx=2, tx=2)),
+        InterfaceRule(0, ("eth*", "ens*"), settings={"channels": ChannelSpec(combined="max")}),
+        InterfaceRule(1, ("eth0", "ens5"), settings={"mtu": 9001}),
+        InterfaceRule(2, ("eth1",), settings={"mtu": 1500, "channels": ChannelSpec(rx=2, tx=2)}),
     ),
     (SysctlSetting("net.ipv4.tcp_rmem", "4096 131072 67108864"), SysctlSetting("net.ipv4.tcp_mtu_probing", "1")),
 )
@@ -54,7 +56,7 @@ def parse_link(text: str) -> configparser.ConfigParser:
 
 
 def test_sysctl_dropin_has_one_line_per_key_in_profile_order() -> None:
-    text = persist.render(PROFILE)[persist.SYSCTL_DROPIN]
+    text = boot.render(PROFILE)[boot.SYSCTL_DROPIN]
     assert [line for line in text.splitlines() if not line.startswith("#")] == [
         "net.ipv4.tcp_rmem = 4096 131072 67108864",
         "net.ipv4.tcp_mtu_probing = 1",
@@ -62,7 +64,7 @@ def test_sysctl_dropin_has_one_line_per_key_in_profile_order() -> None:
 
 
 def test_link_files_literal_names_first_with_merged_rules() -> None:
-    files = persist.render(PROFILE)
+    files = boot.render(PROFILE)
     links = sorted(p for p in files if p.endswith(".link"))
     # eth*/ens* ask only for `max`, which a .link file cannot hold: no file for them.
     assert links == [
@@ -81,7 +83,7 @@ def test_link_files_literal_names_first_with_merged_rules() -> None:
 
 
 def test_link_files_keep_the_default_naming_policy() -> None:
-    for path, text in persist.render(DEFAULT).items():
+    for path, text in boot.render(DEFAULT).items():
         if path.endswith(".link"):
             link = parse_link(text)["Link"]
             assert link["NamePolicy"] == "keep kernel database onboard slot path"
@@ -99,12 +101,12 @@ def test_link_files_keep_the_default_naming_policy() -> None:
     ],
 )
 def test_match_line(pattern: str, line: str) -> None:
-    assert persist.match_line(pattern) == line
+    assert boot.match_line(pattern) == line
 
 
 def test_every_rendered_link_key_is_a_systemd_link_key() -> None:
     for profile in (PROFILE, DEFAULT):
-        for path, text in persist.render(profile).items():
+        for path, text in boot.render(profile).items():
             if path.endswith(".link"):
                 parsed = parse_link(text)
                 assert set(parsed.sections()) == {"Match", "Link"}
@@ -115,22 +117,22 @@ def test_every_rendered_link_key_is_a_systemd_link_key() -> None:
 
 
 def test_notes_name_the_rules_whose_max_is_not_persisted() -> None:
-    [note] = persist.notes(PROFILE)
+    [note] = boot.notes(PROFILE)
     assert note.startswith("interfaces[0] (eth*, ens*): channels combined: max is not persisted")
 
 
 def test_render_is_deterministic() -> None:
-    assert persist.render(DEFAULT) == persist.render(DEFAULT)
+    assert boot.render(DEFAULT) == boot.render(DEFAULT)
 
 
 # ---------------------------------------------------------------- installer
 
 
 def test_install_writes_then_is_idempotent(tmp_path: Path) -> None:
-    files = persist.render(PROFILE)
+    files = boot.render(PROFILE)
     first = persist.install(files, str(tmp_path))
     assert {a for a, _ in first} == {"written"}
-    target = tmp_path / persist.SYSCTL_DROPIN
+    target = tmp_path / boot.SYSCTL_DROPIN
     inode, mtime = target.stat().st_ino, target.stat().st_mtime_ns
     second = persist.install(files, str(tmp_path))
     assert {a for a, _ in second} == {"unchanged"}
@@ -139,13 +141,13 @@ def test_install_writes_then_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_install_rewrites_only_what_changed_and_removes_stale_links(tmp_path: Path) -> None:
-    persist.install(persist.render(PROFILE), str(tmp_path))
-    (tmp_path / persist.LINK_DIR / "10-admin.link").write_text("[Match]\n")  # not ours: kept
+    persist.install(boot.render(PROFILE), str(tmp_path))
+    (tmp_path / boot.LINK_DIR / "10-admin.link").write_text("[Match]\n")  # not ours: kept
     smaller = Profile("web", "web.yaml", PROFILE.interfaces[1:2], PROFILE.sysctls)
-    actions = dict((rel, a) for a, rel in persist.install(persist.render(smaller), str(tmp_path)))
-    assert actions[persist.SYSCTL_DROPIN] == "unchanged"
+    actions = dict((rel, a) for a, rel in persist.install(boot.render(smaller), str(tmp_path)))
+    assert actions[boot.SYSCTL_DROPIN] == "unchanged"
     assert actions["etc/systemd/network/60-netagent-02-eth1.link"] == "removed"
-    assert sorted(os.listdir(tmp_path / persist.LINK_DIR)) == [
+    assert sorted(os.listdir(tmp_path / boot.LINK_DIR)) == [
         "10-admin.link",
         "60-netagent-00-eth0.link",
         "60-netagent-01-ens5.link",
@@ -153,7 +155,7 @@ def test_install_rewrites_only_what_changed_and_removes_stale_links(tmp_path: Pa
 
 
 def test_install_dry_run_writes_nothing(tmp_path: Path) -> None:
-    actions = persist.install(persist.render(PROFILE), str(tmp_path), dry_run=True)
+    actions = persist.install(boot.render(PROFILE), str(tmp_path), dry_run=True)
     assert {a for a, _ in actions} == {"would write"}
     assert list(tmp_path.iterdir()) == []
 
@@ -171,7 +173,7 @@ def test_cli_persist_writes_profile_copy_and_notes_missing_unit(tmp_path: Path, 
     assert "written etc/sysctl.d/60-netagent.conf" in out
     assert "written etc/netagent/profile.yaml" in out
     assert any("the daemon's unit was not written" in line for line in out)
-    assert (root / persist.PROFILE_COPY).read_text() == Path(profile).read_text()
+    assert (root / boot.PROFILE_COPY).read_text() == Path(profile).read_text()
     assert cli.main(["persist", "--profile", profile, "--root", str(root), "--dry-run"]) == ExitCode.OK
     assert all(line.startswith(("unchanged", "note:")) for line in capsys.readouterr().out.splitlines())
 
@@ -191,8 +193,8 @@ def test_cli_persist_copies_the_unit_and_systemd_accepts_it(tmp_path: Path, mock
     root = tmp_path / "root"
     root.mkdir()
     assert cli.main(["persist", "--root", str(root)]) == ExitCode.OK
-    copied = root / persist.UNIT_PATH
-    assert copied.read_text() == persist.set_exec_path(unit.read_text(), "/opt/netagent/bin/netagent")
+    copied = root / boot.UNIT_PATH
+    assert copied.read_text() == boot.set_exec_path(unit.read_text(), "/opt/netagent/bin/netagent")
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         if os.environ.get("CI"):
@@ -227,16 +229,16 @@ def test_persist_refuses_a_relative_symlink_out_of_the_root(image: tuple[Path, P
     root, outside = image
     (root / "etc" / "sysctl.d").symlink_to("../../outside")
     for dry_run in (True, False):
-        with pytest.raises(OutputError, match=r"etc/sysctl.d/60-netagent.conf: refused: .*leads outside the root"):
-            persist.install(persist.render(PROFILE), str(root), dry_run=dry_run)
+        with pytest.raises(UsageError, match=r"etc/sysctl.d/60-netagent.conf: refused: .*leads outside the root"):
+            persist.install(boot.render(PROFILE), str(root), dry_run=dry_run)
     assert list(outside.iterdir()) == []
 
 
 def test_persist_refuses_an_absolute_symlink_to_a_host_directory(image: tuple[Path, Path]) -> None:
     root, outside = image
     (root / "etc" / "sysctl.d").symlink_to(outside)  # means img/<outside>, which the image lacks
-    with pytest.raises(OutputError, match=r"etc/sysctl.d/60-netagent.conf: refused: .*does not exist under the root"):
-        persist.install(persist.render(PROFILE), str(root))
+    with pytest.raises(UsageError, match=r"etc/sysctl.d/60-netagent.conf: refused: .*does not exist under the root"):
+        persist.install(boot.render(PROFILE), str(root))
     assert list(outside.iterdir()) == []
 
 
@@ -245,8 +247,8 @@ def test_persist_resolves_an_absolute_symlink_inside_the_root(image: tuple[Path,
     inside = root / str(outside).lstrip("/")  # the same absolute path, in the image
     inside.mkdir(parents=True)
     (root / "etc" / "sysctl.d").symlink_to(outside)
-    persist.install(persist.render(PROFILE), str(root))
-    assert (inside / "60-netagent.conf").read_text() == persist.render_sysctl(PROFILE)
+    persist.install(boot.render(PROFILE), str(root))
+    assert (inside / "60-netagent.conf").read_text() == boot.render_sysctl(PROFILE)
     assert list(outside.iterdir()) == []
 
 
@@ -254,24 +256,24 @@ def test_persist_follows_a_relative_symlink_that_stays_inside_the_root(image: tu
     root, _ = image
     (root / "usr" / "lib" / "sysctl.d").mkdir(parents=True)
     (root / "etc" / "sysctl.d").symlink_to("../usr/lib/sysctl.d")
-    first = persist.install(persist.render(PROFILE), str(root))
-    assert ("written", persist.SYSCTL_DROPIN) in first
-    assert (root / "usr/lib/sysctl.d/60-netagent.conf").read_text() == persist.render_sysctl(PROFILE)
-    assert ("unchanged", persist.SYSCTL_DROPIN) in persist.install(persist.render(PROFILE), str(root))
+    first = persist.install(boot.render(PROFILE), str(root))
+    assert ("written", boot.SYSCTL_DROPIN) in first
+    assert (root / "usr/lib/sysctl.d/60-netagent.conf").read_text() == boot.render_sysctl(PROFILE)
+    assert ("unchanged", boot.SYSCTL_DROPIN) in persist.install(boot.render(PROFILE), str(root))
 
 
 def test_persist_replaces_a_symlink_at_the_file_instead_of_writing_through_it(image: tuple[Path, Path]) -> None:
     root, outside = image
     victim = outside / "victim.conf"
-    victim.write_text(persist.render_sysctl(PROFILE))  # even the same content: not ours to keep
+    victim.write_text(boot.render_sysctl(PROFILE))  # even the same content: not ours to keep
     (root / "etc" / "sysctl.d").mkdir()
-    link = root / persist.SYSCTL_DROPIN
+    link = root / boot.SYSCTL_DROPIN
     link.symlink_to(victim)
-    assert ("would write", persist.SYSCTL_DROPIN) in persist.install(persist.render(PROFILE), str(root), dry_run=True)
-    assert ("written", persist.SYSCTL_DROPIN) in persist.install(persist.render(PROFILE), str(root))
+    assert ("would write", boot.SYSCTL_DROPIN) in persist.install(boot.render(PROFILE), str(root), dry_run=True)
+    assert ("written", boot.SYSCTL_DROPIN) in persist.install(boot.render(PROFILE), str(root))
     assert not link.is_symlink()
-    assert link.read_text() == persist.render_sysctl(PROFILE)
-    assert victim.read_text() == persist.render_sysctl(PROFILE)
+    assert link.read_text() == boot.render_sysctl(PROFILE)
+    assert victim.read_text() == boot.render_sysctl(PROFILE)
     assert os.listdir(outside) == ["victim.conf"]
 
 
@@ -285,7 +287,7 @@ def test_cli_persist_refuses_an_escaping_symlink_with_exit_2(image: tuple[Path, 
     assert f"{root}/etc/systemd/network/" in err
     assert "leads outside the root" in err
     assert list(outside.iterdir()) == []
-    assert not (root / persist.PROFILE_COPY).exists()  # refused before the first write
+    assert not (root / boot.PROFILE_COPY).exists()  # refused before the first write
 
 
 # ---------------------------------------------------------------- the unit's ExecStart
@@ -299,22 +301,22 @@ ExecReload=/bin/kill -HUP $MAINPID
 
 
 def test_set_exec_path_replaces_only_the_netagent_executable() -> None:
-    out = persist.set_exec_path(UNIT, "/opt/venv/bin/netagent")
+    out = boot.set_exec_path(UNIT, "/opt/venv/bin/netagent")
     assert out == UNIT.replace("ExecStart=/usr/local/bin/netagent", "ExecStart=/opt/venv/bin/netagent")
 
 
 def test_set_exec_path_keeps_prefixes_arguments_and_line_endings() -> None:
     unit = "[Service]\r\nExecStart=-netagent daemon\r\nExecStart = /usr/bin/other netagent\r\n"
-    assert persist.set_exec_path(unit, "/srv/na/bin/netagent") == (
+    assert boot.set_exec_path(unit, "/srv/na/bin/netagent") == (
         "[Service]\r\nExecStart=-/srv/na/bin/netagent daemon\r\nExecStart = /usr/bin/other netagent\r\n"
     )
 
 
 def test_set_exec_path_doubles_percent_and_refuses_what_systemd_would_reinterpret() -> None:
-    assert "ExecStart=/opt/100%%/bin/netagent daemon" in persist.set_exec_path(UNIT, "/opt/100%/bin/netagent")
+    assert "ExecStart=/opt/100%%/bin/netagent daemon" in boot.set_exec_path(UNIT, "/opt/100%/bin/netagent")
     for bad in ("relative/bin/netagent", "/opt/my venv/bin/netagent", "/opt/$HOME/netagent", '/opt/"q"/netagent'):
         with pytest.raises(ValueError, match="ExecStart= can hold"):
-            persist.set_exec_path(UNIT, bad)
+            boot.set_exec_path(UNIT, bad)
 
 
 def test_running_binary_prefers_the_script_being_run(tmp_path: Path, mocker, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from netagent.core.errors import ProfileError
-from netagent.core.model import MAX, ChannelSpec
+from netagent.core.model import MAX
 from netagent.core.profile.parser import parse_profile
+from netagent.core.settings.channels import ChannelSpec
 from netagent.host.trust import load_profile
 
 GOOD = """\
@@ -39,10 +40,14 @@ def test_parse_good_profile_yields_typed_rules_and_normalised_sysctls() -> None:
     assert profile.name == "web"
     first, second = profile.interfaces
     assert first.match == ("lab*",)
-    assert (first.driver, first.driver_min_version, first.mtu) == ("veth", "2.8", 9001)
-    assert first.channels == ChannelSpec(rx=4, tx=MAX)
+    assert first.settings == {
+        "driver": "veth",
+        "driver_min_version": "2.8",
+        "mtu": 9001,
+        "channels": ChannelSpec(rx=4, tx=MAX),
+    }
     assert second.match == ("eth0", "ens5")
-    assert second.channels == ChannelSpec(combined=MAX)
+    assert second.settings == {"channels": ChannelSpec(combined=MAX)}
     assert [(s.key, s.value, s.line) for s in profile.sysctls] == [
         ("net.ipv4.tcp_rmem", "4096 131072 6291456", 12),
         ("net.ipv4.tcp_mtu_probing", "1", 13),

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 
-from netagent.core.model import Check, Plan, Profile, Report, SetMtu, Status
+from netagent.core.model import Check, Plan, Profile, Report, Status
 from netagent.core.reports import json as json_report
 from netagent.core.reports import text as text_report
+from netagent.core.settings.mtu import SetMtu
 
 PROFILE = Profile(name="t", path="t.yaml")
 CHECKS = (
-    Check("lab0/mtu", "lab0", "mtu", Status.DRIFT, "9001", "1500", change=SetMtu("lab0", 1500, 9001)),
-    Check("lab0/channels", "lab0", "channels", Status.UNSUPPORTED, "combined=max", None, "no combined queues"),
-    Check("sysctl/net.x", "net.x", "sysctl", Status.OK, "1", "1"),
+    Check("lab0", "mtu", Status.DRIFT, "9001", "1500", change=SetMtu("lab0", 1500, 9001)),
+    Check("lab0", "channels", Status.UNSUPPORTED, "combined=max", None, "no combined queues"),
+    Check("net.x", "sysctl", Status.OK, "1", "1"),
 )
 REPORT = Report(PROFILE, {"hostname": "h", "kernel": "6.1"}, CHECKS)
 
@@ -53,7 +54,7 @@ def test_text_table_has_a_row_per_check_and_a_summary() -> None:
 def test_plan_wording_follows_the_mode() -> None:
     plan = Plan(
         (SetMtu("lab0", 1500, 9001),),
-        unfixable=(Check("eth0/driver", "eth0", "driver", Status.DRIFT, "ena", "veth", "driver is veth"),),
+        unfixable=(Check("eth0", "driver", Status.DRIFT, "ena", "veth", "driver is veth"),),
     )
     assert (
         text_report.render_plan(plan, dry_run=True)

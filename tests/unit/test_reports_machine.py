@@ -11,19 +11,21 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from netagent.core.ec2 import Ec2Unavailable, EniFacts, InstanceFacts
 from netagent.core.ena import EnaHealth
-from netagent.core.model import Check, Profile, Report, SetMtu, SetSysctl, Severity, Status
+from netagent.core.model import Check, Profile, Report, Severity, Status
 from netagent.core.reports import json as json_report
 from netagent.core.reports import junit, prometheus
 from netagent.core.reports import text as text_report
+from netagent.core.settings.mtu import SetMtu
+from netagent.core.settings.sysctl import SetSysctl
 
 PROFILE = Profile(name="ec2", path="/etc/netagent/profile.yaml")
 FACTS = InstanceFacts("i-0abc", "c6in.8xlarge", "us-east-1", "us-east-1a", (EniFacts("06:00:00:00:00:01", 0),))
 CHECKS = (
-    Check("eth0/mtu", "eth0", "mtu", Status.DRIFT, "9001", "1500", change=SetMtu("eth0", 1500, 9001)),
-    Check("sysctl/net.core.busy_poll", "net.core.busy_poll", "sysctl", Status.ERROR, "50", None, "no such key"),
-    Check("eth0/channels", "eth0", "channels", Status.UNSUPPORTED, "combined=max", None, "no combined queues"),
-    Check("eth0/driver", "eth0", "driver", Status.OK, "ena", "ena"),
-    Check("interfaces[1]/match", "interfaces[1]", "match", Status.DRIFT, "an interface matching ens6", "none"),
+    Check("eth0", "mtu", Status.DRIFT, "9001", "1500", change=SetMtu("eth0", 1500, 9001)),
+    Check("net.core.busy_poll", "sysctl", Status.ERROR, "50", None, "no such key"),
+    Check("eth0", "channels", Status.UNSUPPORTED, "combined=max", None, "no combined queues"),
+    Check("eth0", "driver", Status.OK, "ena", "ena"),
+    Check("interfaces[1]", "match", Status.DRIFT, "an interface matching ens6", "none"),
 )
 ENA_HEALTH = (
     EnaHealth(
@@ -37,7 +39,7 @@ WEIRD = ['q"uote', "back\\slash", "dollar$", "semi;colon", "ctl\x01"]
 
 
 def _weird_report() -> Report:
-    checks = tuple(Check(f"{n}/mtu", n, "mtu", Status.DRIFT, "9001", "1500") for n in WEIRD)
+    checks = tuple(Check(n, "mtu", Status.DRIFT, "9001", "1500") for n in WEIRD)
     return Report(Profile('p"<&>', "x.yaml"), {"hostname": "h"}, checks, Ec2Unavailable("off EC2"))
 
 
@@ -102,9 +104,8 @@ def test_junit_compliant_report_has_no_failures() -> None:
 # Review defect: recommended drift was a <failure> even without --strict, so the JUnit gate failed
 # a build that the exit code (0) and netagent_compliant (1) called compliant.
 RECOMMENDED = (
-    Check("eth0/driver", "eth0", "driver", Status.OK, "ena", "ena"),
+    Check("eth0", "driver", Status.OK, "ena", "ena"),
     Check(
-        "sysctl/net.ipv4.tcp_slow_start_after_idle",
         "net.ipv4.tcp_slow_start_after_idle",
         "sysctl",
         Status.DRIFT,
@@ -113,16 +114,7 @@ RECOMMENDED = (
         change=SetSysctl("net.ipv4.tcp_slow_start_after_idle", "1", "0"),
         severity=Severity.RECOMMENDED,
     ),
-    Check(
-        "sysctl/net.core.busy_poll",
-        "net.core.busy_poll",
-        "sysctl",
-        Status.ERROR,
-        "50",
-        None,
-        "no such key",
-        severity=Severity.RECOMMENDED,
-    ),
+    Check("net.core.busy_poll", "sysctl", Status.ERROR, "50", None, "no such key", severity=Severity.RECOMMENDED),
 )
 
 

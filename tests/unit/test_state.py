@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from netagent.core.errors import StateError
-from netagent.core.model import SetChannels, SetMtu, SetSysctl, Unreadable
+from netagent.core.model import Unreadable
 from netagent.core.restore import restore_changes
+from netagent.core.settings.channels import Channels, SetChannels
+from netagent.core.settings.mtu import SetMtu
+from netagent.core.settings.sysctl import SetSysctl
 from netagent.host.statefile import LockBusy, StateDir, netns_id
 
 
@@ -100,7 +103,7 @@ def test_restore_changes_from_originals_and_current_values() -> None:
     current = {
         "lo/channels": Unreadable("the device does not support it", unsupported=True),
         "lab0/mtu": 9001,
-        "lab0/channels": {"rx": 4, "tx": 4},
+        "lab0/channels": Channels(8, 8, 0, 8, rx=4, tx=4, other=0, combined=0),
         "sysctl/net.a": "4096\t131072\t6291456",
         "lab9/mtu": None,
     }

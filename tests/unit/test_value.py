@@ -8,21 +8,29 @@ import pickle
 
 import pytest
 
-from netagent.core import ec2, ena, model, owners
-from netagent.core.model import Check, Link, SetMtu, Status, Unreadable
+from netagent.core import boot, ec2, ena, model, owners, restore
+from netagent.core.model import Check, Link, Status, Unreadable
+from netagent.core.settings import channels, driver, mtu, sysctl
+from netagent.core.settings.mtu import SetMtu
 from netagent.core.value import FrozenInstanceError, Value
 
+MODULES = (model, ec2, ena, owners, boot, restore, channels, driver, mtu, sysctl)
 CLASSES = sorted(
-    {c for m in (model, ec2, ena, owners) for c in vars(m).values() if isinstance(c, type) and issubclass(c, Value)}
-    - {Value},
+    {c for m in MODULES for c in vars(m).values() if isinstance(c, type) and issubclass(c, Value)}
+    - {Value, model.Change},  # Change is an abstract base: its subclasses have the fields
     key=lambda c: c.__name__,
 )
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
-def test_slots_list_the_fields_in_constructor_order(cls: type[Value]) -> None:
+def test_fields_list_the_constructor_parameters_in_order(cls: type[Value]) -> None:
     params = list(inspect.signature(cls.__init__).parameters)[1:]
-    assert list(cls.__slots__) == params
+    assert list(cls._fields) == params
+
+
+def test_fields_include_the_base_classes_slots() -> None:
+    assert SetMtu._fields == ("ifname", "old", "new")
+    assert SetMtu("a", 1, 2) != channels.SetChannels("a", 1, 2)  # type: ignore[arg-type]
 
 
 def test_values_compare_hash_and_print_by_field() -> None:
@@ -35,7 +43,7 @@ def test_values_compare_hash_and_print_by_field() -> None:
 
 
 def test_values_are_frozen() -> None:
-    check = Check("lab0/mtu", "lab0", "mtu", Status.OK)
+    check = Check("lab0", "mtu", Status.OK)
     with pytest.raises(FrozenInstanceError):
         check.status = Status.DRIFT  # type: ignore[misc]
     with pytest.raises(AttributeError):
@@ -43,8 +51,8 @@ def test_values_are_frozen() -> None:
 
 
 def test_replace_copy_and_pickle_keep_every_field() -> None:
-    link = Link("lab0", 2, 1500, "up", Unreadable("gone", unsupported=True), Unreadable("no"))
-    assert link.replace(mtu=9001) == Link("lab0", 2, 9001, "up", link.driver, link.channels)
+    link = Link("lab0", 2, 1500, "up", {"driver": Unreadable("gone", unsupported=True), "channels": Unreadable("no")})
+    assert link.replace(mtu=9001) == Link("lab0", 2, 9001, "up", dict(link.values))
     assert copy.copy(link) == link
     assert copy.deepcopy(link) == link
     assert pickle.loads(pickle.dumps(link)) == link

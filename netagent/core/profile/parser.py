@@ -10,19 +10,7 @@ from __future__ import annotations
 import re
 
 from netagent.core.errors import Problem, ProfileError
-from netagent.core.model import (
-    MAX,
-    RUNTIME,
-    ChannelCount,
-    ChannelSpec,
-    Condition,
-    GuardSpec,
-    InterfaceRule,
-    Profile,
-    Severity,
-    SysctlSetting,
-    normalize_sysctl,
-)
+from netagent.core.model import RUNTIME, Condition, GuardSpec, InterfaceRule, Profile, Severity
 from netagent.core.profile.yamlite import (
     MappingNode,
     Node,
@@ -33,28 +21,22 @@ from netagent.core.profile.yamlite import (
     from_pyyaml,
     is_decimal,
 )
+from netagent.core.settings import KIND_OF_RULE_KEY, SYSCTL
+from netagent.core.settings.sysctl import SysctlSetting
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Callable
+    pass
 
-# Linux accepts 68 (IPv4 minimum, RFC 791) up to the device maximum; 9216 is the largest
-# ENA device maximum seen (`maxmtu 9216` in `ip -d link`, ../shared/ENA.md section 2).
-MTU_MIN, MTU_MAX = 68, 9216
 _INT_TAG = "tag:yaml.org,2002:int"
 _STR_TAG = "tag:yaml.org,2002:str"
 # Patterns are strings that re compiles on first use and caches: most profiles use a few of them
 # (issue 8). Integers must be plain decimals (yamlite.is_decimal): YAML 1.1 also reads 010
 # (octal), 0x1f and 1:30 (base 60) as ints.
-_SYSCTL_VALUE = r"-?[0-9]+(?:[ \t]+-?[0-9]+)*"
-# A key is dotted words under net.; no empty parts, no '/' and no '..', so it stays under /proc/sys/net.
-_SYSCTL_KEY = r"net(\.[A-Za-z0-9_:@-]+)+"
-# ENA-style versions: 2.2.10, 2.17.0g, 1.3.0K (../shared/ENA.md, "Version string formats").
-_VERSION = r"[0-9]+(\.[0-9]+){0,2}[gGkK]?"
 _IFNAME_GLOB = r"[^/\s]{1,64}"
 
 
-class _Walker:
+class Walker:
     """Collects problems while converting nodes; one instance per profile file."""
 
     def __init__(self, path: str) -> None:
@@ -109,6 +91,26 @@ class _Walker:
         self.problem(node, field, f"expected an integer {lo}..{hi}, got {_describe(node)}{quoted}")
         return None
 
+    # -- questions a setting kind asks of a node (netagent.core.settings)
+
+    def is_scalar(self, node: Node) -> bool:
+        """Tell whether a node is a scalar (of any YAML type)."""
+        return isinstance(node, ScalarNode)
+
+    def is_text(self, node: Node, value: str | None = None) -> bool:
+        """Tell whether a node is a string scalar (equal to `value`, when given)."""
+        is_str = isinstance(node, ScalarNode) and node.tag == _STR_TAG
+        return is_str and (value is None or node.value == value)
+
+    def is_int(self, node: Node, decimal: bool = False) -> bool:
+        """Tell whether a node is a scalar YAML reads as an integer (written in plain decimal, if asked)."""
+        is_int = isinstance(node, ScalarNode) and node.tag == _INT_TAG
+        return is_int and (not decimal or is_decimal(node.value))
+
+    def describe(self, node: Node) -> str:
+        """Describe a node for an error message, the way the user wrote it."""
+        return _describe(node)
+
 
 def _join(field: str, key: str) -> str:
     return f"{field}.{key}" if field else key
@@ -133,14 +135,14 @@ GUARD_KEYS = ("targets", "timeout_s")
 # At most 5 s: the guard runs inside a heal, which finishes before the daemon stops, and the daemon
 # must exit within 5 s of SIGTERM (README.md, "Daemon"); the guard takes at most timeout_s per change.
 GUARD_TIMEOUT_S = (0.1, 5.0)
-RULE_KEYS = ("match", "driver", "driver_min_version", "mtu", "channels", "severity", "when")
+RULE_KEYS = ("match", *KIND_OF_RULE_KEY, "severity", "when")
 SYSCTL_KEYS = ("value", "severity", "when")
 WHEN_KEYS = ("phase", "instance_type")
 # EC2 instance types are family.size (c6in.32xlarge, m7g.metal-48xl); globs select families.
 _INSTANCE_TYPE_GLOB = r"[A-Za-z0-9.*?\[\]!_-]{1,64}"
 
 
-def _parse_rule(w: _Walker, node: Node, index: int) -> InterfaceRule | None:
+def _parse_rule(w: Walker, node: Node, index: int) -> InterfaceRule | None:
     field = f"interfaces[{index}]"
     items = w.mapping(node, field)
     if items is None:
@@ -150,24 +152,25 @@ def _parse_rule(w: _Walker, node: Node, index: int) -> InterfaceRule | None:
     if "match" not in items:
         w.problem(node, _join(field, "match"), "required key is missing")
     match = _parse_match(w, items["match"][1], _join(field, "match")) if "match" in items else ()
-    values: dict[str, object] = {}
-    parsers: dict[str, Callable[[Node, str], object]] = {
-        "driver": lambda n, f: w.text(n, f, r"[A-Za-z0-9_.-]{1,31}", "a driver name"),
-        "driver_min_version": lambda n, f: _parse_version(w, n, f),
-        "mtu": lambda n, f: w.integer(n, f, MTU_MIN, MTU_MAX),
-        "channels": lambda n, f: _parse_channels(w, n, f),
-        "severity": lambda n, f: _parse_severity(w, n, f),
-        "when": lambda n, f: _parse_when(w, n, f),
-    }
-    for key, parse in parsers.items():
+    settings: dict[str, object] = {}
+    for key, kind in KIND_OF_RULE_KEY.items():  # each setting kind validates its own keys
         if key in items:
-            values[key] = parse(items[key][1], _join(field, key))
+            settings[key] = kind.parse(w, key, items[key][1], _join(field, key))
+    severity = _parse_severity(w, items["severity"][1], _join(field, "severity")) if "severity" in items else None
+    when = _parse_when(w, items["when"][1], _join(field, "when")) if "when" in items else None
     if len(w.problems) > before:
         return None
-    return InterfaceRule(index=index, match=match, line=node.start_mark.line + 1, **values)  # type: ignore[arg-type]
+    return InterfaceRule(
+        index=index,
+        match=match,
+        settings=settings,
+        line=node.start_mark.line + 1,
+        severity=severity or Severity.REQUIRED,
+        when=when,
+    )
 
 
-def _parse_match(w: _Walker, node: Node, field: str) -> tuple[str, ...]:
+def _parse_match(w: Walker, node: Node, field: str) -> tuple[str, ...]:
     """A glob, or a list of globs that any may match."""
     nodes = node.value if isinstance(node, SequenceNode) else [node]
     if not nodes:
@@ -176,40 +179,7 @@ def _parse_match(w: _Walker, node: Node, field: str) -> tuple[str, ...]:
     return tuple(g for g in globs if g is not None)
 
 
-def _parse_version(w: _Walker, node: Node, field: str) -> str | None:
-    # Accept `2.8` (a YAML float) as written: the raw text is what the user meant.
-    if isinstance(node, ScalarNode) and re.fullmatch(_VERSION, node.value):
-        return str(node.value)
-    w.problem(node, field, f"expected a driver version like 2.2.10 or 2.17.0g, got {_describe(node)}")
-    return None
-
-
-def _parse_channels(w: _Walker, node: Node, field: str) -> ChannelSpec | None:
-    items = w.mapping(node, field)
-    if items is None:
-        return None
-    w.known_keys(items, field, ("combined", "rx", "tx"))
-    counts: dict[str, ChannelCount] = {}
-    for key in ("combined", "rx", "tx"):
-        if key not in items:
-            continue
-        value_node = items[key][1]
-        if isinstance(value_node, ScalarNode) and value_node.tag == _STR_TAG and value_node.value == MAX:
-            counts[key] = MAX
-        elif isinstance(value_node, ScalarNode) and value_node.tag == _INT_TAG:
-            n = w.integer(value_node, _join(field, key), 1, 4096)
-            if n is not None:
-                counts[key] = n
-        else:
-            w.problem(
-                value_node, _join(field, key), f"expected an integer 1..4096 or 'max', got {_describe(value_node)}"
-            )
-    if not items:
-        w.problem(node, field, "expected at least one of combined, rx, tx")
-    return ChannelSpec(**counts)
-
-
-def _parse_guard(w: _Walker, node: Node) -> GuardSpec | None:
+def _parse_guard(w: Walker, node: Node) -> GuardSpec | None:
     items = w.mapping(node, "guard")
     if items is None:
         return None
@@ -261,12 +231,12 @@ def _number(node: Node) -> float | None:
     return None
 
 
-def _parse_severity(w: _Walker, node: Node, field: str) -> Severity | None:
+def _parse_severity(w: Walker, node: Node, field: str) -> Severity | None:
     text = w.text(node, field, "required|recommended", "required or recommended")
     return None if text is None else Severity(text)
 
 
-def _parse_when(w: _Walker, node: Node, field: str) -> Condition | None:
+def _parse_when(w: Walker, node: Node, field: str) -> Condition | None:
     """`runtime`, or a mapping with `phase: runtime` and/or `instance_type: <glob or list of globs>`."""
     if isinstance(node, ScalarNode):
         text = w.text(node, field, RUNTIME, "runtime or a mapping with phase and/or instance_type")
@@ -292,14 +262,14 @@ def _parse_when(w: _Walker, node: Node, field: str) -> Condition | None:
     return Condition(phase=phase, instance_types=types)
 
 
-def _parse_sysctls(w: _Walker, node: Node) -> list[SysctlSetting]:
+def _parse_sysctls(w: Walker, node: Node) -> list[SysctlSetting]:
     items = w.mapping(node, "sysctl")
     if items is None:
         return []
     out = []
     for key, (key_node, value_node) in items.items():
         field = f"sysctl.{key}"
-        if not re.fullmatch(_SYSCTL_KEY, key):
+        if not SYSCTL.valid_key(key):
             w.problem(key_node, field, "expected a key under net. (dotted words, like net.ipv4.tcp_rmem)")
             continue
         extra: dict[str, object] = {}
@@ -308,7 +278,7 @@ def _parse_sysctls(w: _Walker, node: Node) -> list[SysctlSetting]:
             if found is None:
                 continue
             value_node, field = found, _join(field, "value")
-        value = _sysctl_value(value_node)
+        value = SYSCTL.parse_value(w, value_node)
         if value is None:
             w.problem(value_node, field, f"expected an integer or a string of integers, got {_describe(value_node)}")
             continue
@@ -316,7 +286,7 @@ def _parse_sysctls(w: _Walker, node: Node) -> list[SysctlSetting]:
     return out
 
 
-def _parse_sysctl_mapping(w: _Walker, node: Node, field: str) -> tuple[Node | None, dict[str, object]]:
+def _parse_sysctl_mapping(w: Walker, node: Node, field: str) -> tuple[Node | None, dict[str, object]]:
     """The mapping form `{value: 0, severity: recommended, when: runtime}`: the value node and the rest."""
     items = w.mapping(node, field) or {}
     w.known_keys(items, field, SYSCTL_KEYS)
@@ -329,16 +299,6 @@ def _parse_sysctl_mapping(w: _Walker, node: Node, field: str) -> tuple[Node | No
         w.problem(node, _join(field, "value"), "required key is missing")
         return None, extra
     return items["value"][1], {k: v for k, v in extra.items() if v is not None}
-
-
-def _sysctl_value(node: Node) -> str | None:
-    if not isinstance(node, ScalarNode):
-        return None
-    if node.tag == _INT_TAG and is_decimal(node.value):
-        return str(int(node.value))
-    if node.tag == _STR_TAG and re.fullmatch(_SYSCTL_VALUE, node.value.strip()):
-        return normalize_sysctl(node.value)
-    return None
 
 
 # ---------------------------------------------------------------- entry points
@@ -398,7 +358,7 @@ def profile_from_nodes(root: Node, path: str) -> Profile:
     Raises:
         ProfileError: with one Problem per thing wrong.
     """
-    w = _Walker(path)
+    w = Walker(path)
     items = w.mapping(root, "")
     if items is None:
         raise ProfileError(w.problems)

@@ -1,0 +1,205 @@
+"""Boot-time configuration for AMI bakes: a profile rendered to files (pure).
+
+What it writes (README.md, "Baking an AMI"):
+- `etc/sysctl.d/60-netagent.conf`: the profile's sysctls, applied by systemd-sysctl at boot.
+- `etc/systemd/network/60-netagent-NN-<name>.link`: per-interface MTU and queue counts.
+  .link files are read by udev's net_setup_link builtin when a device appears, so they hold on
+  every boot whatever manages addresses (systemd-networkd, NetworkManager, ifupdown, netplan):
+  networkd itself is not needed, which is why netagent writes .link files and no udev rules
+  (a udev rule would have to RUN a program per device; .link files are declarative).
+- `etc/netagent/profile.yaml`: the profile, so the daemon and `netagent audit` use the same one.
+- `etc/systemd/system/netagent.service`: the daemon's unit, when the package ships one, its
+  ExecStart= naming the netagent that runs `persist` (a venv or pyenv install is not in
+  /usr/local/bin, where the shipped unit looks).
+
+Caveats the files carry as comments:
+- Only the first .link file (in lexical order) that matches a device applies, so netagent's
+  files (60-) come before systemd's 99-default.link and repeat its naming policy; otherwise a
+  matched device would lose its predictable name (ens5 would stay eth0).
+- .link [Match] cannot see the final name: `OriginalName=` is the kernel's name (eth0), and a
+  predictable name is matched through the udev property that produces it (ens5 through
+  ID_NET_NAME_SLOT, enp0s5 through ID_NET_NAME_PATH, eno1 through ID_NET_NAME_ONBOARD).
+- `channels: max` cannot be written: RxChannels=/TxChannels=/CombinedChannels= take a number
+  (systemd.link(5)). It is left out, with a comment and a note; ENA already brings its queues
+  up at its default count, MIN(device maximum, vCPUs) (../shared/ENA.md §5), and `netagent
+  apply` or the daemon resolves `max` on the live device.
+"""
+
+from __future__ import annotations
+
+import re
+
+from netagent.core.diff import merge_rules
+from netagent.core.matching import matches
+from netagent.core.model import Profile
+from netagent.core.settings import INTERFACE_KINDS, SYSCTL
+from netagent.core.value import TYPE_CHECKING, Value, _set
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+SYSCTL_DROPIN = "etc/sysctl.d/60-netagent.conf"
+LINK_DIR = "etc/systemd/network"
+LINK_PREFIX = "60-netagent-"
+PROFILE_COPY = "etc/netagent/profile.yaml"
+UNIT_PATH = "etc/systemd/system/netagent.service"
+# systemd's 99-default.link (v252): repeated because only the first matching .link file applies.
+DEFAULT_NAMING = (
+    "NamePolicy=keep kernel database onboard slot path",
+    "AlternativeNamesPolicy=database onboard slot path",
+    "MACAddressPolicy=persistent",
+)
+# Predictable-name prefixes and the udev property (from the net_id builtin) that yields each name:
+# systemd.net-naming-scheme(7).
+_PREDICTABLE = (("ens", "ID_NET_NAME_SLOT"), ("enp", "ID_NET_NAME_PATH"), ("eno", "ID_NET_NAME_ONBOARD"))
+_GLOB = re.compile(r"[*?\[]")
+# ExecStart= in a unit: its special-executable prefixes (systemd.service(5), "Command lines"), the
+# executable, then the arguments.
+_EXEC_START = re.compile(r"^(?P<key>\s*ExecStart\s*=\s*)(?P<prefix>[-@:+!]*)(?P<exe>\S+)(?P<rest>.*)$")
+# What we write into ExecStart= as is: systemd would unquote, unescape or expand anything else
+# (quotes, backslashes, `$`, whitespace); `%` is doubled, as specifiers need.
+_PLAIN_PATH = re.compile(r"^/[A-Za-z0-9/._+,:=@~%-]*$")
+# ProtectHome=yes in the shipped unit makes these inaccessible to the daemon (systemd.exec(5)).
+_HOME_DIRS = ("/home/", "/root/", "/run/user/")
+
+
+class LinkTarget(Value):
+    """One .link file: the name or glob it matches, its rules and their merged settings."""
+
+    __slots__ = ("pattern", "rules", "settings")
+    pattern: str
+    rules: tuple[int, ...]
+    settings: Mapping[str, object]
+
+    def __init__(self, pattern: str, rules: tuple[int, ...], settings: Mapping[str, object]) -> None:
+        _set(self, "pattern", pattern)
+        _set(self, "rules", rules)
+        _set(self, "settings", settings)
+
+    def __hash__(self) -> int:  # `settings` is a dict: hash by its items
+        return hash((self.pattern, self.rules, tuple(self.settings.items())))
+
+
+def link_targets(profile: Profile) -> list[LinkTarget]:
+    """Return one target per distinct name or glob: literal names first, then globs.
+
+    A literal name takes every rule that matches it (later rules override earlier ones, as in an
+    audit); a glob takes the rules that list that same glob. Literal names come first because
+    only the first matching .link file applies.
+    """
+    patterns: list[str] = []
+    for rule in profile.interfaces:
+        patterns += [p for p in rule.match if p not in patterns]
+    ordered = [p for p in patterns if not _GLOB.search(p)] + [p for p in patterns if _GLOB.search(p)]
+    targets = []
+    for pattern in ordered:
+        literal = not _GLOB.search(pattern)
+        rules = [r for r in profile.interfaces if (matches(pattern, r.match) if literal else pattern in r.match)]
+        if rules:
+            targets.append(LinkTarget(pattern, tuple(r.index for r in rules), merge_rules(rules).settings))
+    return targets
+
+
+def _link_lines(target: LinkTarget) -> list[str]:
+    return [line for kind in INTERFACE_KINDS for line in kind.link_lines(target.settings)]
+
+
+def _expressible(target: LinkTarget) -> bool:
+    return any(not line.startswith("#") for line in _link_lines(target))
+
+
+def match_line(pattern: str) -> str:
+    """Return the [Match] line that selects the interface a profile calls `pattern`."""
+    for prefix, prop in _PREDICTABLE:
+        if pattern.startswith(prefix):
+            return f"Property={prop}={pattern}"
+    return f"OriginalName={pattern}"
+
+
+def _slug(pattern: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", pattern)
+
+
+def render_link(target: LinkTarget, profile: Profile) -> str:
+    """Render one systemd .link file."""
+    rules = ", ".join(f"interfaces[{i}]" for i in target.rules)
+    lines = [
+        f"# Written by `netagent persist` from profile {profile.name!r} ({rules}); do not edit,",
+        "# change the profile and run `netagent persist` again.",
+        "# Only the first matching .link file applies: the naming policy below repeats systemd's",
+        "# 99-default.link so that a matched interface keeps its usual name.",
+        "[Match]",
+        match_line(target.pattern),
+        "",
+        "[Link]",
+        *DEFAULT_NAMING,
+        *_link_lines(target),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_sysctl(profile: Profile) -> str:
+    """Render the sysctl.d drop-in, one `key = value` line per profile sysctl."""
+    lines = [
+        f"# Written by `netagent persist` from profile {profile.name!r}; do not edit,",
+        "# change the profile and run `netagent persist` again. Applied at boot by systemd-sysctl.",
+    ]
+    lines += [SYSCTL.dropin_line(s) for s in profile.sysctls]
+    return "\n".join(lines) + "\n"
+
+
+def render(profile: Profile) -> dict[str, str]:
+    """Return the boot-time files of a profile: {path relative to the root: text} (pure)."""
+    files: dict[str, str] = {}
+    if profile.sysctls:
+        files[SYSCTL_DROPIN] = render_sysctl(profile)
+    for n, target in enumerate(t for t in link_targets(profile) if _expressible(t)):
+        files[f"{LINK_DIR}/{LINK_PREFIX}{n:02d}-{_slug(target.pattern)}.link"] = render_link(target, profile)
+    return files
+
+
+def set_exec_path(unit: str, binary: str) -> str:
+    """Return the unit with the netagent executable of each ExecStart= replaced by `binary` (pure).
+
+    Only an executable named `netagent` is replaced: arguments, prefixes and other lines stay.
+
+    Raises:
+        ValueError: `binary` is not an absolute path systemd would read as it is.
+    """
+    if not _PLAIN_PATH.match(binary):
+        raise ValueError(f"{binary!r} is not an absolute path ExecStart= can hold without quoting")
+    lines = []
+    for line in unit.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        m = _EXEC_START.match(body)
+        if m and m["exe"].rsplit("/", 1)[-1] == "netagent":
+            path = binary.replace("%", "%%")
+            line = f"{m['key']}{m['prefix']}{path}{m['rest']}{line[len(body) :]}"
+        lines.append(line)
+    return "".join(lines)
+
+
+def shipped_exec_path(unit: str) -> str | None:
+    """Return the executable of a unit's first ExecStart= line, or None (pure)."""
+    return next((m["exe"] for m in map(_EXEC_START.match, unit.splitlines()) if m), None)
+
+
+def exec_path_notes(binary: str) -> list[str]:
+    """Return what keeps the shipped unit from running `binary` (pure)."""
+    if binary.startswith(_HOME_DIRS):
+        return [
+            f"the unit runs {binary}, but its ProtectHome=yes hides /home, /root and /run/user from the"
+            " daemon: install netagent elsewhere, or add a drop-in with ProtectHome=read-only"
+        ]
+    return []
+
+
+def notes(profile: Profile) -> list[str]:
+    """Return what the rendered files cannot express, one sentence per rule and setting (pure)."""
+    out = []
+    for rule in profile.interfaces:
+        for kind in INTERFACE_KINDS:
+            note = kind.persist_note(rule.settings)
+            if note:
+                out.append(f"interfaces[{rule.index}] ({', '.join(rule.match)}): {note}")
+    return out

@@ -1,0 +1,52 @@
+"""The originals journal's entries: encode a change's pre-change value, validate, merge (pure).
+
+Each entry is `{"type": <kind>, "ifname" or "key": ..., "value": ...}` under its check id, as
+the setting kind encodes it (netagent.core.settings); the file around it is netagent.host.statefile.
+"""
+
+from __future__ import annotations
+
+from netagent.core.settings import KIND_OF_CHANGE
+from netagent.core.value import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from netagent.core.model import Change
+
+
+def original_entry(change: Change) -> dict[str, Any]:
+    """Return the JSON entry recording the value a change replaces."""
+    return KIND_OF_CHANGE[change.kind].original(change)
+
+
+def valid_entry(entry: object) -> bool:
+    """Tell whether an entry is one netagent could have written: restore writes it back as root.
+
+    Only what a profile can name passes: interface names the kernel could have, counts, keys
+    under net. with integer values; a forged kernel.core_pattern entry is refused (issue 9).
+    """
+    if not isinstance(entry, dict):
+        return False
+    kind = KIND_OF_CHANGE.get(entry.get("type"))  # type: ignore[arg-type]
+    return kind is not None and kind.valid_original(entry)
+
+
+def record(originals: dict[str, dict[str, Any]], changes: Sequence[Change]) -> tuple[list[str], bool]:
+    """Add the originals of changes not recorded yet; keep the first value of a setting for good.
+
+    Returns the settings recorded for the first time, and whether anything changed at all (an
+    entry with parts, such as channel types, may also grow).
+    """
+    added: list[str] = []
+    grew = False
+    for change in changes:
+        entry = original_entry(change)
+        have = originals.get(change.setting)
+        if have is None:
+            originals[change.setting] = entry
+            added.append(change.setting)
+        elif KIND_OF_CHANGE[change.kind].merge_original(have, entry):
+            grew = True
+    return added, bool(added) or grew

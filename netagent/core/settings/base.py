@@ -1,0 +1,103 @@
+"""What every setting kind provides; one module per kind implements it (pure).
+
+A kind owns one tunable end to end: the profile keys it reads and validates, the check that
+compares the profile with what the host adapter read, the change and its inverse, the codec of
+the original recorded in the state file, and the boot-time rendering (a `.link` line or a note
+why it cannot persist). Adding a tunable is one module here, its registry entry in
+`netagent.core.settings`, and one adapter method in `netagent.host`.
+"""
+
+from __future__ import annotations
+
+from netagent.core.model import Check, Status, Unreadable
+from netagent.core.value import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from netagent.core.model import Change, Link
+    from netagent.core.profile.parser import Walker
+    from netagent.core.profile.yamlite import Node
+
+
+class Recorded:
+    """A kind whose changes netagent makes, so their originals go into the state file."""
+
+    name = ""
+    makes_changes = False
+
+    def original(self, change: Change) -> dict[str, object]:
+        """Return the JSON entry recording the value a change replaces."""
+        raise NotImplementedError(f"{self.name} makes no changes")
+
+    def valid_original(self, entry: Mapping[str, object]) -> bool:
+        """Tell whether a recorded entry is one netagent could have written (restore writes it as root)."""
+        return False
+
+    def merge_original(self, have: dict[str, object], entry: Mapping[str, object]) -> bool:
+        """Fold a later change's original into an existing entry; True when the entry grew.
+
+        The first value recorded for a setting is kept for good; only kinds with parts (channel
+        types) record the parts first touched by a later change.
+        """
+        return False
+
+    def restore(self, entry: Mapping[str, object], current: object) -> Change | None:
+        """Return the change that puts the recorded original back, None when it is already there."""
+        raise NotImplementedError(f"{self.name} makes no changes")
+
+
+class InterfaceKind(Recorded):
+    """A setting of one interface (MTU, channels, ...); subclasses fill in what they support.
+
+    `name` is the setting in check ids (`lab0/mtu`) and the key in the state file; `rule_keys`
+    are the keys of an `interfaces:` rule it reads; `checks` pairs each check setting it
+    produces with the rule key it comes from (whose rule lends its severity and `when:`).
+    `reads` tells the host adapters to read this kind for a matched interface.
+    """
+
+    name = ""
+    rule_keys: tuple[str, ...] = ()
+    checks: tuple[tuple[str, str], ...] = ()
+    reads = True
+    # Keys other tools use for this setting, for the owner scan and for people:
+    link_key = ""  # systemd.link(5) [Link] key, "" when a .link file cannot set it
+
+    def parse(self, w: Walker, key: str, node: Node, field: str) -> object | None:
+        """Validate one rule key's value; report problems on `w` and return None when invalid."""
+        raise NotImplementedError
+
+    def check(self, ifname: str, want: Mapping[str, object], link: Link) -> list[Check]:
+        """Compare the merged rule values (`want`, by rule key) with what was read for `link`."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- boot
+
+    def link_lines(self, want: Mapping[str, object]) -> list[str]:
+        """Return the `.link` [Link] lines (and `#` comments) for these merged rule values."""
+        return []
+
+    def persist_note(self, want: Mapping[str, object]) -> str:
+        """Say what of one rule's values a boot-time file cannot carry; "" when it all persists."""
+        return ""
+
+
+def unreadable(ifname: str, setting: str, expected: str, value: Unreadable) -> Check:
+    """Return the check of a setting that could not be read: unsupported or an error."""
+    status = Status.UNSUPPORTED if value.unsupported else Status.ERROR
+    return Check(ifname, setting, status, expected, None, value.reason)
+
+
+def is_ifname(name: object) -> bool:
+    """Tell whether a recorded interface name is one the kernel could have (1..15 bytes, no '/')."""
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name:
+        return False
+    return len(name.encode("utf-8", "surrogateescape")) < IFNAMSIZ
+
+
+def is_count(n: object) -> bool:
+    """Tell whether a recorded number is a plain unsigned 32-bit integer."""
+    return isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**32
+
+
+IFNAMSIZ = 16  # include/uapi/linux/if.h: names are 1..15 bytes

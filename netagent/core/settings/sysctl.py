@@ -1,0 +1,162 @@
+"""Sysctls: `sysctl: {net.ipv4.tcp_rmem: 4096 131072 6291456}`, compared by meaning (pure).
+
+Read and written under /proc/sys of the current network namespace; persisted as one
+`key = value` line in a sysctl.d(5) drop-in, applied at boot by systemd-sysctl.
+"""
+
+from __future__ import annotations
+
+import re
+
+from netagent.core.model import Change, Check, CheckId, Severity, Status, Unreadable
+from netagent.core.settings.base import Recorded
+from netagent.core.value import TYPE_CHECKING, Value, _set
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from netagent.core.model import Condition
+    from netagent.core.profile.parser import Walker
+    from netagent.core.profile.yamlite import Node
+
+# A key is dotted words under net.; no empty parts, no '/' and no '..', so it stays under
+# /proc/sys/net. The state file accepts only such keys too: a forged kernel.core_pattern entry
+# is never written back (issue 9). Compiled on first use (re caches it).
+KEY_PATTERN = r"net(\.[A-Za-z0-9_:@-]+)+"
+# Values are integers or strings of integers (tcp_rmem's three numbers).
+VALUE_PATTERN = r"-?[0-9]+(?:[ \t]+-?[0-9]+)*"
+
+
+class SysctlSetting(Value):
+    """One `sysctl:` entry; value is normalised (single spaces)."""
+
+    __slots__ = ("key", "value", "line", "severity", "when")
+    key: str
+    value: str
+    line: int | None
+    severity: Severity
+    when: Condition | None
+
+    def __init__(
+        self,
+        key: str,
+        value: str,
+        line: int | None = None,
+        severity: Severity = Severity.REQUIRED,
+        when: Condition | None = None,
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "value", value)
+        _set(self, "line", line)
+        _set(self, "severity", severity)
+        _set(self, "when", when)
+
+
+class SetSysctl(Change):
+    """Write one sysctl under /proc/sys/net."""
+
+    __slots__ = ("key", "old", "new")
+    kind = "sysctl"
+    key: str
+    old: str
+    new: str
+
+    def __init__(self, key: str, old: str, new: str) -> None:
+        _set(self, "key", key)
+        _set(self, "old", old)
+        _set(self, "new", new)
+
+    @property
+    def cid(self) -> CheckId:
+        """Return the typed id of the check this change fixes."""
+        return CheckId(self.key, "sysctl")
+
+    @property
+    def new_text(self) -> str:
+        """Return the new value as the kernel shows it."""
+        return self.new
+
+    @property
+    def target(self) -> str:
+        """Return the sysctl's key."""
+        return self.key
+
+    def inverse(self) -> SetSysctl:
+        """Return the change that undoes this one."""
+        return SetSysctl(self.key, old=self.new, new=self.old)
+
+    def describe(self) -> str:
+        """Return a one-line diff for people."""
+        return f"{self.key} {self.old} -> {self.new}"
+
+
+class Sysctl(Recorded):
+    """The sysctl kind: one per host (per network namespace), not per interface."""
+
+    name = "sysctl"
+    makes_changes = True
+
+    def valid_key(self, key: str) -> bool:
+        """Tell whether a key is one a profile may name (under net., dotted words)."""
+        return re.fullmatch(KEY_PATTERN, key) is not None
+
+    def parse_value(self, w: Walker, node: Node) -> str | None:
+        """Return a sysctl value node as normalised text, or None when it is not integers."""
+        if w.is_int(node, decimal=True):
+            return str(int(str(node.value)))
+        if w.is_text(node) and re.fullmatch(VALUE_PATTERN, str(node.value).strip()):
+            return normalize_sysctl(str(node.value))
+        return None
+
+    def check(self, setting: SysctlSetting, have: str | Unreadable) -> Check:
+        """Compare a sysctl by meaning: whitespace and tabs do not matter."""
+        return check_sysctl(setting, have)
+
+    def original(self, change: Change) -> dict[str, object]:
+        """Return the JSON entry recording the value a change replaces."""
+        assert isinstance(change, SetSysctl)
+        return {"type": self.name, "key": change.key, "value": change.old}
+
+    def valid_original(self, entry: Mapping[str, object]) -> bool:
+        """Tell whether a sysctl entry is one netagent could have written: a net. key, integer values."""
+        key, value = entry.get("key"), entry.get("value")
+        return (
+            isinstance(key, str)
+            and self.valid_key(key)
+            and isinstance(value, str)
+            and re.fullmatch(VALUE_PATTERN, value.strip()) is not None
+        )
+
+    def restore(self, entry: Mapping[str, object], current: object) -> SetSysctl | None:
+        """Return the change back to the recorded value; None when the key has it."""
+        have, value = normalize_sysctl(str(current)), str(entry["value"])
+        return None if have == normalize_sysctl(value) else SetSysctl(str(entry["key"]), old=have, new=value)
+
+    def dropin_line(self, setting: SysctlSetting) -> str:
+        """Return the sysctl.d(5) line that sets this value at boot."""
+        return f"{setting.key} = {setting.value}"
+
+
+def check_sysctl(setting: SysctlSetting, have: str | Unreadable) -> Check:
+    """Compare a sysctl by meaning: whitespace and tabs do not matter."""
+    if isinstance(have, Unreadable):
+        return Check(setting.key, "sysctl", Status.ERROR, setting.value, None, have.reason)
+    actual = normalize_sysctl(have)
+    if actual == setting.value:
+        return Check(setting.key, "sysctl", Status.OK, setting.value, actual)
+    change = SetSysctl(setting.key, old=actual, new=setting.value)
+    return Check(setting.key, "sysctl", Status.DRIFT, setting.value, actual, change=change)
+
+
+def normalize_sysctl(value: str) -> str:
+    """Return a sysctl value as the kernel means it: words separated by single spaces, integers
+    without leading zeros or plus signs (`"4096\t131072  6291456"` -> `"4096 131072 6291456"`)."""
+    return " ".join(_normalize_word(word) for word in value.split())
+
+
+def _normalize_word(word: str) -> str:
+    digits = word[1:] if word[:1] in ("-", "+") else word
+    return str(int(word)) if digits.isdigit() and digits.isascii() else word  # [-+]?[0-9]+
+
+
+KIND = Sysctl()

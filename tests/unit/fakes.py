@@ -1,0 +1,113 @@
+"""FakeHost: the Host protocol (netagent.app.ports) in memory, for every use case's unit tests.
+
+Each setting's current value is kept by its check id, as the real adapters would read it: an
+MTU as an int, channels as a Channels, a sysctl as text. Writes can be refused (the k-th
+one) or clamped (the kernel keeps another value); every write is logged in `writes`.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Collection, Iterable, Mapping, Sequence
+
+from netagent.core.errors import AdapterError
+from netagent.core.matching import matches
+from netagent.core.model import Change, HostState, Link, Unreadable
+from netagent.core.settings.channels import Channels, SetChannels
+from netagent.core.settings.driver import DriverInfo
+
+GONE = Unreadable("no such key in this kernel or network namespace", unsupported=True)
+
+
+def channels(combined: int = 0, rx: int = 0, tx: int = 0, maximum: int = 8) -> Channels:
+    """Return a Channels with these current counts and the same maximum for each type."""
+    return Channels(maximum, maximum, 0, maximum, rx, tx, 0, combined)
+
+
+class FakeHost:
+    """Interfaces and sysctls in dicts; refuse the k-th write, or keep another value than written."""
+
+    def __init__(
+        self,
+        values: Mapping[str, object] | None = None,
+        links: Mapping[str, tuple[int, str]] | None = None,
+        fail_on_write: int = 0,
+        clamp: Mapping[tuple[str, str], object] | None = None,
+    ) -> None:
+        """`values` by check id (`lab0/mtu`: 1500, `lab0/channels`: Channels, `sysctl/KEY`: text);
+        `links` gives each interface's (ifindex, driver name); interfaces named in values get one."""
+        self.values: dict[str, object] = dict(values or {})
+        self.links: dict[str, tuple[int, str]] = dict(links or {})
+        for setting in self.values:
+            subject = setting.split("/", 1)[0]  # test data only: every id here is built by the tests
+            if subject != "sysctl" and subject not in self.links:
+                self.links[subject] = (len(self.links) + 2, "veth")
+        self.writes: list[Change] = []
+        self.fail_on_write = fail_on_write
+        self.clamp = dict(clamp or {})
+        self.closed = False
+
+    # ---------------------------------------------------------------- reads
+
+    def _link(self, ifname: str, kinds: Collection[str]) -> Link:
+        index, driver = self.links[ifname]
+        values: dict[str, object] = {}
+        if "driver" in kinds:
+            values["driver"] = DriverInfo(driver, "1.0")
+        if "channels" in kinds:
+            values["channels"] = self.values.get(f"{ifname}/channels", Unreadable("not supported", unsupported=True))
+        mtu = self.values.get(f"{ifname}/mtu", 1500)
+        assert isinstance(mtu, int)
+        return Link(ifname, index, mtu, "up", values)
+
+    def observe(self, globs: Sequence[str], keys: Iterable[str], kinds: Collection[str]) -> HostState:
+        ifnames = tuple(sorted(self.links))
+        links = {name: self._link(name, kinds) for name in ifnames if matches(name, globs)}
+        return HostState(ifnames, links, {key: self.read_sysctl(key) for key in keys})
+
+    def read_link(self, ifname: str, kinds: Collection[str]) -> Link | None:
+        return self._link(ifname, kinds) if ifname in self.links else None
+
+    def read_sysctl(self, key: str) -> str | Unreadable:
+        value = self.values.get(f"sysctl/{key}", GONE)
+        assert isinstance(value, (str, Unreadable))
+        return value
+
+    def read_recorded(self, originals: Mapping[str, Mapping[str, object]]) -> dict[str, object]:
+        return {setting: self.values.get(setting) for setting in originals}
+
+    # ---------------------------------------------------------------- writes
+
+    def execute(self, change: Change) -> None:
+        self.writes.append(change)
+        if len(self.writes) == self.fail_on_write:
+            reason = f"the kernel refused {change.new_text} (Invalid argument)"
+            raise AdapterError(change.target, "write", errno.EINVAL, reason)
+        if change.setting not in self.values:
+            raise AdapterError(change.target, "write", errno.ENODEV, "no such device")
+        if (change.setting, change.new_text) in self.clamp:
+            self.values[change.setting] = self.clamp[(change.setting, change.new_text)]
+        elif isinstance(change, SetChannels):
+            have = self.values[change.setting]
+            assert isinstance(have, Channels)
+            self.values[change.setting] = have.replace(**dict(change.new))
+        else:
+            self.values[change.setting] = change.new  # type: ignore[attr-defined]
+
+    def read_current(self, change: Change) -> str:
+        if change.setting not in self.values:
+            raise AdapterError(change.target, "read", errno.ENODEV, "no such device")
+        return change.text_of(self.values[change.setting])
+
+    def texts(self, changes: Iterable[Change]) -> dict[str, str]:
+        """Return the current value of each change's setting, in the change's terms."""
+        return {c.setting: self.read_current(c) for c in changes}
+
+    def prepare_writes(self) -> None:
+        pass
+
+    def route_dev(self, target: str) -> str | None:
+        return None
+
+    def close(self) -> None:
+        self.closed = True
