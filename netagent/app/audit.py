@@ -61,7 +61,7 @@ def observe_and_audit(
     from netagent.core.notes import report_notes, wants_ena
     from netagent.host.health import read_ena_health, read_macs
 
-    globs = tuple(g for rule in profile.interfaces for g in rule.match)
+    globs = profile.globs()
     # The driver is always read: ENA health and the notes need it, whatever the profile checks.
     kinds = kinds_to_read(profile.interfaces, always=("driver",))
     state = host.observe(globs, [s.key for s in profile.sysctls], kinds)

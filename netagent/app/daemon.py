@@ -267,7 +267,7 @@ class Daemon:
         return len(plan.changes)
 
     def _observe(self, profile: Profile) -> HostState:
-        globs = tuple(g for rule in profile.interfaces for g in rule.match)
+        globs = profile.globs()
         return self.host.observe(globs, [s.key for s in profile.sysctls], kinds_to_read(profile.interfaces))
 
     def _adopt(self, host: HostState) -> None:
@@ -313,7 +313,7 @@ class Daemon:
 
     def _on_events(self, events: Sequence[LinkEvent]) -> None:
         assert self.profile is not None
-        globs = tuple(g for rule in self.profile.interfaces for g in rule.match)
+        globs = self.profile.globs()
         for event in latest_per_index(events):
             want = self.wanted.get(event.ifname)
             want_mtu = want.get("mtu") if want is not None else None

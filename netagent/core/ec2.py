@@ -69,10 +69,6 @@ class InstanceFacts(Value):
         """Return the MAC of the ENI at device index 0, if IMDS listed it."""
         return next((e.mac for e in self.enis if e.device_number == 0), None)
 
-    def eni(self, mac: str) -> EniFacts | None:
-        """Return the ENI with this MAC (any case), if attached."""
-        return next((e for e in self.enis if e.mac.lower() == mac.lower()), None)
-
 
 class Ec2Unavailable(Value):
     """IMDS was asked and did not answer usefully: off EC2, IMDS disabled, or too slow."""

@@ -8,7 +8,6 @@ position (../shared/ENA.md §2).
 
 from __future__ import annotations
 
-import re
 import struct
 from collections.abc import Iterable, Sequence
 
@@ -28,7 +27,6 @@ ALLOWANCE_EXCEEDED = {
 CONNTRACK_AVAILABLE = "conntrack_allowance_available"
 COUNTERS = (*ALLOWANCE_EXCEEDED, CONNTRACK_AVAILABLE)
 # One `ethtool -S` line: `     bw_in_allowance_exceeded: 0` (ENA.md §2).
-_STAT_LINE = r"^\s*([^:]+):\s*(\d+)$"  # compiled on first use: an audit never parses text
 
 
 class EnaHealth(Value):
@@ -85,16 +83,6 @@ def decode_gstats(raw: bytes, count: int) -> list[int]:
     if len(raw) < count * 8:
         raise ValueError(f"{len(raw)} bytes hold fewer than {count} u64 values")
     return list(struct.unpack(f"={count}Q", raw[: count * 8]))
-
-
-def parse_stats_text(text: str) -> list[tuple[str, int]]:
-    """Return the (name, value) pairs of `ethtool -S` output; other lines are ignored."""
-    pairs = []
-    for line in text.splitlines():
-        m = re.match(_STAT_LINE, line)
-        if m:
-            pairs.append((m.group(1).strip(), int(m.group(2))))
-    return pairs
 
 
 def health(ifname: str, pairs: Iterable[tuple[str, int]]) -> EnaHealth:

@@ -1,84 +1,28 @@
-"""Link events: parse rtnetlink datagrams and decide what each event asks of the daemon (pure).
-
-Layouts from include/uapi/linux/netlink.h (struct nlmsghdr), rtnetlink.h (struct ifinfomsg,
-struct rtattr) and if_link.h (IFLA_*). Only what the daemon uses is decoded: the message type,
-the interface index, its name and its MTU.
-"""
+"""Link events: what each one asks of the daemon (pure). netagent.host.rtnetlink decodes them."""
 
 from __future__ import annotations
 
 import enum
-import struct
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from netagent.core.matching import matches
-
-RTM_NEWLINK = 16  # include/uapi/linux/rtnetlink.h
-RTM_DELLINK = 17
-NLMSG_ERROR = 2  # include/uapi/linux/netlink.h
-NLMSG_OVERRUN = 4
-IFLA_IFNAME = 3  # include/uapi/linux/if_link.h
-IFLA_MTU = 4
-_NLMSGHDR = struct.Struct("=IHHII")  # len, type, flags, seq, pid
-_IFINFOMSG = struct.Struct("=BxHiII")  # family, pad, type, index, flags, change
-_RTATTR = struct.Struct("=HH")  # len, type
-_U32 = struct.Struct("=I")
+from netagent.core.value import Value, _set
 
 
-def _align(n: int) -> int:
-    return (n + 3) & ~3
-
-
-@dataclass(frozen=True)
-class LinkEvent:
+class LinkEvent(Value):
     """One RTM_NEWLINK (is_removal False) or RTM_DELLINK; mtu is None when the message had none."""
 
+    __slots__ = ("index", "ifname", "mtu", "is_removal")
     index: int
     ifname: str
     mtu: int | None
-    is_removal: bool = False
+    is_removal: bool
 
-
-def parse_link_messages(data: bytes) -> tuple[list[LinkEvent], bool]:
-    """Decode one datagram of rtnetlink messages; return the link events and whether an
-    NLMSG_OVERRUN was among them (the kernel dropped messages)."""
-    events: list[LinkEvent] = []
-    overrun = False
-    offset = 0
-    while offset + _NLMSGHDR.size <= len(data):
-        length, kind, _flags, _seq, _pid = _NLMSGHDR.unpack_from(data, offset)
-        if length < _NLMSGHDR.size or offset + length > len(data):
-            break  # truncated or malformed: stop, never read past the datagram
-        if kind == NLMSG_OVERRUN:
-            overrun = True
-        elif kind in (RTM_NEWLINK, RTM_DELLINK):
-            event = _parse_link(data[offset + _NLMSGHDR.size : offset + length], kind == RTM_DELLINK)
-            if event is not None:
-                events.append(event)
-        offset += _align(length)
-    return events, overrun
-
-
-def _parse_link(body: bytes, is_removal: bool) -> LinkEvent | None:
-    if len(body) < _IFINFOMSG.size:
-        return None
-    _family, _type, index, _flags, _change = _IFINFOMSG.unpack_from(body, 0)
-    ifname, mtu = "", None
-    offset = _IFINFOMSG.size
-    while offset + _RTATTR.size <= len(body):
-        length, kind = _RTATTR.unpack_from(body, offset)
-        if length < _RTATTR.size or offset + length > len(body):
-            break
-        payload = body[offset + _RTATTR.size : offset + length]
-        if kind == IFLA_IFNAME:
-            ifname = payload.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-        elif kind == IFLA_MTU and len(payload) >= _U32.size:
-            mtu = _U32.unpack_from(payload, 0)[0]
-        offset += _align(length)
-    if not ifname:
-        return None
-    return LinkEvent(index=index, ifname=ifname, mtu=mtu, is_removal=is_removal)
+    def __init__(self, index: int, ifname: str, mtu: int | None, is_removal: bool = False) -> None:
+        _set(self, "index", index)
+        _set(self, "ifname", ifname)
+        _set(self, "mtu", mtu)
+        _set(self, "is_removal", is_removal)
 
 
 class Action(str, enum.Enum):

@@ -115,6 +115,10 @@ class Profile(Value):
     sysctls: tuple[SysctlSetting, ...]
     guard: GuardSpec | None
 
+    def globs(self) -> tuple[str, ...]:
+        """Return every interface-name glob the rules match, in rule order."""
+        return tuple(g for rule in self.interfaces for g in rule.match)
+
     def __init__(
         self,
         name: str,

@@ -160,15 +160,6 @@ def parse_reply(data: bytes, v6: bool) -> tuple[int, int] | None:
     return ident, seq
 
 
-def probe(target: str, size: int, timeout_s: float) -> str | None:
-    """Probe one target (see probe_all); None if it answered, else why not.
-
-    Raises:
-        AdapterError: the raw ICMP socket could not be opened.
-    """
-    return probe_all([target], size, timeout_s).get(str(ipaddress.ip_address(target)))
-
-
 def probe_all(targets: list[str], size: int, timeout_s: float, what: str = "guard") -> dict[str, str]:
     """Send echoes of `size` bytes (IP packet) with DF to every target at once; return {target: why} for silent ones.
 

@@ -23,8 +23,6 @@ from urllib.parse import urlsplit
 from netagent.core.ec2 import Ec2Lookup, Ec2Unavailable, EniFacts, InstanceFacts
 
 DEFAULT_ENDPOINT = "http://169.254.169.254"
-# Nitro only, and off unless the instance has HttpProtocolIpv6=enabled (ENA.md §6).
-IPV6_ENDPOINT = "http://[fd00:ec2::254]"
 # A token only has to outlive one lookup; 1..21600 s are valid (ENA.md §6).
 TOKEN_TTL_S = 60
 # amazon-ec2-net-utils asks for its token with a 0.15 s connect timeout; IMDS answers a local

@@ -5,37 +5,15 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import struct
 
 from netagent.core.errors import AdapterError
 from netagent.core.value import TYPE_CHECKING
+from netagent.host import rtnetlink
 
 if TYPE_CHECKING:
     from typing import Any
 
 SYS_CLASS_NET = "/sys/class/net"
-
-
-# rtnetlink (include/uapi/linux/netlink.h, rtnetlink.h, if_link.h): one RTM_GETLINK dump.
-NETLINK_ROUTE = 0
-RTM_NEWLINK, RTM_GETLINK = 16, 18
-NLMSG_ERROR, NLMSG_DONE = 2, 3
-NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
-NLM_F_DUMP_INTR = 0x10  # linux/netlink.h: the dump was interrupted; its picture may be inconsistent
-IFLA_IFNAME, IFLA_MTU, IFLA_OPERSTATE, IFLA_EXT_MASK = 3, 4, 16, 29
-RTEXT_FILTER_SKIP_STATS = 1 << 3
-# IF_OPER_* (RFC 2863) as sysfs `operstate` names them (net/core/net-sysfs.c, operstates[]).
-OPERSTATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
-_NLMSG = struct.Struct("=IHHII")  # struct nlmsghdr: len, type, flags, seq, pid
-_IFINFO = struct.Struct("=BxHiII")  # struct ifinfomsg: family, pad, type, index, flags, change
-_RTA = struct.Struct("=HH")  # struct rtattr: len, type
-_U32 = struct.Struct("=I")
-_DUMP_REQUEST = (
-    _NLMSG.pack(_NLMSG.size + _IFINFO.size + 8, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)
-    + _IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
-    + _RTA.pack(8, IFLA_EXT_MASK)
-    + _U32.pack(RTEXT_FILTER_SKIP_STATS)
-)
 
 
 def list_ifnames(root: str = SYS_CLASS_NET) -> list[str]:
@@ -52,68 +30,15 @@ def dump_links() -> dict[str, tuple[int, int, str]]:
     Raises:
         OSError: the netlink socket failed, or the kernel answered with an error.
     """
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE) as sock:
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, rtnetlink.NETLINK_ROUTE) as sock:
         sock.bind((0, 0))
         # write(2), not sendto: sendto/sendmsg on a netlink socket stay netagent's writes (RTM_NEWLINK),
         # as the fault-injection tests count and delay them (tests/integration/syscalls.py).
-        os.write(sock.fileno(), _DUMP_REQUEST)
+        os.write(sock.fileno(), rtnetlink.DUMP_REQUEST)
         out: dict[str, tuple[int, int, str]] = {}
-        while not parse_link_dump(sock.recv(1 << 16), out):
+        while not rtnetlink.parse_link_dump(sock.recv(1 << 16), out):
             pass
     return out
-
-
-def parse_link_dump(data: bytes, out: dict[str, tuple[int, int, str]]) -> bool:
-    """Add the links of one datagram of an RTM_GETLINK dump to `out`; True once the dump is done.
-
-    Raises:
-        OSError: the datagram carries an NLMSG_ERROR, the dump ended in an error or was
-            interrupted by a change (NLM_F_DUMP_INTR), or a message is malformed; the caller
-            then reads sysfs instead.
-    """
-    try:
-        return _parse_link_dump(data, out)
-    except (struct.error, IndexError):
-        raise OSError(errno.EPROTO, "malformed netlink message") from None
-
-
-def _parse_link_dump(data: bytes, out: dict[str, tuple[int, int, str]]) -> bool:
-    off = 0
-    while off + _NLMSG.size <= len(data):
-        length, mtype, flags = _NLMSG.unpack_from(data, off)[:3]
-        if length < _NLMSG.size or off + length > len(data):
-            raise OSError(errno.EPROTO, "malformed netlink message")
-        if flags & NLM_F_DUMP_INTR:
-            raise OSError(errno.EINTR, "the link dump was interrupted by a change")
-        if mtype == NLMSG_DONE:
-            if length >= _NLMSG.size + 4:
-                code = -struct.unpack_from("=i", data, off + _NLMSG.size)[0]
-                if code > 0:
-                    raise OSError(code, os.strerror(code))
-            return True
-        if mtype == NLMSG_ERROR:
-            code = -struct.unpack_from("=i", data, off + _NLMSG.size)[0]
-            raise OSError(code, os.strerror(code))
-        if mtype == RTM_NEWLINK:
-            index = _IFINFO.unpack_from(data, off + _NLMSG.size)[2]
-            name, mtu, oper = None, None, None
-            a, end = off + _NLMSG.size + _IFINFO.size, off + length
-            while a + _RTA.size <= end and (name is None or mtu is None or oper is None):
-                alen, atype = _RTA.unpack_from(data, a)
-                if alen < _RTA.size or a + alen > end:
-                    raise OSError(errno.EPROTO, "malformed netlink attribute")
-                if atype == IFLA_IFNAME:
-                    name = os.fsdecode(data[a + 4 : a + alen].split(b"\0", 1)[0])  # as os.listdir names it
-                elif atype == IFLA_MTU:
-                    mtu = _U32.unpack_from(data, a + 4)[0]
-                elif atype == IFLA_OPERSTATE:
-                    oper = data[a + 4]
-                a += (alen + 3) & ~3
-            if name is not None and mtu is not None:
-                state = OPERSTATES[oper] if oper is not None and oper < len(OPERSTATES) else "unknown"
-                out[name] = (index, mtu, state)
-        off += (length + 3) & ~3
-    return False
 
 
 def read_attr(ifname: str, attr: str, root: str = SYS_CLASS_NET) -> str:

@@ -4,7 +4,7 @@ A raw AF_NETLINK socket rather than pyroute2's IPRoute: pyroute2 0.9's synchrono
 reads through an asyncio transport and queues decoded messages in user space, so after
 `get()` a message can wait in its queue while select() on its descriptor says "nothing to
 read" (observed: a veth pair's two RTM_NEWLINKs, one returned, the fd no longer readable).
-A poll loop needs the kernel's queue to be the only queue. Parsing is pure (netagent.core.events).
+A poll loop needs the kernel's queue to be the only queue. Decoding: netagent.host.rtnetlink.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import errno
 import socket
 
-from netagent.core.events import LinkEvent, parse_link_messages
+from netagent.core.events import LinkEvent
+from netagent.host.rtnetlink import parse_link_messages
 
 RTMGRP_LINK = 1  # include/uapi/linux/rtnetlink.h (the legacy group mask for RTNLGRP_LINK)
 SO_RCVBUFFORCE = 33  # include/uapi/asm-generic/socket.h; CAP_NET_ADMIN may exceed rmem_max

@@ -80,7 +80,7 @@ class SystemHost:
         Raises:
             AdapterError: it cannot be read.
         """
-        return change.text_of(observe_mod.read_current(change.kind, change.cid.subject, self.ethtool))
+        return self.writer.read_current(change)  # on the writer's own ioctl socket, as the write
 
     def route_dev(self, target: str) -> str | None:
         """Return the interface the kernel routes `target` through, or None."""

@@ -229,9 +229,9 @@ def test_guard_rolls_back_when_the_far_peer_cannot_be_reached(path_lab: tuple[La
     host, _, _ = path_lab
     # The far peer answers at 1500 bytes, so only the jumbo size fails below.
     small = host.exec(
-        sys.executable, "-c", "from netagent.host.guard import probe; print(probe('10.231.2.2', 1500, 2))"
+        sys.executable, "-c", "from netagent.host.guard import probe_all; print(probe_all(['10.231.2.2'], 1500, 2))"
     )
-    assert small.stdout.strip() == "None"
+    assert small.stdout.strip() == "{}"  # no target failed
     out = host.netagent("apply", "--profile", guarded(tmp_path, "10.231.2.2"))
     assert out.returncode == 3, out.stdout + out.stderr
     assert "lab0 mtu: guard: 10.231.2.2 did not answer a 9001-byte don't-fragment ping" in out.stderr

@@ -139,3 +139,15 @@ def test_one_shot_audit_imports_none_of_the_heavy_modules(tmp_path: Path) -> Non
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "IMPORTED []" in run.stderr, run.stderr
+
+
+def test_every_package_is_installed() -> None:
+    """A package missing from pyproject's list is missing from the wheel (the container test found one)."""
+    import re
+
+    pyproject = (PACKAGE.parent / "pyproject.toml").read_text()
+    block = re.search(r"^packages = \[(.*?)\]", pyproject, re.M | re.S)
+    assert block is not None
+    listed = set(re.findall(r'"(netagent(?:\.[a-z_]+)*)"', block.group(1)))
+    found = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert found - listed == set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import re
 import struct
 from pathlib import Path
 
@@ -17,16 +18,28 @@ from netagent.core.settings.driver import DriverInfo
 from netagent.host import ethtool
 from netagent.host.health import read_ena_health
 
+
+def parse_stats_text(text: str) -> list[tuple[str, int]]:
+    """Return the (name, value) pairs of `ethtool -S` text (ENA.md's samples); netagent itself reads
+    the counters with ETHTOOL_GSTATS, never from text."""
+    pairs = []
+    for line in text.splitlines():
+        m = re.match(r"^\s*([^:]+):\s*(\d+)$", line)
+        if m:
+            pairs.append((m.group(1).strip(), int(m.group(2))))
+    return pairs
+
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 ALLOWANCE = (DATA / "ena_ethtool_S_allowance.txt").read_text()
 OLD_DRIVER = (DATA / "ena_ethtool_S_1.2.0k.txt").read_text()
 NAMES = (DATA / "ena_gstrings.bin").read_bytes()
 VALUES = (DATA / "ena_gstats.bin").read_bytes()
-ALL_PAIRS = ena.parse_stats_text(OLD_DRIVER) + ena.parse_stats_text(ALLOWANCE)
+ALL_PAIRS = parse_stats_text(OLD_DRIVER) + parse_stats_text(ALLOWANCE)
 
 
 def test_parse_stats_text_reads_the_verbatim_allowance_lines() -> None:
-    assert ena.parse_stats_text(ALLOWANCE) == [
+    assert parse_stats_text(ALLOWANCE) == [
         ("bw_in_allowance_exceeded", 0),
         ("bw_out_allowance_exceeded", 0),
         ("pps_allowance_exceeded", 0),
@@ -37,7 +50,7 @@ def test_parse_stats_text_reads_the_verbatim_allowance_lines() -> None:
 
 
 def test_parse_stats_text_skips_the_header_and_keeps_big_values() -> None:
-    pairs = ena.parse_stats_text(OLD_DRIVER)
+    pairs = parse_stats_text(OLD_DRIVER)
     assert pairs[0] == ("tx_timeout", 0)
     assert ("queue_0_rx_bytes", 64430725908) in pairs
     assert all(name != "NIC statistics" for name, _ in pairs)
@@ -72,7 +85,7 @@ def test_non_zero_counter_is_a_warning_naming_interface_and_counter() -> None:
 
 
 def test_old_driver_without_counters_says_why() -> None:
-    health = ena.health("eth0", ena.parse_stats_text(OLD_DRIVER))
+    health = ena.health("eth0", parse_stats_text(OLD_DRIVER))
     assert health.counters == ()
     assert "2.2.10" in health.reason
 

@@ -7,17 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from netagent.core.events import (
-    IFLA_IFNAME,
-    IFLA_MTU,
-    NLMSG_OVERRUN,
-    RTM_NEWLINK,
-    Action,
-    LinkEvent,
-    classify,
-    latest_per_index,
-    parse_link_messages,
-)
+from netagent.core.events import Action, LinkEvent, classify, latest_per_index
+from netagent.host.rtnetlink import IFLA_IFNAME, IFLA_MTU, NLMSG_OVERRUN, RTM_NEWLINK, parse_link_messages
 
 # Captured in a netns: `ip link add lab0 type veth peer name peer0`, `ip link set lab0 mtu 9001`,
 # `ip link del lab0` (five datagrams, concatenated; each message is 4-byte aligned).

@@ -9,7 +9,7 @@ import pytest
 from netagent.core.errors import ProfileError
 from netagent.core.profile.parser import parse_profile
 from netagent.core.profile.yamlite import Unsupported, compose
-from netagent.host.link import NLMSG_DONE, parse_link_dump
+from netagent.host.rtnetlink import NLMSG_DONE, parse_link_dump
 
 
 @pytest.mark.parametrize(

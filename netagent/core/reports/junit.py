@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 
 from netagent.core import ec2
 from netagent.core.model import Check, Report, Status
+from netagent.core.reports.text import change_line
 
 # Characters XML 1.0 cannot carry at all, even escaped (https://www.w3.org/TR/xml/#charsets).
 # Interface names may hold control characters (the kernel's dev_valid_name refuses only '/', ':'
@@ -37,7 +38,7 @@ def _detail(c: Check) -> str:
     if c.message:
         lines.append(f"note: {c.message}")
     if c.change is not None:
-        lines.append(f"fix: netagent apply would set {c.change.describe()}")
+        lines.append(f"fix: netagent apply {change_line(c.change)}")
     return "\n".join(lines)
 
 

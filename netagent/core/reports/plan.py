@@ -8,6 +8,7 @@ from typing import Any
 from netagent.core.model import Change, Owner, Plan, Report
 from netagent.core.owners import reverted_by
 from netagent.core.reports.json import SCHEMA_VERSION, check_dict, owner_dict
+from netagent.core.reports.text import plan_tail
 
 
 def reverters(report: Report, plan: Plan) -> list[tuple[Change, tuple[Owner, ...]]]:
@@ -24,9 +25,7 @@ def render_text(report: Report, plan: Plan) -> str:
         lines.append(change.describe())
         reverted += bool(owners)
         lines += [f"    reverted at boot by {o.describe()}" for o in owners]
-    if not plan.changes:
-        lines.append("nothing to change")
-    lines += [f"cannot fix {c.id}: {c.message or f'expected {c.expected}, found {c.actual}'}" for c in plan.unfixable]
+    lines += plan_tail(plan)
     n = len(plan.changes)
     lines += ["", f"{n} change{'s' if n != 1 else ''}; {reverted} would be reverted at the next boot"]
     return "\n".join(lines) + "\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netagent.core import ec2
-from netagent.core.model import Check, Plan, Report, Severity
+from netagent.core.model import Change, Check, Plan, Report, Severity
 
 _HEADERS = ("STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE")
 
@@ -23,8 +23,20 @@ def render(report: Report) -> str:
     return "\n".join([*lines, "", *extra, summary(report)]) + "\n"
 
 
+def change_line(change: Change, dry_run: bool = True) -> str:
+    """Return one change as apply says it: `would set lab0 mtu 1500 -> 9001` (or `set ...`)."""
+    return f"{'would set' if dry_run else 'set'} {change.describe()}"
+
+
+def plan_tail(plan: Plan) -> list[str]:
+    """Return the lines every rendering of a plan ends with: nothing to change, and what it cannot fix."""
+    lines = [] if plan.changes else ["nothing to change"]
+    lines += [f"cannot fix {c.id}: {c.message or f'expected {c.expected}, found {c.actual}'}" for c in plan.unfixable]
+    return lines
+
+
 def _note(c: Check) -> str:
-    note = c.message or (f"would set {c.change.describe()}" if c.change else "")
+    note = c.message or (change_line(c.change) if c.change else "")
     if c.severity is Severity.RECOMMENDED and c.is_failure:
         return f"recommended: {note}" if note else "recommended"
     return note
@@ -48,12 +60,8 @@ def summary(report: Report) -> str:
 
 def render_plan(plan: Plan, dry_run: bool) -> str:
     """Render what apply will do (or, with dry_run, would do), and the drift it cannot fix."""
-    verb = "would set" if dry_run else "set"
-    lines = [f"{verb} {change.describe()}" for change in plan.changes]
-    if not plan.changes:
-        lines.append("nothing to change")
-    lines += [f"cannot fix {c.id}: {c.message or f'expected {c.expected}, found {c.actual}'}" for c in plan.unfixable]
-    return "\n".join(lines) + "\n"
+    lines = [change_line(change, dry_run) for change in plan.changes]
+    return "\n".join([*lines, *plan_tail(plan)]) + "\n"
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:

@@ -1,0 +1,145 @@
+"""The rtnetlink codec: link messages as the kernel lays them out, for the link dump and link events.
+
+Layouts from include/uapi/linux/netlink.h (struct nlmsghdr), rtnetlink.h (struct ifinfomsg,
+struct rtattr) and if_link.h (IFLA_*). Only what netagent uses is decoded: the message type,
+the interface index, its name, MTU and operstate. Decoding is pure; the sockets are in
+netagent.host.link (the dump) and netagent.host.netlink (the event monitor).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import struct
+
+from netagent.core.events import LinkEvent
+from netagent.core.value import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+NETLINK_ROUTE = 0
+RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18  # include/uapi/linux/rtnetlink.h
+NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN = 2, 3, 4  # include/uapi/linux/netlink.h
+NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
+NLM_F_DUMP_INTR = 0x10  # the dump was interrupted; its picture may be inconsistent
+IFLA_IFNAME, IFLA_MTU, IFLA_OPERSTATE, IFLA_EXT_MASK = 3, 4, 16, 29  # include/uapi/linux/if_link.h
+RTEXT_FILTER_SKIP_STATS = 1 << 3
+# IF_OPER_* (RFC 2863) as sysfs `operstate` names them (net/core/net-sysfs.c, operstates[]).
+OPERSTATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
+NLMSG = struct.Struct("=IHHII")  # struct nlmsghdr: len, type, flags, seq, pid
+IFINFO = struct.Struct("=BxHiII")  # struct ifinfomsg: family, pad, type, index, flags, change
+RTA = struct.Struct("=HH")  # struct rtattr: len, type
+U32 = struct.Struct("=I")
+# RTM_GETLINK dump of every link, without the statistics (IFLA_EXT_MASK).
+DUMP_REQUEST = (
+    NLMSG.pack(NLMSG.size + IFINFO.size + 8, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)
+    + IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
+    + RTA.pack(8, IFLA_EXT_MASK)
+    + U32.pack(RTEXT_FILTER_SKIP_STATS)
+)
+
+
+class Malformed(Exception):
+    """A message or attribute runs past its datagram or is shorter than its header."""
+
+
+def messages(data: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """Yield (type, flags, offset, length) of each netlink message in a datagram.
+
+    Raises:
+        Malformed: a length is shorter than the header or runs past the datagram.
+    """
+    off = 0
+    while off + NLMSG.size <= len(data):
+        length, mtype, flags = NLMSG.unpack_from(data, off)[:3]
+        if length < NLMSG.size or off + length > len(data):
+            raise Malformed("malformed netlink message")
+        yield mtype, flags, off, length
+        off += (length + 3) & ~3
+
+
+def error_code(data: bytes, off: int, length: int) -> int:
+    """Return the errno an NLMSG_ERROR or NLMSG_DONE carries (0: none)."""
+    if length < NLMSG.size + 4:
+        return 0
+    return -int(struct.unpack_from("=i", data, off + NLMSG.size)[0])
+
+
+def decode_link(data: bytes, off: int, length: int) -> tuple[int, str | None, int | None, str]:
+    """Return (ifindex, name, mtu, operstate) of one RTM_NEWLINK/RTM_DELLINK message.
+
+    The name is decoded as os.listdir names it (undecodable bytes as lone surrogates).
+
+    Raises:
+        Malformed: the message is too short, or an attribute runs past it.
+    """
+    end = off + length
+    if off + NLMSG.size + IFINFO.size > end:
+        raise Malformed("short link message")
+    index = IFINFO.unpack_from(data, off + NLMSG.size)[2]
+    name: str | None = None
+    mtu: int | None = None
+    oper: int | None = None
+    a = off + NLMSG.size + IFINFO.size
+    while a + RTA.size <= end and (name is None or mtu is None or oper is None):
+        alen, atype = RTA.unpack_from(data, a)
+        if alen < RTA.size or a + alen > end:
+            raise Malformed("malformed netlink attribute")
+        if atype == IFLA_IFNAME:
+            name = os.fsdecode(data[a + RTA.size : a + alen].split(b"\0", 1)[0])
+        elif atype == IFLA_MTU and alen >= RTA.size + U32.size:
+            mtu = U32.unpack_from(data, a + RTA.size)[0]
+        elif atype == IFLA_OPERSTATE and alen > RTA.size:
+            oper = data[a + RTA.size]
+        a += (alen + 3) & ~3
+    state = OPERSTATES[oper] if oper is not None and oper < len(OPERSTATES) else "unknown"
+    return index, name, mtu, state
+
+
+def parse_link_dump(data: bytes, out: dict[str, tuple[int, int, str]]) -> bool:
+    """Add the links of one datagram of an RTM_GETLINK dump to `out`; True once the dump is done.
+
+    Raises:
+        OSError: the datagram carries an NLMSG_ERROR, the dump ended in an error or was
+            interrupted by a change (NLM_F_DUMP_INTR), or a message is malformed; the caller
+            then reads sysfs instead.
+    """
+    try:
+        for mtype, flags, off, length in messages(data):
+            if flags & NLM_F_DUMP_INTR:
+                raise OSError(errno.EINTR, "the link dump was interrupted by a change")
+            if mtype == NLMSG_DONE:
+                code = error_code(data, off, length)
+                if code > 0:
+                    raise OSError(code, os.strerror(code))
+                return True
+            if mtype == NLMSG_ERROR:
+                code = error_code(data, off, length)
+                raise OSError(code, os.strerror(code))
+            if mtype == RTM_NEWLINK:
+                index, name, mtu, state = decode_link(data, off, length)
+                if name is not None and mtu is not None:
+                    out[name] = (index, mtu, state)
+    except (Malformed, struct.error, IndexError):
+        raise OSError(errno.EPROTO, "malformed netlink message") from None
+    return False
+
+
+def parse_link_messages(data: bytes) -> tuple[list[LinkEvent], bool]:
+    """Decode one datagram of link events; return them and whether an NLMSG_OVERRUN was among
+    them (the kernel dropped messages). A malformed message ends the datagram, never the daemon."""
+    events: list[LinkEvent] = []
+    overrun = False
+    try:
+        for mtype, _flags, off, length in messages(data):
+            if mtype == NLMSG_OVERRUN:
+                overrun = True
+            elif mtype in (RTM_NEWLINK, RTM_DELLINK):
+                index, name, mtu, _state = decode_link(data, off, length)
+                if name:
+                    events.append(LinkEvent(index, name, mtu, is_removal=mtype == RTM_DELLINK))
+    except Malformed:
+        pass  # truncated or malformed: stop, never read past the datagram
+    return events, overrun
