@@ -19,39 +19,66 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netagent.core.model import CheckId
+from netagent.core.value import Value, _set
 
 
-@dataclass(frozen=True)
-class HealPolicy:
+class HealPolicy(Value):
     """The daemon's limits on healing (defaults documented in README.md, "Daemon")."""
 
-    debounce_s: float = 1.0
-    fight_heals: int = 5
-    fight_window_s: float = 60.0
-    backoff_base_s: float = 2.0
-    backoff_max_s: float = 300.0
+    __slots__ = ("debounce_s", "fight_heals", "fight_window_s", "backoff_base_s", "backoff_max_s")
+    debounce_s: float
+    fight_heals: int
+    fight_window_s: float
+    backoff_base_s: float
+    backoff_max_s: float
+
+    def __init__(
+        self,
+        debounce_s: float = 1.0,
+        fight_heals: int = 5,
+        fight_window_s: float = 60.0,
+        backoff_base_s: float = 2.0,
+        backoff_max_s: float = 300.0,
+    ) -> None:
+        _set(self, "debounce_s", debounce_s)
+        _set(self, "fight_heals", fight_heals)
+        _set(self, "fight_window_s", fight_window_s)
+        _set(self, "backoff_base_s", backoff_base_s)
+        _set(self, "backoff_max_s", backoff_max_s)
 
     def backoff_s(self, level: int) -> float:
         """Return the wait before a heal at back-off level `level` (1, 2, ...)."""
         return float(min(self.backoff_base_s * 2 ** (level - 1), self.backoff_max_s))
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Value):
     """The verdict on one drift: heal now, or not before `not_before`; and what changed."""
 
+    __slots__ = ("heal_now", "not_before", "contest_started", "contest_ended")
     heal_now: bool
     not_before: float
-    contest_started: bool = False
-    contest_ended: bool = False
+    contest_started: bool
+    contest_ended: bool
+
+    def __init__(
+        self, heal_now: bool, not_before: float, contest_started: bool = False, contest_ended: bool = False
+    ) -> None:
+        _set(self, "heal_now", heal_now)
+        _set(self, "not_before", not_before)
+        _set(self, "contest_started", contest_started)
+        _set(self, "contest_ended", contest_ended)
 
 
-@dataclass
 class _CheckState:
-    heals: deque[float] = field(default_factory=deque)  # heal times within the fight window
-    last_heal: float | None = None
-    last_drift: float | None = None
-    level: int = 0  # 0: not contested; n: the next heal waits backoff_s(n) after the last
+    """The governor's mutable record of one check."""
+
+    __slots__ = ("heals", "last_heal", "last_drift", "level")
+
+    def __init__(self) -> None:
+        self.heals: deque[float] = deque()  # heal times within the fight window
+        self.last_heal: float | None = None
+        self.last_drift: float | None = None
+        self.level = 0  # 0: not contested; n: the next heal waits backoff_s(n) after the last
 
 
 class Governor:
@@ -115,14 +142,16 @@ class Governor:
             del self._checks[check_id]
 
 
-@dataclass
 class HealRecord:
-    """What `netagent status` shows of one check."""
+    """What `netagent status` shows of one check (mutable: counted as heals happen)."""
 
-    count: int = 0
-    last_at: str = ""
-    found: str = ""
-    set: str = ""
+    __slots__ = ("count", "last_at", "found", "set")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last_at = ""
+        self.found = ""
+        self.set = ""
 
 
 @dataclass

@@ -215,7 +215,10 @@ def test_guard_probes_silent_targets_in_parallel(path_lab: tuple[Lab, Lab, Lab])
     result = json.loads(host.exec(sys.executable, "-c", code).stdout)
     print(f"\nparallel probe of 3 targets, 2 silent: {result}")
     assert result["failed"] == ["10.231.1.99", "10.231.2.2"]
-    assert GUARD_TIMEOUT_S <= result["took_s"] < 1.25 * GUARD_TIMEOUT_S, result
+    # In parallel, not one after the other: two silent targets in turn would take two timeouts.
+    # A generous bound with the figure printed above (issue 12); the guard's timing is measured
+    # properly nowhere else, as it is a bound of the design rather than a performance goal.
+    assert GUARD_TIMEOUT_S <= result["took_s"] < 1.75 * GUARD_TIMEOUT_S, result
 
 
 def test_guard_keeps_the_mtu_when_the_near_peer_answers(path_lab: tuple[Lab, Lab, Lab], tmp_path: Path) -> None:
