@@ -316,8 +316,7 @@ class Daemon:
         globs = self.profile.globs()
         for event in latest_per_index(events):
             want = self.wanted.get(event.ifname)
-            want_mtu = want.get("mtu") if want is not None else None
-            action = classify(event, self.known, globs, want_mtu if isinstance(want_mtu, int) else None)
+            action = classify(event, self.known, globs, want.settings if want is not None else None)
             if action is Action.FORGET:
                 self._forget(self.known.pop(event.index))
             elif action is Action.TUNE:
@@ -325,8 +324,9 @@ class Daemon:
                 if before is not None:
                     self._forget(before)
                 self._tune_new(event.index, event.ifname)
-            elif action is Action.CHECK_MTU:
-                self._consider(CheckId(event.ifname, "mtu"), "link_event")
+            elif action is Action.CHECK and want is not None:
+                for setting in event.differs(want.settings):
+                    self._consider(CheckId(event.ifname, setting), "link_event")
 
     def _forget(self, ifname: str) -> None:
         self.wanted.pop(ifname, None)
@@ -426,9 +426,10 @@ class Daemon:
             log.error("heal_failed", checks=[c.id for c, _ in items], problems=exc.lines(), cause=cause)
             self._dirty = True
             return
-        at, took_s = _utc_now(), round(self.clock() - self._woke_at, 6)
+        done = self.clock()  # the value is set now: the next heal of it is spaced from here
+        at, took_s = _utc_now(), round(done - self._woke_at, 6)
         for check, change in items:
-            self.governor.healed(check.cid, now)
+            self.governor.healed(check.cid, done)
             found, value = change.inverse().new_text, change.new_text
             self.stats.record_heal(check.id, found, value, at)
             log.info("setting_healed", check=check.id, found=found, set=value, cause=cause, duration_s=took_s)

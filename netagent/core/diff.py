@@ -20,7 +20,7 @@ from netagent.core.model import (
     Status,
     Unreadable,
 )
-from netagent.core.settings import INTERFACE_KINDS, RULE_KEY_OF_CHECK, SYSCTL
+from netagent.core.settings import HOST_KINDS, INTERFACE_KINDS, RULE_KEY_OF_CHECK, SYSCTL
 
 _STATUS_ORDER = {Status.ERROR: 0, Status.DRIFT: 1, Status.UNSUPPORTED: 2, Status.SKIPPED: 3, Status.OK: 4}
 
@@ -84,6 +84,7 @@ def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) ->
     for s in profile.sysctls:
         check = SYSCTL.check(s, host.sysctls.get(s.key, Unreadable("not read")))
         checks.append(qualify(check, s.severity, s.when, ctx))
+    checks += [kind.check(profile.host[kind.key], host) for kind in HOST_KINDS if kind.key in profile.host]
     return sorted(checks, key=lambda c: (_STATUS_ORDER[c.status], c.id))
 
 

@@ -10,19 +10,32 @@ from netagent.core.value import Value, _set
 
 
 class LinkEvent(Value):
-    """One RTM_NEWLINK (is_removal False) or RTM_DELLINK; mtu is None when the message had none."""
+    """One RTM_NEWLINK (is_removal False) or RTM_DELLINK; mtu and txqlen are None when the message had none."""
 
-    __slots__ = ("index", "ifname", "mtu", "is_removal")
+    __slots__ = ("index", "ifname", "mtu", "is_removal", "txqlen")
     index: int
     ifname: str
     mtu: int | None
     is_removal: bool
+    txqlen: int | None
 
-    def __init__(self, index: int, ifname: str, mtu: int | None, is_removal: bool = False) -> None:
+    def __init__(
+        self, index: int, ifname: str, mtu: int | None, is_removal: bool = False, txqlen: int | None = None
+    ) -> None:
         _set(self, "index", index)
         _set(self, "ifname", ifname)
         _set(self, "mtu", mtu)
         _set(self, "is_removal", is_removal)
+        _set(self, "txqlen", txqlen)
+
+    def differs(self, want: Mapping[str, object]) -> list[str]:
+        """Return the link settings (`mtu`, `txqueuelen`) this event shows at another value than `want`."""
+        out = []
+        for setting, have in (("mtu", self.mtu), ("txqueuelen", self.txqlen)):
+            wanted = want.get(setting)
+            if isinstance(wanted, int) and have is not None and have != wanted:
+                out.append(setting)
+        return out
 
 
 class Action(str, enum.Enum):
@@ -31,12 +44,14 @@ class Action(str, enum.Enum):
     IGNORE = "ignore"  # not a matching interface, or nothing the profile sets changed
     FORGET = "forget"  # a known interface vanished (or left a name the profile matches)
     TUNE = "tune"  # a matching interface appeared (or was renamed into a match): read and tune it all
-    CHECK_MTU = "check_mtu"  # a known matching interface reports an MTU other than the profile's
+    CHECK = "check"  # a known matching interface reports an MTU or txqueuelen other than the profile's
 
 
-def classify(event: LinkEvent, known: Mapping[int, str], globs: Sequence[str], want_mtu: int | None) -> Action:
+def classify(
+    event: LinkEvent, known: Mapping[int, str], globs: Sequence[str], want: Mapping[str, object] | None
+) -> Action:
     """Decide what one link event asks for, given the interfaces known by index (name) and the
-    profile's globs and wanted MTU for that interface.
+    profile's globs and wanted link settings (rule values by key) for that interface.
 
     Events are compared with the profile, not counted: the echo of the daemon's own MTU write
     carries the profile's MTU, so it is never drift.
@@ -48,8 +63,8 @@ def classify(event: LinkEvent, known: Mapping[int, str], globs: Sequence[str], w
         return Action.FORGET if before is not None and matches(before, globs) else Action.IGNORE
     if before != event.ifname:
         return Action.TUNE
-    if want_mtu is not None and event.mtu is not None and event.mtu != want_mtu:
-        return Action.CHECK_MTU
+    if want is not None and event.differs(want):
+        return Action.CHECK
     return Action.IGNORE
 
 

@@ -108,12 +108,13 @@ class GuardSpec(Value):
 class Profile(Value):
     """A validated tuning profile."""
 
-    __slots__ = ("name", "path", "interfaces", "sysctls", "guard")
+    __slots__ = ("name", "path", "interfaces", "sysctls", "guard", "host")
     name: str
     path: str
     interfaces: tuple[InterfaceRule, ...]
     sysctls: tuple[SysctlSetting, ...]
     guard: GuardSpec | None
+    host: Mapping[str, object]  # host-wide kinds (`kernel`), by their top-level key
 
     def globs(self) -> tuple[str, ...]:
         """Return every interface-name glob the rules match, in rule order."""
@@ -126,12 +127,17 @@ class Profile(Value):
         interfaces: tuple[InterfaceRule, ...] = (),
         sysctls: tuple[SysctlSetting, ...] = (),
         guard: GuardSpec | None = None,
+        host: Mapping[str, object] | None = None,
     ) -> None:
         _set(self, "name", name)
         _set(self, "path", path)
         _set(self, "interfaces", interfaces)
         _set(self, "sysctls", sysctls)
         _set(self, "guard", guard)
+        _set(self, "host", {} if host is None else host)
+
+    def __hash__(self) -> int:  # `host` is a dict: hash by its items
+        return hash((self.name, self.path, self.interfaces, self.sysctls, self.guard, tuple(self.host.items())))
 
 
 # ---------------------------------------------------------------- observed host
@@ -183,20 +189,23 @@ class Link(Value):
 class HostState(Value):
     """Everything an audit needs: every interface name, the matched links, the named sysctls."""
 
-    __slots__ = ("ifnames", "links", "sysctls")
+    __slots__ = ("ifnames", "links", "sysctls", "kernel")
     ifnames: tuple[str, ...]
     links: dict[str, Link]
     sysctls: dict[str, str | Unreadable]
+    kernel: str | Unreadable  # the running kernel's release (uname -r)
 
     def __init__(
         self,
         ifnames: tuple[str, ...],
         links: dict[str, Link] | None = None,
         sysctls: dict[str, str | Unreadable] | None = None,
+        kernel: str | Unreadable | None = None,
     ) -> None:
         _set(self, "ifnames", ifnames)
         _set(self, "links", {} if links is None else links)
         _set(self, "sysctls", {} if sysctls is None else sysctls)
+        _set(self, "kernel", Unreadable("not read") if kernel is None else kernel)
 
 
 # ---------------------------------------------------------------- changes

@@ -20,6 +20,7 @@ from netagent.core.settings.driver import DriverInfo
 SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
 SIOCGIFMTU = 0x8921  # netdevice(7): struct ifreq .ifr_mtu
 SIOCGIFINDEX = 0x8933  # netdevice(7): struct ifreq .ifr_ifindex
+SIOCGIFTXQLEN = 0x8942  # netdevice(7): struct ifreq .ifr_qlen
 ETHTOOL_GDRVINFO = 0x03
 ETHTOOL_GCHANNELS = 0x3C
 ETHTOOL_SCHANNELS = 0x3D
@@ -69,7 +70,7 @@ class Ethtool:
 
     def _ifreq_int(self, ifname: str, request: int, op: str) -> int:
         try:
-            out = fcntl.ioctl(self._sock, request, _IFREQ_INT.pack(ifname.encode(), 0))
+            out = fcntl.ioctl(self._sock, request, _IFREQ_INT.pack(os.fsencode(ifname), 0))
         except OSError as exc:
             reason = "no such device" if exc.errno == errno.ENODEV else (exc.strerror or str(exc))
             raise AdapterError(ifname, op, exc.errno, reason) from None
@@ -90,6 +91,14 @@ class Ethtool:
             AdapterError: the interface is gone.
         """
         return self._ifreq_int(ifname, SIOCGIFMTU, "read mtu")
+
+    def txqueuelen(self, ifname: str) -> int:
+        """Return an interface's transmit queue length (SIOCGIFTXQLEN), the value sysfs `tx_queue_len` shows.
+
+        Raises:
+            AdapterError: the interface is gone.
+        """
+        return self._ifreq_int(ifname, SIOCGIFTXQLEN, "read txqueuelen")
 
     def driver_info(self, ifname: str) -> DriverInfo:
         """Return the bound driver's name and version (ETHTOOL_GDRVINFO).

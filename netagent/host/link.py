@@ -109,6 +109,23 @@ class LinkWriter:
         except OSError as exc:
             raise AdapterError(ifname, "set mtu", exc.errno, exc.strerror or str(exc)) from None
 
+    def set_txqueuelen(self, ifname: str, length: int) -> None:
+        """Set an interface's transmit queue length (IFLA_TXQLEN).
+
+        Raises:
+            AdapterError: the interface is gone or the kernel refused the length.
+        """
+        from pyroute2.netlink.exceptions import NetlinkError
+
+        try:
+            index = int(read_attr(ifname, "ifindex"))
+            self._route().link("set", index=index, txqlen=length)
+        except NetlinkError as exc:
+            reason = f"the kernel refused txqueuelen {length} ({_reason(exc)})"
+            raise AdapterError(ifname, "set txqueuelen", exc.code, reason) from None
+        except OSError as exc:
+            raise AdapterError(ifname, "set txqueuelen", exc.errno, exc.strerror or str(exc)) from None
+
     def route_dev(self, target: str) -> str | None:
         """Return the interface the kernel routes `target` through, or None when unroutable.
 

@@ -7,8 +7,9 @@ import errno
 from netagent.core.errors import AdapterError, NotSupported
 from netagent.core.matching import matches
 from netagent.core.model import HostState, Link, Unreadable
+from netagent.core.settings import rps, xps
 from netagent.core.value import TYPE_CHECKING
-from netagent.host import link, sysctl
+from netagent.host import link, queues, sysctl
 from netagent.host.ethtool import Ethtool
 
 if TYPE_CHECKING:
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
 DEVICE_READERS: dict[str, Callable[[Ethtool, str], object]] = {
     "driver": Ethtool.driver_info,
     "channels": Ethtool.channels,
+    "txqueuelen": Ethtool.txqueuelen,
+    "rps": lambda _, ifname: queues.read_masks(ifname, rps.KIND.queue_prefix, rps.KIND.mask_file),
+    "xps": lambda _, ifname: queues.read_masks(ifname, xps.KIND.queue_prefix, xps.KIND.mask_file),
+    "bql": lambda _, ifname: queues.read_bql(ifname),
+    "large_llq": lambda _, ifname: queues.read_module_param(ifname, "force_large_llq_header"),
 }
 
 
@@ -46,7 +52,15 @@ def observe(globs: Sequence[str], keys: Iterable[str], kinds: Collection[str] = 
                 found = _link(ifname, basics[ifname], ethtool, kinds)
             if found is not None:
                 links[ifname] = found
-    return HostState(ifnames=ifnames, links=links, sysctls={key: read_key(key) for key in keys})
+    sysctls = {key: read_key(key) for key in keys}
+    return HostState(ifnames=ifnames, links=links, sysctls=sysctls, kernel=read_kernel())
+
+
+def read_kernel() -> str:
+    """Return the running kernel's release (uname -r)."""
+    import os
+
+    return os.uname().release
 
 
 def read_link(ifname: str, ethtool: Ethtool, kinds: Collection[str] = tuple(DEVICE_READERS)) -> Link | None:

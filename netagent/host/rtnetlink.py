@@ -24,7 +24,7 @@ RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18  # include/uapi/linux/rtnetli
 NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN = 2, 3, 4  # include/uapi/linux/netlink.h
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 NLM_F_DUMP_INTR = 0x10  # the dump was interrupted; its picture may be inconsistent
-IFLA_IFNAME, IFLA_MTU, IFLA_OPERSTATE, IFLA_EXT_MASK = 3, 4, 16, 29  # include/uapi/linux/if_link.h
+IFLA_IFNAME, IFLA_MTU, IFLA_TXQLEN, IFLA_OPERSTATE, IFLA_EXT_MASK = 3, 4, 13, 16, 29  # include/uapi/linux/if_link.h
 RTEXT_FILTER_SKIP_STATS = 1 << 3
 # IF_OPER_* (RFC 2863) as sysfs `operstate` names them (net/core/net-sysfs.c, operstates[]).
 OPERSTATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
@@ -67,8 +67,8 @@ def error_code(data: bytes, off: int, length: int) -> int:
     return -int(struct.unpack_from("=i", data, off + NLMSG.size)[0])
 
 
-def decode_link(data: bytes, off: int, length: int) -> tuple[int, str | None, int | None, str]:
-    """Return (ifindex, name, mtu, operstate) of one RTM_NEWLINK/RTM_DELLINK message.
+def decode_link(data: bytes, off: int, length: int) -> tuple[int, str | None, int | None, str, int | None]:
+    """Return (ifindex, name, mtu, operstate, txqlen) of one RTM_NEWLINK/RTM_DELLINK message.
 
     The name is decoded as os.listdir names it (undecodable bytes as lone surrogates).
 
@@ -82,8 +82,9 @@ def decode_link(data: bytes, off: int, length: int) -> tuple[int, str | None, in
     name: str | None = None
     mtu: int | None = None
     oper: int | None = None
+    txqlen: int | None = None
     a = off + NLMSG.size + IFINFO.size
-    while a + RTA.size <= end and (name is None or mtu is None or oper is None):
+    while a + RTA.size <= end and (name is None or mtu is None or oper is None or txqlen is None):
         alen, atype = RTA.unpack_from(data, a)
         if alen < RTA.size or a + alen > end:
             raise Malformed("malformed netlink attribute")
@@ -93,9 +94,11 @@ def decode_link(data: bytes, off: int, length: int) -> tuple[int, str | None, in
             mtu = U32.unpack_from(data, a + RTA.size)[0]
         elif atype == IFLA_OPERSTATE and alen > RTA.size:
             oper = data[a + RTA.size]
+        elif atype == IFLA_TXQLEN and alen >= RTA.size + U32.size:
+            txqlen = U32.unpack_from(data, a + RTA.size)[0]
         a += (alen + 3) & ~3
     state = OPERSTATES[oper] if oper is not None and oper < len(OPERSTATES) else "unknown"
-    return index, name, mtu, state
+    return index, name, mtu, state, txqlen
 
 
 def parse_link_dump(data: bytes, out: dict[str, tuple[int, int, str]]) -> bool:
@@ -119,7 +122,7 @@ def parse_link_dump(data: bytes, out: dict[str, tuple[int, int, str]]) -> bool:
                 code = error_code(data, off, length)
                 raise OSError(code, os.strerror(code))
             if mtype == RTM_NEWLINK:
-                index, name, mtu, state = decode_link(data, off, length)
+                index, name, mtu, state, _ = decode_link(data, off, length)
                 if name is not None and mtu is not None:
                     out[name] = (index, mtu, state)
     except (Malformed, struct.error, IndexError):
@@ -137,9 +140,9 @@ def parse_link_messages(data: bytes) -> tuple[list[LinkEvent], bool]:
             if mtype == NLMSG_OVERRUN:
                 overrun = True
             elif mtype in (RTM_NEWLINK, RTM_DELLINK):
-                index, name, mtu, _state = decode_link(data, off, length)
+                index, name, mtu, _state, txqlen = decode_link(data, off, length)
                 if name:
-                    events.append(LinkEvent(index, name, mtu, is_removal=mtype == RTM_DELLINK))
+                    events.append(LinkEvent(index, name, mtu, is_removal=mtype == RTM_DELLINK, txqlen=txqlen))
     except Malformed:
         pass  # truncated or malformed: stop, never read past the datagram
     return events, overrun

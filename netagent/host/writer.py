@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from netagent.core.settings import rps, xps
+from netagent.core.settings.bql import SetBql
 from netagent.core.settings.channels import SetChannels
 from netagent.core.settings.mtu import SetMtu
+from netagent.core.settings.rps import SetQueueMasks
 from netagent.core.settings.sysctl import SetSysctl
+from netagent.core.settings.txqueuelen import SetTxqueuelen
 from netagent.core.value import TYPE_CHECKING
-from netagent.host import link, sysctl
+from netagent.host import link, queues, sysctl
 from netagent.host.ethtool import Ethtool
 from netagent.host.observe import read_current
 
@@ -52,6 +56,13 @@ class HostWriter:
             self._ethtool.set_channels(change.ifname, dict(change.new))
         elif isinstance(change, SetSysctl):
             sysctl.write_sysctl(change.key, change.new)
+        elif isinstance(change, SetTxqueuelen):
+            self._links.set_txqueuelen(change.ifname, change.new)
+        elif isinstance(change, SetQueueMasks):
+            filename = rps.KIND.mask_file if change.kind == rps.KIND.name else xps.KIND.mask_file
+            queues.write_masks(change.ifname, filename, change.new)
+        elif isinstance(change, SetBql):
+            queues.write_limit_min(change.ifname, change.new)
         else:
             raise TypeError(f"no adapter writes {change.kind}")
 

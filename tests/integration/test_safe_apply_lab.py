@@ -188,17 +188,23 @@ def test_guard_two_targets_one_failing_fails_the_change_in_one_timeout(
     path_lab: tuple[Lab, Lab, Lab], tmp_path: Path
 ) -> None:
     host, _, _ = path_lab
+    profile = guarded(tmp_path, "10.231.1.2, 10.231.2.2", GUARD_TIMEOUT_S)
     started = time.monotonic()
-    out = host.netagent("apply", "--profile", guarded(tmp_path, "10.231.1.2, 10.231.2.2", GUARD_TIMEOUT_S))
-    took_s = time.monotonic() - started
+    assert host.netagent("validate", profile).returncode == 0  # the CLI's own start-up, measured alike
+    baseline_s = time.monotonic() - started
+    started = time.monotonic()
+    out = host.netagent("apply", "--profile", profile)
+    took_s = time.monotonic() - started - baseline_s
     assert out.returncode == 3, out.stdout + out.stderr
     assert "lab0 mtu: guard: 10.231.2.2 did not answer a 9001-byte don't-fragment ping" in out.stderr
     assert "10.231.1.2 did not answer" not in out.stderr  # the near peer answered
     assert "rolled back 1 change" in out.stderr
     assert host.mtu("lab0") == 1500
-    print(f"\nguard with one failing target of two: apply took {took_s:.2f} s (timeout_s {GUARD_TIMEOUT_S:g})")
-    # One timeout_s per change plus the CLI's start-up (about 0.7 s here): under two timeouts.
-    assert took_s < 2 * GUARD_TIMEOUT_S, took_s
+    print(
+        f"\nguard, one failing target of two: apply took {took_s:.2f} s beyond start-up (timeout_s {GUARD_TIMEOUT_S:g})"
+    )
+    # One timeout_s per change, both targets probed at once: well under two timeouts (two in turn).
+    assert took_s < 1.75 * GUARD_TIMEOUT_S, took_s
 
 
 def test_guard_probes_silent_targets_in_parallel(path_lab: tuple[Lab, Lab, Lab]) -> None:

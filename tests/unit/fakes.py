@@ -13,8 +13,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from netagent.core.errors import AdapterError
 from netagent.core.matching import matches
 from netagent.core.model import Change, HostState, Link, Unreadable
+from netagent.core.settings.bql import BqlState, SetBql
 from netagent.core.settings.channels import Channels, SetChannels
 from netagent.core.settings.driver import DriverInfo
+from netagent.core.settings.rps import QueueMasks, SetQueueMasks
 
 GONE = Unreadable("no such key in this kernel or network namespace", unsupported=True)
 
@@ -46,16 +48,18 @@ class FakeHost:
         self.fail_on_write = fail_on_write
         self.clamp = dict(clamp or {})
         self.closed = False
+        self.kernel = "6.1.0-27-cloud-amd64"
 
     # ---------------------------------------------------------------- reads
 
     def _link(self, ifname: str, kinds: Collection[str]) -> Link:
         index, driver = self.links[ifname]
         values: dict[str, object] = {}
-        if "driver" in kinds:
-            values["driver"] = DriverInfo(driver, "1.0")
-        if "channels" in kinds:
-            values["channels"] = self.values.get(f"{ifname}/channels", Unreadable("not supported", unsupported=True))
+        for kind in kinds:
+            if kind == "driver":
+                values["driver"] = DriverInfo(driver, "1.0")
+            else:
+                values[kind] = self.values.get(f"{ifname}/{kind}", Unreadable("not supported", unsupported=True))
         mtu = self.values.get(f"{ifname}/mtu", 1500)
         assert isinstance(mtu, int)
         return Link(ifname, index, mtu, "up", values)
@@ -63,7 +67,7 @@ class FakeHost:
     def observe(self, globs: Sequence[str], keys: Iterable[str], kinds: Collection[str]) -> HostState:
         ifnames = tuple(sorted(self.links))
         links = {name: self._link(name, kinds) for name in ifnames if matches(name, globs)}
-        return HostState(ifnames, links, {key: self.read_sysctl(key) for key in keys})
+        return HostState(ifnames, links, {key: self.read_sysctl(key) for key in keys}, kernel=self.kernel)
 
     def read_link(self, ifname: str, kinds: Collection[str]) -> Link | None:
         return self._link(ifname, kinds) if ifname in self.links else None
@@ -91,6 +95,16 @@ class FakeHost:
             have = self.values[change.setting]
             assert isinstance(have, Channels)
             self.values[change.setting] = have.replace(**dict(change.new))
+        elif isinstance(change, SetQueueMasks):
+            masks = self.values[change.setting]
+            assert isinstance(masks, QueueMasks)
+            new = dict(change.new)
+            self.values[change.setting] = masks.replace(masks=tuple((q, new.get(q, m)) for q, m in masks.masks))
+        elif isinstance(change, SetBql):
+            bql = self.values[change.setting]
+            assert isinstance(bql, BqlState)
+            new = dict(change.new)
+            self.values[change.setting] = bql.replace(limit_min=tuple((q, new.get(q, n)) for q, n in bql.limit_min))
         else:
             self.values[change.setting] = change.new  # type: ignore[attr-defined]
 

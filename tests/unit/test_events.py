@@ -31,11 +31,11 @@ def test_parse_captured_veth_add_mtu_del() -> None:
     events, overrun = parse_link_messages(CAPTURE.read_bytes())
     assert not overrun
     assert events == [
-        LinkEvent(2, "peer0", 1500),
-        LinkEvent(3, "lab0", 1500),
-        LinkEvent(3, "lab0", 9001),
-        LinkEvent(3, "lab0", 9001, is_removal=True),
-        LinkEvent(2, "peer0", 1500, is_removal=True),
+        LinkEvent(2, "peer0", 1500, txqlen=1000),
+        LinkEvent(3, "lab0", 1500, txqlen=1000),
+        LinkEvent(3, "lab0", 9001, txqlen=1000),
+        LinkEvent(3, "lab0", 9001, is_removal=True, txqlen=1000),
+        LinkEvent(2, "peer0", 1500, is_removal=True, txqlen=1000),
     ]
 
 
@@ -53,11 +53,11 @@ def test_parse_reports_overrun_and_skips_nameless_messages() -> None:
 
 
 def test_echo_of_own_mtu_write_is_not_drift() -> None:
-    assert classify(LinkEvent(3, "lab0", 9001), {3: "lab0"}, GLOBS, 9001) is Action.IGNORE
+    assert classify(LinkEvent(3, "lab0", 9001), {3: "lab0"}, GLOBS, {"mtu": 9001}) is Action.IGNORE
 
 
 def test_foreign_mtu_change_on_known_interface_is_checked() -> None:
-    assert classify(LinkEvent(3, "lab0", 1500), {3: "lab0"}, GLOBS, 9001) is Action.CHECK_MTU
+    assert classify(LinkEvent(3, "lab0", 1500), {3: "lab0"}, GLOBS, {"mtu": 9001}) is Action.CHECK
 
 
 def test_mtu_change_without_mtu_in_profile_is_ignored() -> None:
@@ -76,9 +76,16 @@ def test_mtu_change_without_mtu_in_profile_is_ignored() -> None:
     ],
 )
 def test_classify_lifecycle(event: LinkEvent, known: dict[int, str], action: Action) -> None:
-    assert classify(event, known, GLOBS, 9001) is action
+    assert classify(event, known, GLOBS, {"mtu": 9001}) is action
 
 
 def test_latest_per_index_coalesces_a_flapping_link() -> None:
     burst = [LinkEvent(3, "lab0", m) for m in (1500, 9001, 1500, 9001, 1400)] + [LinkEvent(4, "lab1", 9001)]
     assert latest_per_index(burst) == [LinkEvent(3, "lab0", 1400), LinkEvent(4, "lab1", 9001)]
+
+
+def test_txqueuelen_changed_by_hand_is_checked_and_its_echo_is_not() -> None:
+    want = {"mtu": 9001, "txqueuelen": 5000}
+    assert classify(LinkEvent(3, "lab0", 9001, txqlen=1000), {3: "lab0"}, GLOBS, want) is Action.CHECK
+    assert LinkEvent(3, "lab0", 9001, txqlen=1000).differs(want) == ["txqueuelen"]
+    assert classify(LinkEvent(3, "lab0", 9001, txqlen=5000), {3: "lab0"}, GLOBS, want) is Action.IGNORE

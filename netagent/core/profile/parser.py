@@ -21,7 +21,7 @@ from netagent.core.profile.yamlite import (
     from_pyyaml,
     is_decimal,
 )
-from netagent.core.settings import KIND_OF_RULE_KEY, SYSCTL
+from netagent.core.settings import HOST_KINDS, KIND_OF_RULE_KEY, SYSCTL
 from netagent.core.settings.sysctl import SysctlSetting
 from netagent.core.value import TYPE_CHECKING
 
@@ -130,7 +130,7 @@ def _describe(node: Node) -> str:
 
 # ---------------------------------------------------------------- sections
 
-TOP_KEYS = ("name", "description", "interfaces", "sysctl", "guard")
+TOP_KEYS = ("name", "description", "interfaces", "sysctl", *(k.key for k in HOST_KINDS), "guard")
 GUARD_KEYS = ("targets", "timeout_s")
 # At most 5 s: the guard runs inside a heal, which finishes before the daemon stops, and the daemon
 # must exit within 5 s of SIGTERM (README.md, "Daemon"); the guard takes at most timeout_s per change.
@@ -377,7 +377,8 @@ def profile_from_nodes(root: Node, path: str) -> Profile:
             w.problem(node, "interfaces", f"expected a list of rules, got {_describe(node)}")
     sysctls = _parse_sysctls(w, items["sysctl"][1]) if "sysctl" in items else []
     guard = _parse_guard(w, items["guard"][1]) if "guard" in items else None
+    host = {k.key: k.parse(w, items[k.key][1], k.key) for k in HOST_KINDS if k.key in items}
     if w.problems:
         raise ProfileError(sorted(w.problems, key=lambda p: p.line or 0))
     assert name is not None
-    return Profile(name=name, path=path, interfaces=tuple(rules), sysctls=tuple(sysctls), guard=guard)
+    return Profile(name=name, path=path, interfaces=tuple(rules), sysctls=tuple(sysctls), guard=guard, host=host)

@@ -7,7 +7,7 @@ host-wide kind. The host adapters read and write each kind by its name (netagent
 
 from __future__ import annotations
 
-from netagent.core.settings import channels, driver, mtu, sysctl
+from netagent.core.settings import bql, channels, driver, kernel, large_llq, mtu, rps, sysctl, txqueuelen, xps
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,8 +17,19 @@ if TYPE_CHECKING:
     from netagent.core.settings.base import InterfaceKind, Recorded
 
 # Per-interface kinds, in the order their checks are made and their `.link` lines written.
-INTERFACE_KINDS: tuple[InterfaceKind, ...] = (driver.KIND, mtu.KIND, channels.KIND)
+INTERFACE_KINDS: tuple[InterfaceKind, ...] = (
+    driver.KIND,
+    mtu.KIND,
+    channels.KIND,
+    txqueuelen.KIND,
+    rps.KIND,
+    xps.KIND,
+    bql.KIND,
+    large_llq.KIND,
+)
 SYSCTL = sysctl.KIND
+# Host-wide kinds, each under its own top-level profile key.
+HOST_KINDS = (kernel.KIND,)
 
 # Every interface rule key, and the kind that owns it.
 KIND_OF_RULE_KEY = {key: kind for kind in INTERFACE_KINDS for key in kind.rule_keys}
