@@ -196,6 +196,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _add_profile_option(p)
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _add_force_option(p, "apply another profile than the running daemon's (the daemon heals back to its own)")
     _add_imds_options(p)
 
     p = add(
@@ -210,6 +211,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="forget the originals of interfaces or keys that no longer exist (hot-unplugged ENIs)",
     )
+    _add_force_option(p, "restore while the daemon runs (it heals the values back)")
 
     p = add(
         "persist",
@@ -264,6 +266,10 @@ def _add_imds_options(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="IMDS endpoint (default: http://169.254.169.254; IPv6-only instances: http://[fd00:ec2::254])",
     )
+
+
+def _add_force_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--force", action="store_true", help=f"{what}; without it: exit 4 while a daemon runs")
 
 
 def _add_profile_option(p: argparse.ArgumentParser) -> None:
@@ -497,6 +503,9 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
         plan = make_plan(list(observe_and_audit(profile, ec2).checks))
         _write_plan(plan, args.format, dry_run=True, after=None)
         return ExitCode.OK
+    from netagent.app.exclusive import refuse_while_daemon_runs
+
+    refuse_while_daemon_runs(args.state_dir, "apply", args.force, args.profile or default_profile_path())
     state = StateDir(args.state_dir)
     with state.lock(args.lock_timeout_s):
         return _apply_locked(args, profile, ec2, state)
@@ -571,6 +580,9 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
     state = StateDir(args.state_dir)
     if args.dry_run:
         return _restore(state, dry_run=True, forget_gone=args.forget_gone)
+    from netagent.app.exclusive import refuse_while_daemon_runs
+
+    refuse_while_daemon_runs(args.state_dir, "restore", args.force)
     with state.lock(args.lock_timeout_s):
         return _restore(state, dry_run=False, forget_gone=args.forget_gone)
 
@@ -638,7 +650,10 @@ def cmd_daemon(args: argparse.Namespace) -> ExitCode:
     """Apply the profile, then heal drift until SIGTERM/SIGINT (exit 0)."""
     from netagent.app.daemon import Daemon
     from netagent.core.ec2 import instance_type
+    from netagent.host.daemonlock import DaemonLock
 
+    lock = DaemonLock(args.state_dir, args.profile or default_profile_path())
+    lock.acquire()  # one daemon per state directory, for its whole life; exit 4 at once if taken
     ctx = AuditContext(phase=RUNTIME, instance_type=instance_type(instance_facts(args)))
     daemon = Daemon(
         args.profile or default_profile_path(),
@@ -647,7 +662,10 @@ def cmd_daemon(args: argparse.Namespace) -> ExitCode:
         lock_timeout_s=args.lock_timeout_s,
         ctx=ctx,
     )
-    return ExitCode(daemon.run())
+    try:
+        return ExitCode(daemon.run())
+    finally:
+        lock.release()
 
 
 def cmd_status(args: argparse.Namespace) -> ExitCode:

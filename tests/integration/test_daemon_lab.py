@@ -430,3 +430,31 @@ def test_storm_with_netlink_overrun_resyncs_and_heals_each_setting_at_most_once_
     for check, stamps in per_check.items():
         assert all(b - a >= 0.95 for a, b in zip(stamps, stamps[1:])), (check, stamps)
     assert daemon.stop() == 0
+
+
+def test_issue15_second_daemon_on_one_state_dir_exits_4_and_sigkill_frees_the_lock(
+    lab: Lab, start: Callable[..., DaemonProc]
+) -> None:
+    first = start()
+    first.wait_event("daemon_started")
+    second = start()
+    assert second.proc.wait(10) == 4
+    said = second.log_path.read_text()
+    assert f"pid {first.pid}" in said, said
+    assert "one daemon per state directory" in said
+    assert first.proc.poll() is None  # the first one runs on
+    assert status(lab)["pid"] == first.pid
+    # restore and apply of another profile would be undone by the daemon: refused, exit 4.
+    restored = lab.netagent("restore")
+    assert restored.returncode == 4, restored.stderr
+    assert f"pid {first.pid}" in restored.stderr
+    assert "systemctl stop netagent" in restored.stderr
+    assert lab.mtu("lab0") == 9001  # nothing was restored
+    forced = lab.netagent("restore", "--force")
+    assert forced.returncode == 0, forced.stderr
+    # SIGKILL: no goodbye, but the kernel frees the flock, so a new daemon starts at once.
+    first.proc.kill()
+    first.proc.wait(5)
+    third = start()
+    third.wait_event("daemon_started")
+    assert third.stop() == 0
