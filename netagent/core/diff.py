@@ -31,6 +31,7 @@ from netagent.core.model import (
 # GitHub and old in-tree ENA drivers: 2.17.0g, 1.3.0K; newer in-tree drivers report the kernel
 # release instead, which says nothing of ENA features (../shared/ENA.md, "Version string formats").
 _DRIVER_VERSION = r"([0-9]+)\.([0-9]+)(?:\.([0-9]+))?[gGkK]?"  # compiled on first use (re caches it)
+CANNOT_SET_READ_ONLY = "cannot set here: read-only"
 _STATUS_ORDER = {Status.ERROR: 0, Status.DRIFT: 1, Status.UNSUPPORTED: 2, Status.SKIPPED: 3, Status.OK: 4}
 
 
@@ -91,7 +92,7 @@ def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) ->
         if id(rule) not in used:
             checks.append(qualify(check_unmatched(rule), rule.severity, rule.when, ctx))
     for s in profile.sysctls:
-        check = check_sysctl(s, host.sysctls.get(s.key, Unreadable("not read")))
+        check = check_sysctl(s, host.sysctls.get(s.key, Unreadable("not read")), host.sysctl_modes.get(s.key))
         checks.append(qualify(check, s.severity, s.when, ctx))
     return sorted(checks, key=lambda c: (_STATUS_ORDER[c.status], c.id))
 
@@ -239,13 +240,27 @@ def _counts(have: Channels, wanted: dict[str, int | str]) -> str:
     return format_counts(tuple((k, have.current(k)) for k in wanted))
 
 
-def check_sysctl(setting: SysctlSetting, have: str | Unreadable) -> Check:
-    """Compare a sysctl by meaning: whitespace and tabs do not matter."""
+def check_sysctl(setting: SysctlSetting, have: str | Unreadable, mode: int | None = None) -> Check:
+    """Compare a sysctl by meaning: whitespace and tabs do not matter.
+
+    `mode` is the permission bits of its /proc/sys file: drift in a key nobody may write here
+    (0444, as net.core.rmem_max shows in a child network namespace; root is held to the mode
+    too) is drift without a change, so no plan promises a write that must fail (issue 15).
+    """
     cid = f"sysctl/{setting.key}"
     if isinstance(have, Unreadable):
         return Check(cid, setting.key, "sysctl", Status.ERROR, setting.value, None, have.reason)
     actual = normalize_sysctl(have)
     if actual == setting.value:
         return Check(cid, setting.key, "sysctl", Status.OK, setting.value, actual)
+    if mode is not None and is_read_only(mode):
+        message = f"{CANNOT_SET_READ_ONLY} (/proc/sys mode {mode:04o}, for root too)"
+        return Check(cid, setting.key, "sysctl", Status.DRIFT, setting.value, actual, message)
     change = SetSysctl(setting.key, old=actual, new=setting.value)
     return Check(cid, setting.key, "sysctl", Status.DRIFT, setting.value, actual, change=change)
+
+
+def is_read_only(mode: int) -> bool:
+    """Tell whether a /proc/sys file with these permission bits refuses every writer, root included:
+    proc_sys_permission applies the owner (root's) bits to root, with no capability override."""
+    return not mode & 0o200

@@ -39,7 +39,13 @@ def observe(globs: Sequence[str], keys: Iterable[str]) -> HostState:
             found = read_link(ifname, ethtool) if basics is None else _link(ifname, basics[ifname], ethtool)
             if found is not None:
                 links[ifname] = found
-    return HostState(ifnames=ifnames, links=links, sysctls={key: read_key(key) for key in keys})
+    sysctls: dict[str, str | Unreadable] = {}
+    modes: dict[str, int] = {}
+    for key in keys:
+        sysctls[key], mode = read_key_and_mode(key)
+        if mode is not None:
+            modes[key] = mode
+    return HostState(ifnames=ifnames, links=links, sysctls=sysctls, sysctl_modes=modes)
 
 
 def read_link(ifname: str, ethtool: Ethtool) -> Link | None:
@@ -70,12 +76,17 @@ def _link(ifname: str, basics: tuple[int, int, str], ethtool: Ethtool) -> Link |
 
 def read_key(key: str) -> str | Unreadable:
     """Read one sysctl, or say why it cannot be read."""
+    return read_key_and_mode(key)[0]
+
+
+def read_key_and_mode(key: str) -> tuple[str | Unreadable, int | None]:
+    """Read one sysctl and its /proc/sys permission bits, or say why it cannot be read (mode None)."""
     try:
-        return sysctl.read_sysctl(key)
+        return sysctl.read_sysctl_and_mode(key)
     except NotSupported as exc:
-        return Unreadable(exc.reason, unsupported=True)
+        return Unreadable(exc.reason, unsupported=True), None
     except AdapterError as exc:
-        return Unreadable(exc.reason)
+        return Unreadable(exc.reason), None
 
 
 def _guard(read: Callable[[str], T], ifname: str) -> T | Unreadable:
