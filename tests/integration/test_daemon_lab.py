@@ -284,6 +284,13 @@ def test_sighup_with_broken_profile_keeps_the_old_one(lab: Lab, start: Callable[
     assert failed["level"] == "error"
     assert failed["kept"] == "lab"
     assert any(profile in p and "interfaces[0].mtu" in p for p in failed["problems"]), failed
+    # Issue 15: `status` shows the profile in force and the failed reload with file:line: field.
+    doc = wait_until(lambda: (status(lab).get("last_reload") or {}).get("ok") is False and status(lab), what="status")
+    assert doc["profile"]["name"] == "lab"
+    assert any(p.startswith(f"{profile}:") and "interfaces[0].mtu" in p for p in doc["last_reload"]["problems"]), doc
+    text = lab.netagent("status").stdout
+    assert "last reload: FAILED" in text
+    assert "interfaces[0].mtu" in text
     lab.set_mtu("lab0", 1500)
     wait_until(lambda: lab.mtu("lab0") == 9001, what="heal under the old profile")
 
