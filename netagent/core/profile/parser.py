@@ -36,7 +36,8 @@ from netagent.core.profile.yamlite import (
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Callable
+    from collections.abc import Iterable
+    from typing import Any, Callable
 
 # Linux accepts 68 (IPv4 minimum, RFC 791) up to the device maximum; 9216 is the largest
 # ENA device maximum seen (`maxmtu 9216` in `ip -d link`, ../shared/ENA.md section 2).
@@ -367,6 +368,67 @@ def parse_profile(text: str, path: str) -> Profile:
         raise ProfileError([Problem(path, None, "", "the document is nested too deeply")]) from None
 
 
+# A profile is a few dozen nodes; a thousand interface rules of ten keys each would be 20,000.
+# Above this the text is refused before its aliases are expanded: a nine-deep alias bomb of a
+# few hundred bytes expands to 9**9 nodes, which took minutes and gigabytes (issue 15).
+MAX_NODES = 20_000
+_TOO_BIG = f"the document has more than {MAX_NODES} nodes with its aliases expanded (an alias bomb?); refused"
+
+
+def exceeds_node_budget(events: Iterable[Any], budget: int) -> int | None:
+    """Count a YAML event stream's nodes as composing it would build them, each alias counting
+    the whole subtree of its anchor; return the 1-based line where the count passes `budget`,
+    or None when it stays within.
+
+    PyYAML's composer shares an anchored node by reference, so the composed graph is small; the
+    walk that turns it into our nodes expands every alias. Counting the events first, with each
+    anchor's expanded size remembered, costs one pass over the text and stops at the budget. An
+    alias to a collection still open (a recursive document) counts as over the budget.
+    """
+    import yaml
+
+    sizes: dict[str, int] = {}  # anchor -> its node's size, aliases inside it expanded
+    open_: list[list[Any]] = []  # the collections being read: [anchor, size so far]
+    total = 0
+    for event in events:
+        if isinstance(event, yaml.AliasEvent):
+            size = sizes.get(event.anchor) if event.anchor is not None else 1
+            if size is None:
+                if any(anchor == event.anchor for anchor, _ in open_):
+                    return _line_of(event)  # recursive: infinite when expanded
+                size = 1  # an undefined alias: the composer reports it
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            total += 1
+            open_.append([event.anchor, 1])
+            if total > budget:
+                return _line_of(event)
+            continue
+        elif isinstance(event, yaml.CollectionEndEvent) and open_:
+            anchor, size = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+            if open_:
+                open_[-1][1] += size
+            continue
+        else:
+            continue
+        total += size
+        if open_:
+            open_[-1][1] += size
+        if total > budget:
+            return _line_of(event)
+    return None
+
+
+def _line_of(event: Any) -> int | None:
+    mark = event.start_mark
+    return None if mark is None else int(mark.line) + 1
+
+
 def compose_pyyaml(text: str, path: str) -> Node:
     """Compose text with PyYAML's safe loader (libyaml when built in).
 
@@ -380,6 +442,9 @@ def compose_pyyaml(text: str, path: str) -> Node:
     except ImportError:  # pragma: no cover - depends on how PyYAML was built
         from yaml import SafeLoader as Loader  # type: ignore[assignment]
     try:
+        too_big = exceeds_node_budget(yaml.parse(text, Loader=Loader), MAX_NODES)
+        if too_big is not None:
+            raise ProfileError([Problem(path, too_big, "", _TOO_BIG)])
         root = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
