@@ -329,8 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:
         reconfigure(errors="backslashreplace")
-    writes = args.command in ("apply", "restore", "daemon") and not getattr(args, "dry_run", False)
-    default_level = "info" if writes else "warning"
+    default_level = default_log_level(args.command, getattr(args, "dry_run", False), _isatty(sys.stdout))
     logs.configure(
         level=args.log_level or default_level, json=None if args.log_format is None else args.log_format == "json"
     )
@@ -356,6 +355,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.INTERNAL)
     finally:
         sys.stdout = real_stdout
+
+
+def default_log_level(command: str, dry_run: bool, stdout_is_tty: bool) -> str:
+    """Return the level logged to stderr when --log-level is not given.
+
+    A write logs each change as an info event (the record journald or a log file keeps). On a
+    terminal, `apply` and `restore` already print each change on stdout, so the events would say
+    everything twice (issue 15): there they log warnings and errors only, and `--log-level info`
+    brings the events back. The daemon has no report: it always logs its writes.
+    """
+    if command == "daemon":
+        return "info"
+    if command in ("apply", "restore") and not dry_run and not stdout_is_tty:
+        return "info"
+    return "warning"
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except (OSError, ValueError):
+        return False
 
 
 class _Stdout:

@@ -152,3 +152,19 @@ def test_unwritable_stdout_is_an_output_error_not_a_bug(profile_path: str, mocke
     mocker.patch("sys.stdout", Full())
     assert cli.main(["validate", profile_path]) == ExitCode.OUTPUT
     assert "cannot write to standard output (No space left on device)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("command", "dry_run", "tty", "level"),
+    [
+        ("apply", False, True, "warning"),  # issue 15: stdout's `set ...` line is the one record on a terminal
+        ("apply", False, False, "info"),  # piped: the events are the durable record
+        ("restore", False, True, "warning"),
+        ("restore", False, False, "info"),
+        ("apply", True, False, "warning"),  # a dry run writes nothing to log
+        ("daemon", False, True, "info"),  # no report: the daemon always logs its writes
+        ("audit", False, False, "warning"),
+    ],
+)
+def test_issue15_default_log_level_says_each_change_once(command: str, dry_run: bool, tty: bool, level: str) -> None:
+    assert cli.default_log_level(command, dry_run, tty) == level
