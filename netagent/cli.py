@@ -72,9 +72,17 @@ class _Unused:
     def add_argument(self, *args: object, **kwargs: object) -> None:
         """Ignore an argument."""
 
+    def add_mutually_exclusive_group(self, **kwargs: object) -> _Unused:
+        """Return itself: a group of arguments to ignore."""
+        return self
+
+    def add_argument_group(self, *args: object, **kwargs: object) -> _Unused:
+        """Return itself: a group of arguments to ignore."""
+        return self
+
 
 # Options of the top-level parser that take a value (`--state-dir DIR`), to find the command word.
-_VALUE_OPTIONS = ("--log-format", "--log-level", "--state-dir", "--lock-timeout-s")
+_VALUE_OPTIONS = ("--log-format", "--log-level", "--state-dir", "--lock-timeout-s", "--color")
 
 
 def command_of(argv: Sequence[str]) -> str | None:
@@ -109,6 +117,12 @@ def _common_options(default: object) -> argparse.ArgumentParser:
         help="log renderer (default: console on a terminal, else json)",
     )
     common.add_argument("--log-level", choices=tuple(logs.LEVELS), default=d(None), help="least level logged to stderr")
+    common.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=d("auto"),
+        help="colour statuses in text reports (default: auto: on a terminal, unless NO_COLOR is set)",
+    )
     common.add_argument("--debug", action="store_true", default=d(False), help="show a traceback on an internal error")
     common.add_argument(
         "--state-dir",
@@ -175,6 +189,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="bake skips checks marked `when: runtime` (default: runtime, checks everything)",
     )
     p.add_argument("--strict", action="store_true", help="fail on any drift, recommended checks included")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--only",
+        metavar="STATUSES",
+        type=_statuses,
+        help=f"show only checks of these statuses, comma-separated ({','.join(STATUSES)}); the summary counts all",
+    )
+    shown.add_argument(
+        "--failures",
+        dest="only",
+        action="store_const",
+        const=frozenset(("drift", "error")),
+        help="show only what needs attention: --only drift,error",
+    )
     p.add_argument("--output", metavar="FILE", help="write the report to FILE atomically instead of stdout")
     _add_imds_options(p)
 
@@ -244,6 +272,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
+
+
+STATUSES = ("ok", "drift", "error", "unsupported", "skipped")  # netagent.core.model.Status values
+
+
+def _statuses(text: str) -> frozenset[str]:
+    words = frozenset(w.strip() for w in text.split(",") if w.strip())
+    unknown = sorted(words - set(STATUSES))
+    if unknown or not words:
+        raise argparse.ArgumentTypeError(f"expected statuses from {','.join(STATUSES)}, got {text!r}")
+    return words
 
 
 def _positive_float(text: str) -> float:
@@ -329,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:
         reconfigure(errors="backslashreplace")
+    from netagent.core.reports.colour import use_colour
+
+    args.colour = use_colour(args.color, _isatty(sys.stdout), os.environ)
     default_level = default_log_level(args.command, getattr(args, "dry_run", False), _isatty(sys.stdout))
     logs.configure(
         level=args.log_level or default_level, json=None if args.log_format is None else args.log_format == "json"
@@ -494,7 +536,7 @@ def cmd_audit(args: argparse.Namespace) -> ExitCode:
     """Audit the host against a profile."""
     root, profile = _root(args), _load(args)
     report = observe_and_audit(profile, instance_facts(args), args.phase, root=root, strict=args.strict)
-    text = _render(report, args.format)
+    text = _render(report, args.format, colour=args.colour and not args.output, only=args.only)
     if args.output:
         from netagent.host.files import write_atomic
 
@@ -508,11 +550,16 @@ def cmd_audit(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK if report.compliant else ExitCode.DRIFT
 
 
-def _render(report: Report, fmt: str) -> str:
+def _render(report: Report, fmt: str, colour: bool = False, only: frozenset[str] | None = None) -> str:
     import importlib
 
     renderer = importlib.import_module(f"netagent.core.reports.{fmt}")  # fmt is one of REPORT_FORMATS
-    return str(renderer.render(report))
+    options: dict[str, object] = {} if only is None else {"only": only}
+    if colour and fmt == "text":
+        options["colour"] = True
+    if only is not None and fmt not in ("text", "json"):
+        raise UsageError(f"--only and --failures apply to the text and json formats, not {fmt}")
+    return str(renderer.render(report, **options))
 
 
 def cmd_apply(args: argparse.Namespace) -> ExitCode:
@@ -546,7 +593,7 @@ def _apply_locked(args: argparse.Namespace, profile: Profile, ec2: Ec2Lookup, st
             apply_plan(plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped))
     after = observe_and_audit(profile, ec2)
     log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
-    _write_plan(plan, args.format, dry_run=False, after=after)
+    _write_plan(plan, args.format, dry_run=False, after=after, colour=args.colour)
     return ExitCode.OK if after.compliant else ExitCode.DRIFT
 
 
@@ -572,7 +619,7 @@ class _StopSignals:
             signal.signal(sig, handler)
 
 
-def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> None:
+def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None, colour: bool = False) -> None:
     from netagent.core.reports import json as json_report
     from netagent.core.reports import text as text_report
 
@@ -581,7 +628,7 @@ def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> No
         return
     sys.stdout.write(text_report.render_plan(plan, dry_run))
     if after is not None:
-        sys.stdout.write(text_report.summary(after) + "\n")
+        sys.stdout.write(text_report.summary(after, colour) + "\n")
 
 
 def cmd_plan(args: argparse.Namespace) -> ExitCode:

@@ -51,3 +51,18 @@ def test_issue15_apply_on_a_terminal_says_each_change_once(lab: Lab, tmp_path: P
     piped = lab.netagent("apply", "--profile", str(profile), "--log-format", "json")
     assert "set lab0 mtu 1500 -> 9001" in piped.stdout
     assert '"event": "setting_changed"' in piped.stderr
+
+
+def test_issue15_audit_colours_statuses_on_a_terminal_unless_no_color(lab: Lab, tmp_path: Path) -> None:
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(PROFILE)
+    code, seen = on_terminal(lab, "audit", "--profile", str(profile), "--no-imds")
+    assert code == 1, seen
+    assert "\x1b[33mdrift\x1b[0m" in seen
+    code, seen = on_terminal(lab, "audit", "--profile", str(profile), "--no-imds", env={"NO_COLOR": "1"})
+    assert code == 1, seen
+    assert "drift" in seen
+    assert "\x1b[" not in seen
+    piped = lab.netagent("audit", "--profile", str(profile), "--no-imds")
+    assert "drift" in piped.stdout
+    assert "\x1b[" not in piped.stdout
