@@ -16,6 +16,7 @@ from netagent.core.value import TYPE_CHECKING
 from netagent.host.statefile import DEFAULT_STATE_DIR, StateDir
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from typing import Any, TextIO
 
 # Operators drop their own profile here; otherwise the packaged EC2 default applies.
@@ -103,47 +104,194 @@ def command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _common_options(default: object) -> argparse.ArgumentParser:
-    """Return the options every command takes; `default` is SUPPRESS for the subcommands' copies."""
+def _add_global_options(target: Any, default: object, shown: Collection[str] | None = None) -> None:
+    """Add the options every command takes to a parser or an argument group.
+
+    `default` is SUPPRESS for the subcommands' copies, so a value given before the command is
+    never overwritten. Options a command ignores are still accepted after it (scripts pass
+    --state-dir to every command) but left out of its help (`shown`; None shows all).
+    """
 
     def d(value: object) -> object:
         return value if default is None else default
 
-    common = _Parser(add_help=False)
-    common.add_argument(
+    def h(option: str, text: str) -> str:
+        return text if shown is None or option in shown else argparse.SUPPRESS
+
+    target.add_argument(
         "--log-format",
         choices=("console", "json"),
         default=d(None),
-        help="log renderer (default: console on a terminal, else json)",
+        help=h("--log-format", "log renderer (default: console on a terminal, else json)"),
     )
-    common.add_argument("--log-level", choices=tuple(logs.LEVELS), default=d(None), help="least level logged to stderr")
-    common.add_argument(
+    target.add_argument(
+        "--log-level",
+        choices=tuple(logs.LEVELS),
+        default=d(None),
+        help=h(
+            "--log-level",
+            "least level logged to stderr (default: info for writes, but warning when a terminal shows the report)",
+        ),
+    )
+    target.add_argument(
         "--color",
         choices=("auto", "always", "never"),
         default=d("auto"),
-        help="colour statuses in text reports (default: auto: on a terminal, unless NO_COLOR is set)",
+        help=h("--color", "colour statuses in text reports (default: auto: on a terminal, unless NO_COLOR is set)"),
     )
-    common.add_argument("--debug", action="store_true", default=d(False), help="show a traceback on an internal error")
-    common.add_argument(
+    target.add_argument(
+        "--debug", action="store_true", default=d(False), help=h("--debug", "show a traceback on an internal error")
+    )
+    target.add_argument(
         "--state-dir",
         metavar="DIR",
         default=d(DEFAULT_STATE_DIR),
-        help=f"originals and lock (default: {DEFAULT_STATE_DIR})",
+        help=h("--state-dir", f"originals, locks and the daemon's status (default: {DEFAULT_STATE_DIR})"),
     )
-    common.add_argument(
+    target.add_argument(
         "--insecure-profile",
         action="store_true",
         default=d(False),
-        help="use a profile even if others can write it or it is not owned by root or you (tests, image bakes)",
+        help=h(
+            "--insecure-profile",
+            "use a profile even if others can write it or it is not owned by root or you (tests, image bakes)",
+        ),
     )
-    common.add_argument(
+    target.add_argument(
         "--lock-timeout-s",
         metavar="S",
         type=float,
         default=d(30.0),
-        help="wait at most S seconds for the lock (default: 30)",
+        help=h("--lock-timeout-s", "wait at most S seconds for the state lock (default: 30)"),
     )
-    return common
+
+
+_LOG_OPTIONS = ("--log-format", "--log-level", "--debug")
+# The global options each command reads; the others are accepted after it but not shown in its help.
+GLOBALS_USED: dict[str, tuple[str, ...]] = {
+    "validate": ("--debug", "--insecure-profile"),
+    "audit": (*_LOG_OPTIONS, "--color", "--insecure-profile"),
+    "plan": (*_LOG_OPTIONS, "--insecure-profile"),
+    "apply": (*_LOG_OPTIONS, "--color", "--state-dir", "--insecure-profile", "--lock-timeout-s"),
+    "restore": (*_LOG_OPTIONS, "--state-dir", "--lock-timeout-s"),
+    "persist": (*_LOG_OPTIONS, "--insecure-profile"),
+    "daemon": (*_LOG_OPTIONS, "--state-dir", "--lock-timeout-s"),
+    "status": ("--debug", "--state-dir"),
+}
+_BAD_INPUT = "  2   bad profile or arguments (file:line: field)"
+_INTERNAL = "  70  internal error (a bug): run again with --debug"
+_UNSAFE = "  4   state directory locked, unsafe or corrupt"
+# Each command's exit codes (netagent.core.errors.ExitCode) and an example, shown after its options.
+EPILOGS: dict[str, str] = {
+    "validate": "\n".join(
+        [
+            "exit codes:",
+            "  0   the profile is valid",
+            _BAD_INPUT,
+            _INTERNAL,
+            "",
+            "example:",
+            "  netagent validate profiles/ec2-default.yaml",
+        ]
+    ),
+    "audit": "\n".join(
+        [
+            "exit codes:",
+            "  0   compliant",
+            "  1   drift (required checks; every check with --strict)",
+            _BAD_INPUT,
+            _INTERNAL,
+            "  74  the report could not be written",
+            "",
+            "examples:",
+            "  netagent audit --failures",
+            "  netagent audit --format json --no-imds | jq .summary",
+        ]
+    ),
+    "plan": "\n".join(
+        [
+            "exit codes:",
+            "  0   the plan was printed",
+            _BAD_INPUT,
+            _INTERNAL,
+            "",
+            "example:",
+            "  netagent plan --root /mnt/image",
+        ]
+    ),
+    "apply": "\n".join(
+        [
+            "exit codes:",
+            "  0   applied, and the host is compliant",
+            "  1   drift left that apply cannot fix (driver, read-only sysctl)",
+            _BAD_INPUT,
+            "  3   a change failed: this run's changes were rolled back",
+            "  4   state locked or unsafe, or a daemon runs another profile (see --force)",
+            _INTERNAL,
+            "",
+            "examples:",
+            "  netagent apply --dry-run",
+            "  netagent apply --profile /etc/netagent/profile.yaml",
+        ]
+    ),
+    "restore": "\n".join(
+        [
+            "exit codes:",
+            "  0   every original is back (or none was recorded)",
+            "  1   some originals stay recorded (gone or unreadable settings)",
+            "  3   a write failed: this run's changes were rolled back",
+            "  4   state locked or unsafe, or the daemon runs (stop it, or --force)",
+            _INTERNAL,
+            "",
+            "examples:",
+            "  netagent restore --dry-run",
+            "  systemctl stop netagent && netagent restore",
+        ]
+    ),
+    "persist": "\n".join(
+        [
+            "exit codes:",
+            "  0   written (or already up to date)",
+            _BAD_INPUT,
+            _INTERNAL,
+            "",
+            "example:",
+            "  netagent persist --root /mnt/image --dry-run",
+        ]
+    ),
+    "daemon": "\n".join(
+        [
+            "exit codes:",
+            "  0   stopped by SIGTERM or SIGINT",
+            _BAD_INPUT,
+            "  3   the start-up apply failed and was rolled back",
+            "  4   another daemon runs on this state directory, or the state is unsafe",
+            _INTERNAL,
+            "",
+            "example:",
+            "  netagent daemon --profile /etc/netagent/profile.yaml  # in the foreground",
+        ]
+    ),
+    "status": "\n".join(
+        [
+            "exit codes:",
+            "  0   the daemon runs",
+            "  1   it does not",
+            _UNSAFE,
+            _INTERNAL,
+            "",
+            "example:",
+            "  netagent status --format json | jq .last_reload",
+        ]
+    ),
+}
+TOP_EPILOG = """exit codes: 0 compliant, 1 drift, 2 bad input, 3 apply failed (rolled back), 4 locked or unsafe,
+70 internal error, 74 output not written; each command's --help lists its own.
+
+examples:
+  netagent audit --failures
+  netagent apply --dry-run
+  netagent validate --help"""
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -153,31 +301,37 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     (issue 8); main() builds just the named command's parser when argv names it plainly,
     so help, errors and parsing are the full parser's.
     """
+    built: dict[str, argparse.ArgumentParser] = {}
 
     def add(name: str, **kwargs: Any) -> Any:
-        return sub.add_parser(name, **kwargs) if only in (None, name) else _Unused()
+        if only not in (None, name):
+            return _Unused()
+        built[name] = sub.add_parser(
+            name, epilog=EPILOGS[name], formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs
+        )
+        return built[name]
 
-    # The same options are accepted before and after the subcommand. The subcommands' copies
-    # default to SUPPRESS, so they never overwrite a value given before the subcommand.
-    top, common = _common_options(None), _common_options(argparse.SUPPRESS)
-
+    # The same options are accepted before and after the subcommand: each subcommand's help lists
+    # its own options first, then the global ones it reads once, under their own heading.
     parser = _Parser(
-        prog="netagent", description="Audit and apply a network tuning profile on this host.", parents=[top]
+        prog="netagent",
+        description="Audit and apply a network tuning profile on this host.",
+        epilog=TOP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"netagent {__version__}")
+    _add_global_options(parser.add_argument_group("global options (before or after the command)"), None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = add(
         "validate",
-        parents=[common],
         help="check a profile without touching the host",
         description="Check a profile; exit 0 if valid, 2 with one line per problem if not.",
     )
-    p.add_argument("profile", metavar="PROFILE")
+    p.add_argument("profile", metavar="PROFILE", help="the profile file to check")
 
     p = add(
         "audit",
-        parents=[common],
         help="compare the host with a profile",
         description="Compare the host with a profile; exit 0 compliant, 1 drift.",
     )
@@ -208,7 +362,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     p = add(
         "plan",
-        parents=[common],
         help="show what apply would change, and who would change it back at boot",
         description="Print the changes apply would make as a diff, each with the owners that would revert it at boot.",
     )
@@ -217,7 +370,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     p = add(
         "apply",
-        parents=[common],
         help="change what drifted, all or nothing",
         description="Change only what drifted; on any failure undo this run's changes and exit 3.",
     )
@@ -229,7 +381,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     p = add(
         "restore",
-        parents=[common],
         help="put back every value netagent changed",
         description="Restore every recorded original value (MTU, channels, sysctls) and clear the state.",
     )
@@ -243,7 +394,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     p = add(
         "persist",
-        parents=[common],
         help="write boot-time configuration (sysctl.d, .link files, unit) under a root",
         description="Write the files that make the profile hold at every boot of an image built from ROOT;"
         " only changed files are written.",
@@ -254,7 +404,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     p = add(
         "daemon",
-        parents=[common],
         help="apply the profile, then heal drift as it happens",
         description="Apply the profile like `apply`, then watch link events and resync periodically, healing drift.",
     )
@@ -266,11 +415,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     p = add(
         "status",
-        parents=[common],
         help="show what the daemon healed, and when",
         description="Print the daemon's status file (pid, last resync, heals per check, contested checks).",
     )
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    for name, command in built.items():
+        group = command.add_argument_group("global options (also accepted before the command)")
+        _add_global_options(group, argparse.SUPPRESS, GLOBALS_USED[name])
     return parser
 
 

@@ -89,7 +89,7 @@ class _Walker:
     def known_keys(self, items: dict[str, tuple[Node, Node]], field: str, allowed: tuple[str, ...]) -> None:
         for key, (key_node, _) in items.items():
             if key not in allowed:
-                self.problem(key_node, _join(field, key), f"unknown key; expected one of: {', '.join(allowed)}")
+                self.problem(key_node, _join(field, key), f"unknown key; {_suggest(key, allowed)}")
 
     def text(self, node: Node, field: str, pattern: str | None = None, what: str = "") -> str | None:
         if not isinstance(node, ScalarNode) or node.tag != _STR_TAG or not node.value:
@@ -109,6 +109,15 @@ class _Walker:
         quoted = " (a quoted string)" if isinstance(node, ScalarNode) and node.style in ("'", '"') else ""
         self.problem(node, field, f"expected an integer {lo}..{hi}, got {_describe(node)}{quoted}")
         return None
+
+
+def _suggest(key: str, allowed: tuple[str, ...]) -> str:
+    """Say which known key a misspelt one probably meant (difflib's ratio >= 0.6), then list them all."""
+    import difflib  # only on this error path
+
+    close = difflib.get_close_matches(key, allowed, n=1)
+    guess = f"did you mean `{close[0]}`? " if close else ""
+    return f"{guess}expected one of: {', '.join(allowed)}"
 
 
 def _join(field: str, key: str) -> str:
