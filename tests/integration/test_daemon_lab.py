@@ -440,7 +440,7 @@ def test_storm_with_netlink_overrun_resyncs_and_heals_each_setting_at_most_once_
 
 
 def test_issue15_second_daemon_on_one_state_dir_exits_4_and_sigkill_frees_the_lock(
-    lab: Lab, start: Callable[..., DaemonProc]
+    lab: Lab, start: Callable[..., DaemonProc], profile: str
 ) -> None:
     first = start()
     first.wait_event("daemon_started")
@@ -457,6 +457,14 @@ def test_issue15_second_daemon_on_one_state_dir_exits_4_and_sigkill_frees_the_lo
     assert f"pid {first.pid}" in restored.stderr
     assert "systemctl stop netagent" in restored.stderr
     assert lab.mtu("lab0") == 9001  # nothing was restored
+    other = Path(profile).with_name("other.yaml")
+    other.write_text(PROFILE.replace("mtu: 9001", "mtu: 1600"))
+    refused = lab.netagent("apply", "--profile", str(other))
+    assert refused.returncode == 4, refused.stderr
+    assert f"pid {first.pid}" in refused.stderr
+    assert lab.mtu("lab0") == 9001
+    same = lab.netagent("apply", "--profile", profile)  # the daemon's own profile: they agree
+    assert same.returncode == 0, same.stderr
     forced = lab.netagent("restore", "--force")
     assert forced.returncode == 0, forced.stderr
     # SIGKILL: no goodbye, but the kernel frees the flock, so a new daemon starts at once.
