@@ -16,6 +16,7 @@ from netagent.core.value import TYPE_CHECKING
 from netagent.host.statefile import DEFAULT_STATE_DIR, StateDir
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from typing import Any, TextIO
 
     from netagent.app.ports import Host
@@ -74,9 +75,17 @@ class _Unused:
     def add_argument(self, *args: object, **kwargs: object) -> None:
         """Ignore an argument."""
 
+    def add_mutually_exclusive_group(self, **kwargs: object) -> _Unused:
+        """Return itself: a group of arguments to ignore."""
+        return self
+
+    def add_argument_group(self, *args: object, **kwargs: object) -> _Unused:
+        """Return itself: a group of arguments to ignore."""
+        return self
+
 
 # Options of the top-level parser that take a value (`--state-dir DIR`), to find the command word.
-_VALUE_OPTIONS = ("--log-format", "--log-level", "--state-dir", "--lock-timeout-s")
+_VALUE_OPTIONS = ("--log-format", "--log-level", "--state-dir", "--lock-timeout-s", "--color")
 
 
 def command_of(argv: Sequence[str]) -> str | None:
@@ -97,41 +106,194 @@ def command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _common_options(default: object) -> argparse.ArgumentParser:
-    """Return the options every command takes; `default` is SUPPRESS for the subcommands' copies."""
+def _add_global_options(target: Any, default: object, shown: Collection[str] | None = None) -> None:
+    """Add the options every command takes to a parser or an argument group.
+
+    `default` is SUPPRESS for the subcommands' copies, so a value given before the command is
+    never overwritten. Options a command ignores are still accepted after it (scripts pass
+    --state-dir to every command) but left out of its help (`shown`; None shows all).
+    """
 
     def d(value: object) -> object:
         return value if default is None else default
 
-    common = _Parser(add_help=False)
-    common.add_argument(
+    def h(option: str, text: str) -> str:
+        return text if shown is None or option in shown else argparse.SUPPRESS
+
+    target.add_argument(
         "--log-format",
         choices=("console", "json"),
         default=d(None),
-        help="log renderer (default: console on a terminal, else json)",
+        help=h("--log-format", "log renderer (default: console on a terminal, else json)"),
     )
-    common.add_argument("--log-level", choices=tuple(logs.LEVELS), default=d(None), help="least level logged to stderr")
-    common.add_argument("--debug", action="store_true", default=d(False), help="show a traceback on an internal error")
-    common.add_argument(
+    target.add_argument(
+        "--log-level",
+        choices=tuple(logs.LEVELS),
+        default=d(None),
+        help=h(
+            "--log-level",
+            "least level logged to stderr (default: info for writes, but warning when a terminal shows the report)",
+        ),
+    )
+    target.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=d("auto"),
+        help=h("--color", "colour statuses in text reports (default: auto: on a terminal, unless NO_COLOR is set)"),
+    )
+    target.add_argument(
+        "--debug", action="store_true", default=d(False), help=h("--debug", "show a traceback on an internal error")
+    )
+    target.add_argument(
         "--state-dir",
         metavar="DIR",
         default=d(DEFAULT_STATE_DIR),
-        help=f"originals and lock (default: {DEFAULT_STATE_DIR})",
+        help=h("--state-dir", f"originals, locks and the daemon's status (default: {DEFAULT_STATE_DIR})"),
     )
-    common.add_argument(
+    target.add_argument(
         "--insecure-profile",
         action="store_true",
         default=d(False),
-        help="use a profile even if others can write it or it is not owned by root or you (tests, image bakes)",
+        help=h(
+            "--insecure-profile",
+            "use a profile even if others can write it or it is not owned by root or you (tests, image bakes)",
+        ),
     )
-    common.add_argument(
+    target.add_argument(
         "--lock-timeout-s",
         metavar="S",
         type=float,
         default=d(30.0),
-        help="wait at most S seconds for the lock (default: 30)",
+        help=h("--lock-timeout-s", "wait at most S seconds for the state lock (default: 30)"),
     )
-    return common
+
+
+_LOG_OPTIONS = ("--log-format", "--log-level", "--debug")
+# The global options each command reads; the others are accepted after it but not shown in its help.
+GLOBALS_USED: dict[str, tuple[str, ...]] = {
+    "validate": ("--debug", "--insecure-profile"),
+    "audit": (*_LOG_OPTIONS, "--color", "--insecure-profile"),
+    "plan": (*_LOG_OPTIONS, "--insecure-profile"),
+    "apply": (*_LOG_OPTIONS, "--color", "--state-dir", "--insecure-profile", "--lock-timeout-s"),
+    "restore": (*_LOG_OPTIONS, "--state-dir", "--lock-timeout-s"),
+    "persist": (*_LOG_OPTIONS, "--insecure-profile"),
+    "daemon": (*_LOG_OPTIONS, "--state-dir", "--lock-timeout-s"),
+    "status": ("--debug", "--state-dir"),
+}
+_BAD_INPUT = "  2   bad profile or arguments (file:line: field)"
+_INTERNAL = "  70  internal error (a bug): run again with --debug"
+_UNSAFE = "  4   state directory locked, unsafe or corrupt"
+# Each command's exit codes (netagent.core.errors.ExitCode) and an example, shown after its options.
+EPILOGS: dict[str, str] = {
+    "validate": "\n".join(
+        [
+            "exit codes:",
+            "  0   the profile is valid",
+            _BAD_INPUT,
+            _INTERNAL,
+            "",
+            "example:",
+            "  netagent validate profiles/ec2-default.yaml",
+        ]
+    ),
+    "audit": "\n".join(
+        [
+            "exit codes:",
+            "  0   compliant",
+            "  1   drift (required checks; every check with --strict)",
+            _BAD_INPUT,
+            _INTERNAL,
+            "  74  the report could not be written",
+            "",
+            "examples:",
+            "  netagent audit --failures",
+            "  netagent audit --format json --no-imds | jq .summary",
+        ]
+    ),
+    "plan": "\n".join(
+        [
+            "exit codes:",
+            "  0   the plan was printed",
+            _BAD_INPUT,
+            _INTERNAL,
+            "",
+            "example:",
+            "  netagent plan --root /mnt/image",
+        ]
+    ),
+    "apply": "\n".join(
+        [
+            "exit codes:",
+            "  0   applied, and the host is compliant",
+            "  1   drift left that apply cannot fix (driver, read-only sysctl)",
+            _BAD_INPUT,
+            "  3   a change failed: this run's changes were rolled back",
+            "  4   state locked or unsafe, or a daemon runs another profile (see --force)",
+            _INTERNAL,
+            "",
+            "examples:",
+            "  netagent apply --dry-run",
+            "  netagent apply --profile /etc/netagent/profile.yaml",
+        ]
+    ),
+    "restore": "\n".join(
+        [
+            "exit codes:",
+            "  0   every original is back (or none was recorded)",
+            "  1   some originals stay recorded (gone or unreadable settings)",
+            "  3   a write failed: this run's changes were rolled back",
+            "  4   state locked or unsafe, or the daemon runs (stop it, or --force)",
+            _INTERNAL,
+            "",
+            "examples:",
+            "  netagent restore --dry-run",
+            "  systemctl stop netagent && netagent restore",
+        ]
+    ),
+    "persist": "\n".join(
+        [
+            "exit codes:",
+            "  0   written (or already up to date)",
+            _BAD_INPUT,
+            _INTERNAL,
+            "",
+            "example:",
+            "  netagent persist --root /mnt/image --dry-run",
+        ]
+    ),
+    "daemon": "\n".join(
+        [
+            "exit codes:",
+            "  0   stopped by SIGTERM or SIGINT",
+            _BAD_INPUT,
+            "  3   the start-up apply failed and was rolled back",
+            "  4   another daemon runs on this state directory, or the state is unsafe",
+            _INTERNAL,
+            "",
+            "example:",
+            "  netagent daemon --profile /etc/netagent/profile.yaml  # in the foreground",
+        ]
+    ),
+    "status": "\n".join(
+        [
+            "exit codes:",
+            "  0   the daemon runs",
+            "  1   it does not",
+            _UNSAFE,
+            _INTERNAL,
+            "",
+            "example:",
+            "  netagent status --format json | jq .last_reload",
+        ]
+    ),
+}
+TOP_EPILOG = """exit codes: 0 compliant, 1 drift, 2 bad input, 3 apply failed (rolled back), 4 locked or unsafe,
+70 internal error, 74 output not written; each command's --help lists its own.
+
+examples:
+  netagent audit --failures
+  netagent apply --dry-run
+  netagent validate --help"""
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -141,31 +303,37 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     (issue 8); main() builds just the named command's parser when argv names it plainly,
     so help, errors and parsing are the full parser's.
     """
+    built: dict[str, argparse.ArgumentParser] = {}
 
     def add(name: str, **kwargs: Any) -> Any:
-        return sub.add_parser(name, **kwargs) if only in (None, name) else _Unused()
+        if only not in (None, name):
+            return _Unused()
+        built[name] = sub.add_parser(
+            name, epilog=EPILOGS[name], formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs
+        )
+        return built[name]
 
-    # The same options are accepted before and after the subcommand. The subcommands' copies
-    # default to SUPPRESS, so they never overwrite a value given before the subcommand.
-    top, common = _common_options(None), _common_options(argparse.SUPPRESS)
-
+    # The same options are accepted before and after the subcommand: each subcommand's help lists
+    # its own options first, then the global ones it reads once, under their own heading.
     parser = _Parser(
-        prog="netagent", description="Audit and apply a network tuning profile on this host.", parents=[top]
+        prog="netagent",
+        description="Audit and apply a network tuning profile on this host.",
+        epilog=TOP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"netagent {__version__}")
+    _add_global_options(parser.add_argument_group("global options (before or after the command)"), None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = add(
         "validate",
-        parents=[common],
         help="check a profile without touching the host",
         description="Check a profile; exit 0 if valid, 2 with one line per problem if not.",
     )
-    p.add_argument("profile", metavar="PROFILE")
+    p.add_argument("profile", metavar="PROFILE", help="the profile file to check")
 
     p = add(
         "audit",
-        parents=[common],
         help="compare the host with a profile",
         description="Compare the host with a profile; exit 0 compliant, 1 drift.",
     )
@@ -177,12 +345,25 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="bake skips checks marked `when: runtime` (default: runtime, checks everything)",
     )
     p.add_argument("--strict", action="store_true", help="fail on any drift, recommended checks included")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--only",
+        metavar="STATUSES",
+        type=_statuses,
+        help=f"show only checks of these statuses, comma-separated ({','.join(STATUSES)}); the summary counts all",
+    )
+    shown.add_argument(
+        "--failures",
+        dest="only",
+        action="store_const",
+        const=frozenset(("drift", "error")),
+        help="show only what needs attention: --only drift,error",
+    )
     p.add_argument("--output", metavar="FILE", help="write the report to FILE atomically instead of stdout")
     _add_imds_options(p)
 
     p = add(
         "plan",
-        parents=[common],
         help="show what apply would change, and who would change it back at boot",
         description="Print the changes apply would make as a diff, each with the owners that would revert it at boot.",
     )
@@ -191,18 +372,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     p = add(
         "apply",
-        parents=[common],
         help="change what drifted, all or nothing",
         description="Change only what drifted; on any failure undo this run's changes and exit 3.",
     )
     _add_profile_option(p)
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _add_force_option(p, "apply another profile than the running daemon's (the daemon heals back to its own)")
     _add_imds_options(p)
 
     p = add(
         "restore",
-        parents=[common],
         help="put back every value netagent changed",
         description="Restore every recorded original value (MTU, channels, sysctls) and clear the state.",
     )
@@ -212,10 +392,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="forget the originals of interfaces or keys that no longer exist (hot-unplugged ENIs)",
     )
+    _add_force_option(p, "restore while the daemon runs (it heals the values back)")
 
     p = add(
         "persist",
-        parents=[common],
         help="write boot-time configuration (sysctl.d, .link files, unit) under a root",
         description="Write the files that make the profile hold at every boot of an image built from ROOT;"
         " only changed files are written.",
@@ -226,7 +406,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     p = add(
         "daemon",
-        parents=[common],
         help="apply the profile, then heal drift as it happens",
         description="Apply the profile like `apply`, then watch link events and resync periodically, healing drift.",
     )
@@ -238,12 +417,25 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     p = add(
         "status",
-        parents=[common],
         help="show what the daemon healed, and when",
         description="Print the daemon's status file (pid, last resync, heals per check, contested checks).",
     )
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    for name, command in built.items():
+        group = command.add_argument_group("global options (also accepted before the command)")
+        _add_global_options(group, argparse.SUPPRESS, GLOBALS_USED[name])
     return parser
+
+
+STATUSES = ("ok", "drift", "error", "unsupported", "skipped")  # netagent.core.model.Status values
+
+
+def _statuses(text: str) -> frozenset[str]:
+    words = frozenset(w.strip() for w in text.split(",") if w.strip())
+    unknown = sorted(words - set(STATUSES))
+    if unknown or not words:
+        raise argparse.ArgumentTypeError(f"expected statuses from {','.join(STATUSES)}, got {text!r}")
+    return words
 
 
 def _positive_float(text: str) -> float:
@@ -266,6 +458,10 @@ def _add_imds_options(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="IMDS endpoint (default: http://169.254.169.254; IPv6-only instances: http://[fd00:ec2::254])",
     )
+
+
+def _add_force_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--force", action="store_true", help=f"{what}; without it: exit 4 while a daemon runs")
 
 
 def _add_profile_option(p: argparse.ArgumentParser) -> None:
@@ -313,8 +509,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:
         reconfigure(errors="backslashreplace")
-    writes = args.command in ("apply", "restore", "daemon") and not getattr(args, "dry_run", False)
-    default_level = "info" if writes else "warning"
+    from netagent.core.reports.colour import use_colour
+
+    args.colour = use_colour(args.color, _isatty(sys.stdout), os.environ)
+    default_level = default_log_level(args.command, getattr(args, "dry_run", False), _isatty(sys.stdout))
     logs.configure(
         level=args.log_level or default_level, json=None if args.log_format is None else args.log_format == "json"
     )
@@ -340,6 +538,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.INTERNAL)
     finally:
         sys.stdout = real_stdout
+
+
+def default_log_level(command: str, dry_run: bool, stdout_is_tty: bool) -> str:
+    """Return the level logged to stderr when --log-level is not given.
+
+    A write logs each change as an info event (the record journald or a log file keeps). On a
+    terminal, `apply` and `restore` already print each change on stdout, so the events would say
+    everything twice (issue 15): there they log warnings and errors only, and `--log-level info`
+    brings the events back. The daemon has no report: it always logs its writes.
+    """
+    if command == "daemon":
+        return "info"
+    if command in ("apply", "restore") and not dry_run and not stdout_is_tty:
+        return "info"
+    return "warning"
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except (OSError, ValueError):
+        return False
 
 
 class _Stdout:
@@ -417,7 +638,7 @@ def cmd_audit(args: argparse.Namespace) -> ExitCode:
     started = time.monotonic()
     root, profile = _root(args), _load(args)
     report = observe_and_audit(system_host(), profile, instance_facts(args), args.phase, root=root, strict=args.strict)
-    text = _render(report, args.format)
+    text = _render(report, args.format, colour=args.colour and not args.output, only=args.only)
     if args.output:
         from netagent.host.files import write_atomic
 
@@ -431,11 +652,16 @@ def cmd_audit(args: argparse.Namespace) -> ExitCode:
     return exit_code(report)
 
 
-def _render(report: Report, fmt: str) -> str:
+def _render(report: Report, fmt: str, colour: bool = False, only: frozenset[str] | None = None) -> str:
     import importlib
 
     renderer = importlib.import_module(f"netagent.core.reports.{fmt}")  # fmt is one of REPORT_FORMATS
-    return str(renderer.render(report))
+    options: dict[str, object] = {} if only is None else {"only": only}
+    if colour and fmt == "text":
+        options["colour"] = True
+    if only is not None and fmt not in ("text", "json"):
+        raise UsageError(f"--only and --failures apply to the text and json formats, not {fmt}")
+    return str(renderer.render(report, **options))
 
 
 def cmd_apply(args: argparse.Namespace) -> ExitCode:
@@ -444,6 +670,10 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
 
     profile = _load(args)
     ec2 = instance_facts(args)
+    if not args.dry_run:
+        from netagent.app.exclusive import refuse_while_daemon_runs
+
+        refuse_while_daemon_runs(args.state_dir, "apply", args.force, args.profile or default_profile_path())
     host = system_host()
     try:
         if args.dry_run:
@@ -458,11 +688,11 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
         plan, after = apply_profile(host, profile, ec2, StateDir(args.state_dir), args.lock_timeout_s)
     finally:
         host.close()
-    _write_plan(plan, args.format, dry_run=False, after=after)
+    _write_plan(plan, args.format, dry_run=False, after=after, colour=args.colour)
     return exit_code(after)
 
 
-def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> None:
+def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None, colour: bool = False) -> None:
     from netagent.core.reports import json as json_report
     from netagent.core.reports import text as text_report
 
@@ -471,7 +701,7 @@ def _write_plan(plan: Plan, fmt: str, dry_run: bool, after: Report | None) -> No
         return
     sys.stdout.write(text_report.render_plan(plan, dry_run))
     if after is not None:
-        sys.stdout.write(text_report.summary(after) + "\n")
+        sys.stdout.write(text_report.summary(after, colour) + "\n")
 
 
 def cmd_plan(args: argparse.Namespace) -> ExitCode:
@@ -493,6 +723,11 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
     from netagent.app.restore import restore
     from netagent.core.exit import restore_exit_code
     from netagent.core.reports.restore import render_restore
+
+    if not args.dry_run:
+        from netagent.app.exclusive import refuse_while_daemon_runs
+
+        refuse_while_daemon_runs(args.state_dir, "restore", args.force)
 
     state, host = StateDir(args.state_dir), system_host()
     try:
@@ -525,7 +760,10 @@ def cmd_daemon(args: argparse.Namespace) -> ExitCode:
     """Apply the profile, then heal drift until SIGTERM/SIGINT (exit 0)."""
     from netagent.app.daemon import Daemon
     from netagent.core.ec2 import instance_type
+    from netagent.host.daemonlock import DaemonLock
 
+    lock = DaemonLock(args.state_dir, args.profile or default_profile_path())
+    lock.acquire()  # one daemon per state directory, for its whole life; exit 4 at once if taken
     ctx = AuditContext(phase=RUNTIME, instance_type=instance_type(instance_facts(args)))
     daemon = Daemon(
         args.profile or default_profile_path(),
@@ -535,7 +773,10 @@ def cmd_daemon(args: argparse.Namespace) -> ExitCode:
         ctx=ctx,
         host=system_host(),
     )
-    return ExitCode(daemon.run())
+    try:
+        return ExitCode(daemon.run())
+    finally:
+        lock.release()
 
 
 def cmd_status(args: argparse.Namespace) -> ExitCode:

@@ -285,6 +285,8 @@ class Daemon:
             new = load_profile(self.profile_path)
         except ProfileError as exc:
             log.error("profile_reload_failed", path=self.profile_path, problems=exc.lines(), kept=self._profile_name())
+            self.stats.record_reload(_utc_now(), self.profile_path, exc.lines(), kept=self._profile_name())
+            self._dirty = True
         else:
             old_profile, old_stats, old_wanted = self.profile, self.stats.profile, self.wanted
             self.profile = new
@@ -293,12 +295,14 @@ class Daemon:
             try:
                 changes = self._apply_all()
                 log.info("profile_reloaded", profile=new.name, path=self.profile_path, changes=changes)
+                self.stats.record_reload(_utc_now(), self.profile_path)
             except (ApplyFailed, StateError) as exc:
                 # The new profile's apply was rolled back: keep healing towards the old one.
                 self.profile, self.stats.profile, self.wanted = old_profile, old_stats, old_wanted
                 log.error(
                     "profile_reload_apply_failed", profile=new.name, problems=exc.lines(), kept=self._profile_name()
                 )
+                self.stats.record_reload(_utc_now(), self.profile_path, exc.lines(), kept=self._profile_name())
             self._next_resync = self.clock() + self.resync_s
             self._dirty = True
         self.notifier.notify(READY="1", STATUS=self._status_line())

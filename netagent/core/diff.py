@@ -82,7 +82,7 @@ def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) ->
         if id(rule) not in used:
             checks.append(qualify(check_unmatched(rule), rule.severity, rule.when, ctx))
     for s in profile.sysctls:
-        check = SYSCTL.check(s, host.sysctls.get(s.key, Unreadable("not read")))
+        check = SYSCTL.check(s, host.sysctls.get(s.key, Unreadable("not read")), host.sysctl_modes.get(s.key))
         checks.append(qualify(check, s.severity, s.when, ctx))
     checks += [kind.check(profile.host[kind.key], host) for kind in HOST_KINDS if kind.key in profile.host]
     return sorted(checks, key=lambda c: (_STATUS_ORDER[c.status], c.id))

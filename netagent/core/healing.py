@@ -15,6 +15,7 @@ with a fake clock and no sleeps.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,6 +168,12 @@ class DaemonStats:
     heals: dict[str, HealRecord] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     contested: list[str] = field(default_factory=list)
+    last_reload: dict[str, Any] | None = None  # the last SIGHUP: when, and its problems if it failed
+
+    def record_reload(self, at: str, path: str, problems: Sequence[str] = (), kept: str = "") -> None:
+        """Remember the last SIGHUP reload: failed when it has problems (file:line: field: message),
+        in which case the profile `kept` stays in force (issue 15)."""
+        self.last_reload = {"at": at, "ok": not problems, "path": path, "problems": list(problems), "kept": kept}
 
     def record_heal(self, check_id: str, found: str, value: str, at: str) -> None:
         """Count one heal of a check, with the value found and the value set."""
@@ -198,4 +205,5 @@ class DaemonStats:
             },
             "failures": dict(sorted(self.failures.items())),
             "contested": list(self.contested),
+            "last_reload": None if self.last_reload is None else dict(self.last_reload),
         }

@@ -187,13 +187,15 @@ class Link(Value):
 
 
 class HostState(Value):
-    """Everything an audit needs: every interface name, the matched links, the named sysctls."""
+    """Everything an audit needs: every interface name, the matched links, the named sysctls
+    and the permission bits of their /proc/sys files (absent where unknown)."""
 
-    __slots__ = ("ifnames", "links", "sysctls", "kernel")
+    __slots__ = ("ifnames", "links", "sysctls", "kernel", "sysctl_modes")
     ifnames: tuple[str, ...]
     links: dict[str, Link]
     sysctls: dict[str, str | Unreadable]
     kernel: str | Unreadable  # the running kernel's release (uname -r)
+    sysctl_modes: dict[str, int]
 
     def __init__(
         self,
@@ -201,11 +203,13 @@ class HostState(Value):
         links: dict[str, Link] | None = None,
         sysctls: dict[str, str | Unreadable] | None = None,
         kernel: str | Unreadable | None = None,
+        sysctl_modes: dict[str, int] | None = None,
     ) -> None:
         _set(self, "ifnames", ifnames)
         _set(self, "links", {} if links is None else links)
         _set(self, "sysctls", {} if sysctls is None else sysctls)
         _set(self, "kernel", Unreadable("not read") if kernel is None else kernel)
+        _set(self, "sysctl_modes", {} if sysctl_modes is None else sysctl_modes)
 
 
 # ---------------------------------------------------------------- changes

@@ -52,8 +52,13 @@ def observe(globs: Sequence[str], keys: Iterable[str], kinds: Collection[str] = 
                 found = _link(ifname, basics[ifname], ethtool, kinds)
             if found is not None:
                 links[ifname] = found
-    sysctls = {key: read_key(key) for key in keys}
-    return HostState(ifnames=ifnames, links=links, sysctls=sysctls, kernel=read_kernel())
+    sysctls: dict[str, str | Unreadable] = {}
+    modes: dict[str, int] = {}
+    for key in keys:
+        sysctls[key], mode = read_key_and_mode(key)
+        if mode is not None:
+            modes[key] = mode
+    return HostState(ifnames=ifnames, links=links, sysctls=sysctls, kernel=read_kernel(), sysctl_modes=modes)
 
 
 def read_kernel() -> str:
@@ -94,12 +99,17 @@ def _read_kinds(ifname: str, ethtool: Ethtool, kinds: Collection[str]) -> dict[s
 
 def read_key(key: str) -> str | Unreadable:
     """Read one sysctl, or say why it cannot be read."""
+    return read_key_and_mode(key)[0]
+
+
+def read_key_and_mode(key: str) -> tuple[str | Unreadable, int | None]:
+    """Read one sysctl and its /proc/sys permission bits, or say why it cannot be read (mode None)."""
     try:
-        return sysctl.read_sysctl(key)
+        return sysctl.read_sysctl_and_mode(key)
     except NotSupported as exc:
-        return Unreadable(exc.reason, unsupported=True)
+        return Unreadable(exc.reason, unsupported=True), None
     except AdapterError as exc:
-        return Unreadable(exc.reason)
+        return Unreadable(exc.reason), None
 
 
 def _guard(read: Callable[[Ethtool, str], T], ethtool: Ethtool, ifname: str) -> T | Unreadable:

@@ -22,9 +22,25 @@ def read_sysctl(key: str, root: str = PROC_SYS) -> str:
         NotSupported: the key does not exist in this namespace or kernel.
         AdapterError: any other read failure.
     """
+    return read_sysctl_and_mode(key, root)[0]
+
+
+def read_sysctl_and_mode(key: str, root: str = PROC_SYS) -> tuple[str, int]:
+    """Return a sysctl's value (whitespace folded) and its /proc/sys file's permission bits.
+
+    The mode is the kernel's answer to "may this be written here": proc_sys_permission checks
+    it for root too (fs/proc/proc_sysctl.c test_perm), and a network namespace other than the
+    initial one shows the keys it may only read, such as net.core.rmem_max, as 0444
+    (net/core/sysctl_net_core.c clears their write bits). Plain data: the core decides.
+
+    Raises:
+        NotSupported: the key does not exist in this namespace or kernel.
+        AdapterError: any other read failure.
+    """
     try:
         with open(key_to_path(key, root), encoding="ascii") as f:
-            return " ".join(f.read().split())
+            mode = os.fstat(f.fileno()).st_mode & 0o7777
+            return " ".join(f.read().split()), mode
     except OSError as exc:
         raise _translate(key, "read", exc) from None
 

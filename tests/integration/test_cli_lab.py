@@ -118,13 +118,14 @@ def test_missing_and_read_only_sysctls_are_reported_as_errors(lab: Lab, tmp_path
     checks = {c["id"]: c for c in json.loads(out.stdout)["checks"]}
     assert checks["sysctl/net.core.netdev_max_backlog"]["status"] == "error"
     assert "no such key" in checks["sysctl/net.core.netdev_max_backlog"]["message"]
-    # rmem_max is readable but read-only in a child namespace: audit shows drift, apply names the refusal.
+    # rmem_max is readable but read-only in a child namespace: audit shows drift that apply cannot fix,
+    # and apply says so instead of attempting the write (issue 15: it used to fail with exit 3).
     assert checks["sysctl/net.core.rmem_max"]["status"] == "drift"
+    assert checks["sysctl/net.core.rmem_max"]["fix"] is None
     profile2 = write(tmp_path, "name: ns\nsysctl:\n  net.core.rmem_max: 12345678\n", "p2.yaml")
     applied = lab.netagent("apply", "--profile", profile2)
-    assert applied.returncode == 3
-    assert "net.core.rmem_max" in applied.stderr
-    assert "read-only" in applied.stderr
+    assert applied.returncode == 1
+    assert "cannot fix sysctl/net.core.rmem_max: cannot set here: read-only" in applied.stdout
     assert "Traceback" not in applied.stderr
 
 

@@ -284,6 +284,13 @@ def test_sighup_with_broken_profile_keeps_the_old_one(lab: Lab, start: Callable[
     assert failed["level"] == "error"
     assert failed["kept"] == "lab"
     assert any(profile in p and "interfaces[0].mtu" in p for p in failed["problems"]), failed
+    # Issue 15: `status` shows the profile in force and the failed reload with file:line: field.
+    doc = wait_until(lambda: (status(lab).get("last_reload") or {}).get("ok") is False and status(lab), what="status")
+    assert doc["profile"]["name"] == "lab"
+    assert any(p.startswith(f"{profile}:") and "interfaces[0].mtu" in p for p in doc["last_reload"]["problems"]), doc
+    text = lab.netagent("status").stdout
+    assert "last reload: FAILED" in text
+    assert "interfaces[0].mtu" in text
     lab.set_mtu("lab0", 1500)
     wait_until(lambda: lab.mtu("lab0") == 9001, what="heal under the old profile")
 
@@ -430,3 +437,39 @@ def test_storm_with_netlink_overrun_resyncs_and_heals_each_setting_at_most_once_
     for check, stamps in per_check.items():
         assert all(b - a >= 0.95 for a, b in zip(stamps, stamps[1:])), (check, stamps)
     assert daemon.stop() == 0
+
+
+def test_issue15_second_daemon_on_one_state_dir_exits_4_and_sigkill_frees_the_lock(
+    lab: Lab, start: Callable[..., DaemonProc], profile: str
+) -> None:
+    first = start()
+    first.wait_event("daemon_started")
+    second = start()
+    assert second.proc.wait(10) == 4
+    said = second.log_path.read_text()
+    assert f"pid {first.pid}" in said, said
+    assert "one daemon per state directory" in said
+    assert first.proc.poll() is None  # the first one runs on
+    assert status(lab)["pid"] == first.pid
+    # restore and apply of another profile would be undone by the daemon: refused, exit 4.
+    restored = lab.netagent("restore")
+    assert restored.returncode == 4, restored.stderr
+    assert f"pid {first.pid}" in restored.stderr
+    assert "systemctl stop netagent" in restored.stderr
+    assert lab.mtu("lab0") == 9001  # nothing was restored
+    other = Path(profile).with_name("other.yaml")
+    other.write_text(PROFILE.replace("mtu: 9001", "mtu: 1600"))
+    refused = lab.netagent("apply", "--profile", str(other))
+    assert refused.returncode == 4, refused.stderr
+    assert f"pid {first.pid}" in refused.stderr
+    assert lab.mtu("lab0") == 9001
+    same = lab.netagent("apply", "--profile", profile)  # the daemon's own profile: they agree
+    assert same.returncode == 0, same.stderr
+    forced = lab.netagent("restore", "--force")
+    assert forced.returncode == 0, forced.stderr
+    # SIGKILL: no goodbye, but the kernel frees the flock, so a new daemon starts at once.
+    first.proc.kill()
+    first.proc.wait(5)
+    third = start()
+    third.wait_event("daemon_started")
+    assert third.stop() == 0

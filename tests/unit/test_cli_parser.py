@@ -13,6 +13,7 @@ from netagent.cli import COMMANDS, build_parser, command_of
         (["audit", "--no-imds"], "audit"),
         (["--log-level", "debug", "--state-dir", "/x", "apply"], "apply"),
         (["--state-dir=/x", "--debug", "daemon", "--resync-s", "5"], "daemon"),
+        (["--color", "never", "audit"], "audit"),
         (["--help"], None),
         (["--version"], None),
         (["--log-l", "debug", "audit"], None),  # an abbreviation: argparse resolves it

@@ -187,3 +187,29 @@ def test_guard_timeout_of_five_seconds_is_accepted() -> None:
     profile = parse_profile("name: x\nguard:\n  targets: [10.0.0.1]\n  timeout_s: 5\n", "p.yaml")
     assert profile.guard is not None
     assert profile.guard.timeout_s == 5.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "name: x\ninterfaces:\n  - match: eth0\n    chanels: {rx: 4}\n",
+            "p.yaml:4: interfaces[0].chanels: unknown key; did you mean `channels`? expected one of: ",
+        ),
+        (
+            "name: x\nsysctls:\n  net.a.b: 1\n",
+            "p.yaml:2: sysctls: unknown key; did you mean `sysctl`? expected one of: ",
+        ),
+        ("name: x\ninterfaces:\n  - {match: a, channels: {combnied: 4}}\n", "did you mean `combined`?"),
+    ],
+)
+def test_issue15_misspelt_key_says_did_you_mean(text: str, message: str) -> None:
+    with pytest.raises(ProfileError) as info:
+        parse_profile(text, "p.yaml")
+    assert message in str(info.value)
+
+
+def test_unknown_key_far_from_any_known_one_gets_no_guess() -> None:
+    with pytest.raises(ProfileError) as info:
+        parse_profile("name: x\nspeed: 10\n", "p.yaml")
+    assert "did you mean" not in str(info.value)

@@ -46,3 +46,19 @@ def test_status_table_columns_line_up() -> None:
         assert all(row[at - 1] == " " and row[at - 2 : at + len(column)].strip() for row in rows), (column, lines)
     found = header.index("FOUND")
     assert [row[found:].split()[0] for row in rows] == ["1500", "1"]
+
+
+def test_issue15_failed_reload_shows_in_status_with_file_line_field() -> None:
+    from netagent.core.healing import DaemonStats
+
+    stats = DaemonStats(pid=7, started_at="t0", profile={"name": "lab", "path": "/etc/p.yaml"})
+    problem = "/etc/p.yaml:5: interfaces[0].mtu: expected an integer 68..9216, got 'jumbo'"
+    stats.record_reload("t1", "/etc/p.yaml", [problem], kept="lab")
+    doc = stats.to_doc(running=True, updated_at="t2")
+    assert doc["last_reload"] == {"at": "t1", "ok": False, "path": "/etc/p.yaml", "problems": [problem], "kept": "lab"}
+    text = render_status_text(doc, True)
+    assert "profile in force: lab (/etc/p.yaml)" in text
+    assert "last reload: FAILED at t1 (/etc/p.yaml); still in force: profile 'lab'" in text
+    assert f"  {problem}" in text
+    stats.record_reload("t3", "/etc/p.yaml")
+    assert "last reload: ok at t3" in render_status_text(stats.to_doc(running=True, updated_at="t4"), True)

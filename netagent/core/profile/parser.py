@@ -26,7 +26,8 @@ from netagent.core.settings.sysctl import SysctlSetting
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Iterable
+    from typing import Any
 
 _INT_TAG = "tag:yaml.org,2002:int"
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -70,7 +71,7 @@ class Walker:
     def known_keys(self, items: dict[str, tuple[Node, Node]], field: str, allowed: tuple[str, ...]) -> None:
         for key, (key_node, _) in items.items():
             if key not in allowed:
-                self.problem(key_node, _join(field, key), f"unknown key; expected one of: {', '.join(allowed)}")
+                self.problem(key_node, _join(field, key), f"unknown key; {_suggest(key, allowed)}")
 
     def text(self, node: Node, field: str, pattern: str | None = None, what: str = "") -> str | None:
         if not isinstance(node, ScalarNode) or node.tag != _STR_TAG or not node.value:
@@ -110,6 +111,15 @@ class Walker:
     def describe(self, node: Node) -> str:
         """Describe a node for an error message, the way the user wrote it."""
         return _describe(node)
+
+
+def _suggest(key: str, allowed: tuple[str, ...]) -> str:
+    """Say which known key a misspelt one probably meant (difflib's ratio >= 0.6), then list them all."""
+    import difflib  # only on this error path
+
+    close = difflib.get_close_matches(key, allowed, n=1)
+    guess = f"did you mean `{close[0]}`? " if close else ""
+    return f"{guess}expected one of: {', '.join(allowed)}"
 
 
 def _join(field: str, key: str) -> str:
@@ -327,6 +337,67 @@ def parse_profile(text: str, path: str) -> Profile:
         raise ProfileError([Problem(path, None, "", "the document is nested too deeply")]) from None
 
 
+# A profile is a few dozen nodes; a thousand interface rules of ten keys each would be 20,000.
+# Above this the text is refused before its aliases are expanded: a nine-deep alias bomb of a
+# few hundred bytes expands to 9**9 nodes, which took minutes and gigabytes (issue 15).
+MAX_NODES = 20_000
+_TOO_BIG = f"the document has more than {MAX_NODES} nodes with its aliases expanded (an alias bomb?); refused"
+
+
+def exceeds_node_budget(events: Iterable[Any], budget: int) -> int | None:
+    """Count a YAML event stream's nodes as composing it would build them, each alias counting
+    the whole subtree of its anchor; return the 1-based line where the count passes `budget`,
+    or None when it stays within.
+
+    PyYAML's composer shares an anchored node by reference, so the composed graph is small; the
+    walk that turns it into our nodes expands every alias. Counting the events first, with each
+    anchor's expanded size remembered, costs one pass over the text and stops at the budget. An
+    alias to a collection still open (a recursive document) counts as over the budget.
+    """
+    import yaml
+
+    sizes: dict[str, int] = {}  # anchor -> its node's size, aliases inside it expanded
+    open_: list[list[Any]] = []  # the collections being read: [anchor, size so far]
+    total = 0
+    for event in events:
+        if isinstance(event, yaml.AliasEvent):
+            size = sizes.get(event.anchor) if event.anchor is not None else 1
+            if size is None:
+                if any(anchor == event.anchor for anchor, _ in open_):
+                    return _line_of(event)  # recursive: infinite when expanded
+                size = 1  # an undefined alias: the composer reports it
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            total += 1
+            open_.append([event.anchor, 1])
+            if total > budget:
+                return _line_of(event)
+            continue
+        elif isinstance(event, yaml.CollectionEndEvent) and open_:
+            anchor, size = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+            if open_:
+                open_[-1][1] += size
+            continue
+        else:
+            continue
+        total += size
+        if open_:
+            open_[-1][1] += size
+        if total > budget:
+            return _line_of(event)
+    return None
+
+
+def _line_of(event: Any) -> int | None:
+    mark = event.start_mark
+    return None if mark is None else int(mark.line) + 1
+
+
 def compose_pyyaml(text: str, path: str) -> Node:
     """Compose text with PyYAML's safe loader (libyaml when built in).
 
@@ -340,6 +411,9 @@ def compose_pyyaml(text: str, path: str) -> Node:
     except ImportError:  # pragma: no cover - depends on how PyYAML was built
         from yaml import SafeLoader as Loader  # type: ignore[assignment]
     try:
+        too_big = exceeds_node_budget(yaml.parse(text, Loader=Loader), MAX_NODES)
+        if too_big is not None:
+            raise ProfileError([Problem(path, too_big, "", _TOO_BIG)])
         root = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -9,6 +9,7 @@ from netagent.core.model import Check, Owner, Plan, Report
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from typing import Any
 
 SCHEMA_VERSION = 1
@@ -61,9 +62,13 @@ def owner_dict(o: Owner) -> dict[str, Any]:
     }
 
 
-def render(report: Report) -> str:
-    """Render an audit report as indented JSON."""
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+def render(report: Report, only: Collection[str] | None = None) -> str:
+    """Render an audit report as indented JSON; `only` keeps the checks of those statuses
+    (`summary` and `compliant` still count every check)."""
+    doc = to_dict(report)
+    if only is not None:
+        doc["checks"] = [c for c in doc["checks"] if c["status"] in only]
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def render_apply(plan: Plan, dry_run: bool, after: Report | None) -> str:

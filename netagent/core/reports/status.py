@@ -11,7 +11,7 @@ def render_status_text(doc: dict[str, Any], is_alive: bool) -> str:
     profile = doc.get("profile") or {}
     lines = [
         f"daemon: {state} (pid {doc.get('pid')}, started {doc.get('started_at')})",
-        f"profile: {profile.get('name', '?')} ({profile.get('path', '?')})",
+        f"profile in force: {profile.get('name', '?')} ({profile.get('path', '?')})",
         f"last resync: {doc.get('last_resync_at') or 'never'} ({doc.get('resyncs', 0)} resyncs,"
         f" {doc.get('netlink_overruns', 0)} netlink overruns)",
         f"heals: {doc.get('heals_total', 0)}",
@@ -28,4 +28,16 @@ def render_status_text(doc: dict[str, Any], is_alive: bool) -> str:
         lines.append(f"failed heals: {check_id}: {n}")
     contested = doc.get("contested") or []
     lines.append(f"contested: {', '.join(contested) if contested else 'none'}")
+    lines += _reload_lines(doc.get("last_reload"))
     return "\n".join(lines) + "\n"
+
+
+def _reload_lines(reload: dict[str, Any] | None) -> list[str]:
+    """Say how the last SIGHUP reload went; a failed one lists its problems, file:line: field (issue 15)."""
+    if not reload:
+        return ["last reload: none since start"]
+    if reload.get("ok"):
+        return [f"last reload: ok at {reload.get('at')} ({reload.get('path')})"]
+    kept = f"; still in force: profile {reload.get('kept')!r}" if reload.get("kept") else ""
+    lines = [f"last reload: FAILED at {reload.get('at')} ({reload.get('path')}){kept}"]
+    return lines + [f"  {problem}" for problem in reload.get("problems") or ()]

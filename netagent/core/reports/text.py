@@ -4,23 +4,39 @@ from __future__ import annotations
 
 from netagent.core import ec2
 from netagent.core.model import Change, Check, Plan, Report, Severity
+from netagent.core.reports.colour import paint
+from netagent.core.value import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
 _HEADERS = ("STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE")
 
 
-def render(report: Report) -> str:
-    """Render an audit report as an aligned table and a summary line."""
-    rows = [(c.status.value, c.id, c.expected or "-", c.actual or "-", _note(c)) for c in report.checks]
-    table = _table([_HEADERS, *rows]) if rows else ["(the profile has no checks)"]
+def render(report: Report, colour: bool = False, only: Collection[str] | None = None) -> str:
+    """Render an audit report as an aligned table and a summary line; `colour` paints the statuses,
+    and `only` keeps the rows of those statuses (the summary still counts every check)."""
+    checks = report.checks if only is None else tuple(c for c in report.checks if c.status.value in only)
+    rows = [(c.status.value, c.id, c.expected or "-", c.actual or "-", _note(c)) for c in checks]
+    if rows:
+        table = _table([_HEADERS, *rows])
+    elif report.checks:
+        table = [f"(no check is {' or '.join(sorted(only or ()))})"]
+    else:
+        table = ["(the profile has no checks)"]
     # Owner warnings go under their check's row; they never change the verdict or the exit code.
     lines = table[:1]
-    for row, check in zip(table[1:], report.checks):
-        lines.append(row)
+    hidden = len(report.checks) - len(checks)
+    for row, check in zip(table[1:], checks):
+        status = check.status.value  # padded first, painted after: escapes take no columns
+        lines.append(paint(status, colour) + row[len(status) :] if colour else row)
         lines += [f"    owner: {o.describe()}" for o in check.conflicting_owners]
-    extra = [f"ec2: {ec2.describe(report.ec2)}"]
+    extra = [f"({hidden} check{'s' if hidden != 1 else ''} not shown: --only {','.join(sorted(only or ()))})"]
+    extra = extra if hidden else []
+    extra.append(f"ec2: {ec2.describe(report.ec2)}")
     extra += [f"ena {h.ifname}: " + " ".join(f"{k}={n}" for k, n in h.counters) for h in report.ena if h.counters]
     extra += [f"note: {note}" for note in report.notes]
-    return "\n".join([*lines, "", *extra, summary(report)]) + "\n"
+    return "\n".join([*lines, "", *extra, summary(report, colour)]) + "\n"
 
 
 def change_line(change: Change, dry_run: bool = True) -> str:
@@ -42,7 +58,7 @@ def _note(c: Check) -> str:
     return note
 
 
-def summary(report: Report) -> str:
+def summary(report: Report, colour: bool = False) -> str:
     """Return the one-line verdict of a report."""
     counts = report.counts()
     parts = ", ".join(f"{n} {status}" for status, n in counts.items())
@@ -55,7 +71,7 @@ def summary(report: Report) -> str:
     if warnings:
         extras.append(f"{warnings} owner warning{'s' if warnings != 1 else ''}")
     tail = f"; {'; '.join(extras)}" if extras else ""
-    return f"{verdict}: profile {report.profile.name!r} ({report.profile.path}): {parts}{tail}"
+    return f"{paint(verdict, colour)}: profile {report.profile.name!r} ({report.profile.path}): {parts}{tail}"
 
 
 def render_plan(plan: Plan, dry_run: bool) -> str:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 KEY_PATTERN = r"net(\.[A-Za-z0-9_:@-]+)+"
 # Values are integers or strings of integers (tcp_rmem's three numbers).
 VALUE_PATTERN = r"-?[0-9]+(?:[ \t]+-?[0-9]+)*"
+CANNOT_SET_READ_ONLY = "cannot set here: read-only"
 
 
 class SysctlSetting(Value):
@@ -108,9 +109,9 @@ class Sysctl(Recorded):
             return normalize_sysctl(str(node.value))
         return None
 
-    def check(self, setting: SysctlSetting, have: str | Unreadable) -> Check:
-        """Compare a sysctl by meaning: whitespace and tabs do not matter."""
-        return check_sysctl(setting, have)
+    def check(self, setting: SysctlSetting, have: str | Unreadable, mode: int | None = None) -> Check:
+        """Compare a sysctl by meaning: whitespace and tabs do not matter (see check_sysctl)."""
+        return check_sysctl(setting, have, mode)
 
     def original(self, change: Change) -> dict[str, object]:
         """Return the JSON entry recording the value a change replaces."""
@@ -137,15 +138,29 @@ class Sysctl(Recorded):
         return f"{setting.key} = {setting.value}"
 
 
-def check_sysctl(setting: SysctlSetting, have: str | Unreadable) -> Check:
-    """Compare a sysctl by meaning: whitespace and tabs do not matter."""
+def check_sysctl(setting: SysctlSetting, have: str | Unreadable, mode: int | None = None) -> Check:
+    """Compare a sysctl by meaning: whitespace and tabs do not matter.
+
+    `mode` is the permission bits of its /proc/sys file: drift in a key nobody may write here
+    (0444, as net.core.rmem_max shows in a child network namespace; root is held to the mode
+    too) is drift without a change, so no plan promises a write that must fail (issue 15).
+    """
     if isinstance(have, Unreadable):
         return Check(setting.key, "sysctl", Status.ERROR, setting.value, None, have.reason)
     actual = normalize_sysctl(have)
     if actual == setting.value:
         return Check(setting.key, "sysctl", Status.OK, setting.value, actual)
+    if mode is not None and is_read_only(mode):
+        message = f"{CANNOT_SET_READ_ONLY} (/proc/sys mode {mode:04o}, for root too)"
+        return Check(setting.key, "sysctl", Status.DRIFT, setting.value, actual, message)
     change = SetSysctl(setting.key, old=actual, new=setting.value)
     return Check(setting.key, "sysctl", Status.DRIFT, setting.value, actual, change=change)
+
+
+def is_read_only(mode: int) -> bool:
+    """Tell whether a /proc/sys file with these permission bits refuses every writer, root included:
+    proc_sys_permission applies the owner (root's) bits to root, with no capability override."""
+    return not mode & 0o200
 
 
 def normalize_sysctl(value: str) -> str:
