@@ -7,13 +7,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from netagent import __version__
+from netagent import DEFAULT_STATE_DIR, __version__
 from netagent.app import logs
 from netagent.core.ec2 import Ec2Lookup
 from netagent.core.errors import ExitCode, NetagentError, OutputError, UsageError
 from netagent.core.model import BAKE, RUNTIME, AuditContext, Plan, Profile, Report
 from netagent.core.value import TYPE_CHECKING
-from netagent.host.statefile import DEFAULT_STATE_DIR, StateDir
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -684,6 +683,7 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
             _write_plan(plan, args.format, dry_run=True, after=None)
             return ExitCode.OK
         from netagent.app.apply import apply_profile
+        from netagent.host.statefile import StateDir
 
         plan, after = apply_profile(host, profile, ec2, StateDir(args.state_dir), args.lock_timeout_s)
     finally:
@@ -728,6 +728,8 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
         from netagent.app.exclusive import refuse_while_daemon_runs
 
         refuse_while_daemon_runs(args.state_dir, "restore", args.force)
+
+    from netagent.host.statefile import StateDir
 
     state, host = StateDir(args.state_dir), system_host()
     try:

@@ -29,7 +29,7 @@ from netagent.core.errors import ApplyFailed, ApplyInterrupted, ProfileError, St
 from netagent.core.events import Action, LinkEvent, classify, latest_per_index
 from netagent.core.healing import DaemonStats, Governor, HealPolicy
 from netagent.core.model import AuditContext, Change, Check, CheckId, HostState, InterfaceRule, Plan, Profile, Status
-from netagent.core.settings import KIND_OF_CHECK, RULE_KEY_OF_CHECK, SYSCTL, kinds_to_read
+from netagent.core.settings import RULE_KEY_OF_CHECK, SYSCTL, kind_of_check, kinds_to_read
 from netagent.host.guard import PathGuard
 from netagent.host.netlink import LinkMonitor
 from netagent.host.sdnotify import Notifier, watchdog_interval_s
@@ -358,7 +358,7 @@ class Daemon:
         if cid.setting == SYSCTL.name:
             spec = next((s for s in self.profile.sysctls if s.key == cid.subject), None)
             return None if spec is None else self._qualify(SYSCTL.check(spec, self.host.read_sysctl(spec.key)))
-        want, kind = self.wanted.get(cid.subject), KIND_OF_CHECK.get(cid.setting)
+        want, kind = self.wanted.get(cid.subject), kind_of_check(cid.setting)
         if want is None or kind is None or RULE_KEY_OF_CHECK[cid.setting] not in want.settings:
             return None
         found = self.host.read_link(cid.subject, kinds_to_read((want,)))

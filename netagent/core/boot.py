@@ -32,7 +32,7 @@ import re
 from netagent.core.diff import merge_rules
 from netagent.core.matching import matches
 from netagent.core.model import Profile
-from netagent.core.settings import INTERFACE_KINDS, SYSCTL
+from netagent.core.settings import SYSCTL, interface_kinds
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def link_targets(profile: Profile) -> list[LinkTarget]:
 
 
 def _link_lines(target: LinkTarget) -> list[str]:
-    return [line for kind in INTERFACE_KINDS for line in kind.link_lines(target.settings)]
+    return [line for kind in interface_kinds(target.settings) for line in kind.link_lines(target.settings)]
 
 
 def _expressible(target: LinkTarget) -> bool:
@@ -198,7 +198,7 @@ def notes(profile: Profile) -> list[str]:
     """Return what the rendered files cannot express, one sentence per rule and setting (pure)."""
     out = []
     for rule in profile.interfaces:
-        for kind in INTERFACE_KINDS:
+        for kind in interface_kinds(rule.settings):
             note = kind.persist_note(rule.settings)
             if note:
                 out.append(f"interfaces[{rule.index}] ({', '.join(rule.match)}): {note}")

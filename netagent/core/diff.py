@@ -20,7 +20,7 @@ from netagent.core.model import (
     Status,
     Unreadable,
 )
-from netagent.core.settings import HOST_KINDS, INTERFACE_KINDS, RULE_KEY_OF_CHECK, SYSCTL
+from netagent.core.settings import RULE_KEY_OF_CHECK, SYSCTL, host_kind, interface_kinds
 
 _STATUS_ORDER = {Status.ERROR: 0, Status.DRIFT: 1, Status.UNSUPPORTED: 2, Status.SKIPPED: 3, Status.OK: 4}
 
@@ -84,7 +84,7 @@ def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) ->
     for s in profile.sysctls:
         check = SYSCTL.check(s, host.sysctls.get(s.key, Unreadable("not read")), host.sysctl_modes.get(s.key))
         checks.append(qualify(check, s.severity, s.when, ctx))
-    checks += [kind.check(profile.host[kind.key], host) for kind in HOST_KINDS if kind.key in profile.host]
+    checks += [host_kind(key).check(want, host) for key, want in profile.host.items()]
     return sorted(checks, key=lambda c: (_STATUS_ORDER[c.status], c.id))
 
 
@@ -134,7 +134,6 @@ def check_unmatched(rule: InterfaceRule) -> Check:
 def check_link(want: InterfaceRule, link: Link) -> list[Check]:
     """Return the checks of one interface for the keys its rules set, kind by kind."""
     out: list[Check] = []
-    for kind in INTERFACE_KINDS:
-        if any(key in want.settings for key in kind.rule_keys):
-            out += kind.check(link.name, want.settings, link)
+    for kind in interface_kinds(want.settings):
+        out += kind.check(link.name, want.settings, link)
     return out

@@ -6,7 +6,7 @@ the setting kind encodes it (netagent.core.settings); the file around it is neta
 
 from __future__ import annotations
 
-from netagent.core.settings import KIND_OF_CHANGE
+from netagent.core.settings import kind_of_change
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 def original_entry(change: Change) -> dict[str, Any]:
     """Return the JSON entry recording the value a change replaces."""
-    return KIND_OF_CHANGE[change.kind].original(change)
+    kind = kind_of_change(change.kind)
+    assert kind is not None, change.kind
+    return kind.original(change)
 
 
 def valid_entry(entry: object) -> bool:
@@ -29,7 +31,8 @@ def valid_entry(entry: object) -> bool:
     """
     if not isinstance(entry, dict):
         return False
-    kind = KIND_OF_CHANGE.get(entry.get("type"))  # type: ignore[arg-type]
+    name = entry.get("type")
+    kind = kind_of_change(name) if isinstance(name, str) else None
     return kind is not None and kind.valid_original(entry)
 
 
@@ -47,6 +50,6 @@ def record(originals: dict[str, dict[str, Any]], changes: Sequence[Change]) -> t
         if have is None:
             originals[change.setting] = entry
             added.append(change.setting)
-        elif KIND_OF_CHANGE[change.kind].merge_original(have, entry):
+        elif kind_of_change(change.kind).merge_original(have, entry):  # type: ignore[union-attr]
             grew = True
     return added, bool(added) or grew

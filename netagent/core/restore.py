@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netagent.core.model import Change, Unreadable
-from netagent.core.settings import KIND_OF_CHANGE
+from netagent.core.settings import kind_of_change
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -46,7 +46,9 @@ def restore_changes(originals: Mapping[str, Mapping[str, object]], current: Mapp
         if isinstance(have, Unreadable):
             unreadable.append((setting, have.reason))
             continue
-        change = KIND_OF_CHANGE[str(entry["type"])].restore(entry, have)
+        kind = kind_of_change(str(entry["type"]))
+        assert kind is not None  # the state file holds only entries valid_entry accepted
+        change = kind.restore(entry, have)
         if change is None:
             already.append(setting)
         else:

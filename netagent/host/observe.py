@@ -7,14 +7,13 @@ import errno
 from netagent.core.errors import AdapterError, NotSupported
 from netagent.core.matching import matches
 from netagent.core.model import HostState, Link, Unreadable
-from netagent.core.settings import rps, xps
 from netagent.core.value import TYPE_CHECKING
-from netagent.host import link, queues, sysctl
+from netagent.host import link, sysctl
 from netagent.host.ethtool import Ethtool
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping, Sequence
-    from typing import Callable, TypeVar
+    from typing import Any, Callable, TypeVar
 
     T = TypeVar("T")
 
@@ -23,11 +22,17 @@ DEVICE_READERS: dict[str, Callable[[Ethtool, str], object]] = {
     "driver": Ethtool.driver_info,
     "channels": Ethtool.channels,
     "txqueuelen": Ethtool.txqueuelen,
-    "rps": lambda _, ifname: queues.read_masks(ifname, rps.KIND.queue_prefix, rps.KIND.mask_file),
-    "xps": lambda _, ifname: queues.read_masks(ifname, xps.KIND.queue_prefix, xps.KIND.mask_file),
-    "bql": lambda _, ifname: queues.read_bql(ifname),
-    "large_llq": lambda _, ifname: queues.read_module_param(ifname, "force_large_llq_header"),
+    "rps": lambda _, ifname: _queues().read_masks(ifname, "rx-", "rps_cpus"),
+    "xps": lambda _, ifname: _queues().read_masks(ifname, "tx-", "xps_cpus"),
+    "bql": lambda _, ifname: _queues().read_bql(ifname),
+    "large_llq": lambda _, ifname: _queues().read_module_param(ifname, "force_large_llq_header"),
 }
+
+
+def _queues() -> Any:
+    from netagent.host import queues  # only when a profile sets a per-queue kind (issue 8)
+
+    return queues
 
 
 def observe(globs: Sequence[str], keys: Iterable[str], kinds: Collection[str] = tuple(DEVICE_READERS)) -> HostState:

@@ -13,11 +13,12 @@ import os
 import socket
 import struct
 
-from netagent.core.events import LinkEvent
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from netagent.core.events import LinkEvent
 
 NETLINK_ROUTE = 0
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18  # include/uapi/linux/rtnetlink.h
@@ -133,6 +134,8 @@ def parse_link_dump(data: bytes, out: dict[str, tuple[int, int, str]]) -> bool:
 def parse_link_messages(data: bytes) -> tuple[list[LinkEvent], bool]:
     """Decode one datagram of link events; return them and whether an NLMSG_OVERRUN was among
     them (the kernel dropped messages). A malformed message ends the datagram, never the daemon."""
+    from netagent.core.events import LinkEvent  # the daemon's; the audit's link dump never needs it
+
     events: list[LinkEvent] = []
     overrun = False
     try:

@@ -13,6 +13,7 @@ import os
 import stat
 import time
 
+from netagent import DEFAULT_STATE_DIR
 from netagent.core.errors import StateError
 from netagent.core.originals import record, valid_entry
 from netagent.core.value import TYPE_CHECKING
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
     from netagent.core.model import Change
 
-DEFAULT_STATE_DIR = "/var/lib/netagent"
 STATE_FILE = "originals.json"
 LOCK_FILE = "lock"
 FORMAT = "netagent-originals"

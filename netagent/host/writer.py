@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from netagent.core.settings import rps, xps
 from netagent.core.settings.bql import SetBql
 from netagent.core.settings.channels import SetChannels
 from netagent.core.settings.mtu import SetMtu
@@ -59,8 +58,7 @@ class HostWriter:
         elif isinstance(change, SetTxqueuelen):
             self._links.set_txqueuelen(change.ifname, change.new)
         elif isinstance(change, SetQueueMasks):
-            filename = rps.KIND.mask_file if change.kind == rps.KIND.name else xps.KIND.mask_file
-            queues.write_masks(change.ifname, filename, change.new)
+            queues.write_masks(change.ifname, "rps_cpus" if change.kind == "rps" else "xps_cpus", change.new)
         elif isinstance(change, SetBql):
             queues.write_limit_min(change.ifname, change.new)
         else:

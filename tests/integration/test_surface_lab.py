@@ -98,10 +98,9 @@ def test_daemon_heals_a_mask_and_a_queue_length_changed_by_hand(lab: Lab, profil
         wait_until(lambda: masks(lab, "lab1", "rps") == {all_cpus()}, deadline_s=15, what="rps healed at a resync")
         lab.exec("ip", "link", "set", "dev", "lab2", "txqueuelen", "777")  # a link event: healed at once
         wait_until(lambda: txqueuelen(lab, "lab2") == 5000, deadline_s=10, what="txqueuelen healed")
-        healed = {e["check"] for e in daemon.events("setting_healed")}
-        assert {"lab1/rps", "lab2/txqueuelen"} <= healed
-        causes = {e["check"]: e["cause"] for e in daemon.events("setting_healed")}
-        assert causes["lab2/txqueuelen"] == "link_event"
+        # The value is written before the heal is logged: wait for the log line too.
+        assert daemon.wait_event("setting_healed", check="lab1/rps")["cause"].startswith("resync")
+        assert daemon.wait_event("setting_healed", check="lab2/txqueuelen")["cause"] == "link_event"
         assert daemon.stop() == 0
     finally:
         for d in daemons:

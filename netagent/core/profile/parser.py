@@ -21,7 +21,7 @@ from netagent.core.profile.yamlite import (
     from_pyyaml,
     is_decimal,
 )
-from netagent.core.settings import HOST_KINDS, KIND_OF_RULE_KEY, SYSCTL
+from netagent.core.settings import HOST_KEYS, RULE_KEYS, SYSCTL, host_kind, kind_of_rule_key
 from netagent.core.settings.sysctl import SysctlSetting
 from netagent.core.value import TYPE_CHECKING
 
@@ -140,12 +140,12 @@ def _describe(node: Node) -> str:
 
 # ---------------------------------------------------------------- sections
 
-TOP_KEYS = ("name", "description", "interfaces", "sysctl", *(k.key for k in HOST_KINDS), "guard")
+TOP_KEYS = ("name", "description", "interfaces", "sysctl", *HOST_KEYS, "guard")
 GUARD_KEYS = ("targets", "timeout_s")
 # At most 5 s: the guard runs inside a heal, which finishes before the daemon stops, and the daemon
 # must exit within 5 s of SIGTERM (README.md, "Daemon"); the guard takes at most timeout_s per change.
 GUARD_TIMEOUT_S = (0.1, 5.0)
-RULE_KEYS = ("match", *KIND_OF_RULE_KEY, "severity", "when")
+RULE_FIELDS = ("match", *RULE_KEYS, "severity", "when")
 SYSCTL_KEYS = ("value", "severity", "when")
 WHEN_KEYS = ("phase", "instance_type")
 # EC2 instance types are family.size (c6in.32xlarge, m7g.metal-48xl); globs select families.
@@ -157,15 +157,15 @@ def _parse_rule(w: Walker, node: Node, index: int) -> InterfaceRule | None:
     items = w.mapping(node, field)
     if items is None:
         return None
-    w.known_keys(items, field, RULE_KEYS)
+    w.known_keys(items, field, RULE_FIELDS)
     before = len(w.problems)
     if "match" not in items:
         w.problem(node, _join(field, "match"), "required key is missing")
     match = _parse_match(w, items["match"][1], _join(field, "match")) if "match" in items else ()
     settings: dict[str, object] = {}
-    for key, kind in KIND_OF_RULE_KEY.items():  # each setting kind validates its own keys
+    for key in RULE_KEYS:  # each setting kind validates its own keys
         if key in items:
-            settings[key] = kind.parse(w, key, items[key][1], _join(field, key))
+            settings[key] = kind_of_rule_key(key).parse(w, key, items[key][1], _join(field, key))
     severity = _parse_severity(w, items["severity"][1], _join(field, "severity")) if "severity" in items else None
     when = _parse_when(w, items["when"][1], _join(field, "when")) if "when" in items else None
     if len(w.problems) > before:
@@ -451,7 +451,7 @@ def profile_from_nodes(root: Node, path: str) -> Profile:
             w.problem(node, "interfaces", f"expected a list of rules, got {_describe(node)}")
     sysctls = _parse_sysctls(w, items["sysctl"][1]) if "sysctl" in items else []
     guard = _parse_guard(w, items["guard"][1]) if "guard" in items else None
-    host = {k.key: k.parse(w, items[k.key][1], k.key) for k in HOST_KINDS if k.key in items}
+    host = {key: host_kind(key).parse(w, items[key][1], key) for key in HOST_KEYS if key in items}
     if w.problems:
         raise ProfileError(sorted(w.problems, key=lambda p: p.line or 0))
     assert name is not None

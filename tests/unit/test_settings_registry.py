@@ -1,0 +1,47 @@
+"""The registry (netagent.core.settings) agrees with every kind module, and lists every one."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from netagent.core import settings
+
+SETTINGS = Path(settings.__file__).parent
+NOT_KINDS = {"__init__", "base"}
+
+
+@pytest.mark.parametrize(("name", "keys", "checks"), settings.INTERFACE_TABLE, ids=lambda v: str(v))
+def test_each_interface_kind_matches_its_registry_entry(name: str, keys: tuple[str, ...], checks: object) -> None:
+    kind = importlib.import_module(f"netagent.core.settings.{name}").KIND
+    assert (kind.name, kind.rule_keys, kind.checks) == (name, keys, checks)
+
+
+def test_every_kind_module_is_registered() -> None:
+    modules = {p.stem for p in SETTINGS.glob("*.py")} - NOT_KINDS
+    registered = {name for name, _, _ in settings.INTERFACE_TABLE} | {name for name, _ in settings.HOST_TABLE}
+    assert modules - registered == {"sysctl"}  # the one kind keyed by sysctl names, not a registry row
+
+
+def test_host_kinds_match_their_keys() -> None:
+    for name, key in settings.HOST_TABLE:
+        assert importlib.import_module(f"netagent.core.settings.{name}").KIND.key == key
+
+
+def test_a_profile_with_an_mtu_loads_no_other_kind_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from netagent.core.profile.parser import parse_profile\n"
+        "from netagent.core.diff import audit\n"
+        "from netagent.core.model import HostState, Link\n"
+        "p = parse_profile('name: t\\ninterfaces:\\n  - match: a\\n    mtu: 9001\\n', 'p.yaml')\n"
+        "audit(p, HostState(('a',), {'a': Link('a', 1, 1500, 'up')}))\n"
+        "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('netagent.core.settings.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['base', 'mtu', 'sysctl']"
