@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from netagent.core.model import CheckId
@@ -155,20 +154,33 @@ class HealRecord:
         self.set = ""
 
 
-@dataclass
 class DaemonStats:
-    """Counters the daemon keeps and writes to its status file; times are ISO-8601 UTC strings."""
+    """Counters the daemon keeps and writes to its status file (mutable); times are ISO-8601 UTC strings."""
 
-    pid: int
-    started_at: str
-    profile: dict[str, str]
-    last_resync_at: str = ""
-    resyncs: int = 0
-    overruns: int = 0
-    heals: dict[str, HealRecord] = field(default_factory=dict)
-    failures: dict[str, int] = field(default_factory=dict)
-    contested: list[str] = field(default_factory=list)
-    last_reload: dict[str, Any] | None = None  # the last SIGHUP: when, and its problems if it failed
+    __slots__ = (
+        "pid",
+        "started_at",
+        "profile",
+        "last_resync_at",
+        "resyncs",
+        "overruns",
+        "heals",
+        "failures",
+        "contested",
+        "last_reload",
+    )
+
+    def __init__(self, pid: int, started_at: str, profile: dict[str, str]) -> None:
+        self.pid = pid
+        self.started_at = started_at
+        self.profile = profile
+        self.last_resync_at = ""
+        self.resyncs = 0
+        self.overruns = 0
+        self.heals: dict[str, HealRecord] = {}
+        self.failures: dict[str, int] = {}
+        self.contested: list[str] = []
+        self.last_reload: dict[str, Any] | None = None  # the last SIGHUP: when, and its problems if it failed
 
     def record_reload(self, at: str, path: str, problems: Sequence[str] = (), kept: str = "") -> None:
         """Remember the last SIGHUP reload: failed when it has problems (file:line: field: message),
