@@ -1,0 +1,1 @@
+"""Use cases: wire the pure core to the host adapters."""
