@@ -139,7 +139,7 @@ def render_bash(commands: list[Command]) -> str:
         "    fi",
         "    # The command: the first word that is neither an option nor a top-level option's value.",
         "    for ((i = 1; i < COMP_CWORD; i++)); do",
-        '        case ${COMP_WORDS[i]} in',
+        "        case ${COMP_WORDS[i]} in",
         f"            {'|'.join(value_options)}) ((i++)) ;;",
         "            -*) ;;",
         "            *) cmd=${COMP_WORDS[i]}; break ;;",

@@ -59,7 +59,7 @@ def render_man(commands: list[Command]) -> str:
     top, subs = commands[0], commands[1:]
     common = {opt.flags for opt in top.options}
     lines = [
-        '.\\" netagent(8). GENERATED from netagent\'s argparse parser by netagent.app.manpage',
+        ".\\\" netagent(8). GENERATED from netagent's argparse parser by netagent.app.manpage",
         '.\\" (scripts/generate-docs): do not edit by hand.',
         f'.TH NETAGENT 8 "" "netagent {__version__}" "System Administration"',
         ".SH NAME",
