@@ -64,7 +64,8 @@ def _option(action: argparse.Action) -> Option:
 
 
 def _command(name: str, parser: argparse.ArgumentParser, help_text: str) -> Command:
-    options, positionals = [], []
+    options: list[Option] = []
+    positionals: list[Option] = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             continue
