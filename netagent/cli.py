@@ -620,7 +620,9 @@ def cmd_persist(args: argparse.Namespace) -> ExitCode:
     if unit is None:
         notes.append("the package ships no systemd/netagent.service: the daemon's unit was not written")
     else:
-        files[persist.UNIT_PATH], unit_notes = persist.unit_for_this_install(unit)
+        unit_text, unit_notes = persist.unit_for_this_install(unit)
+        if unit_text is not None:
+            files[persist.UNIT_PATH] = unit_text
         notes += unit_notes
     if not os.path.isdir(args.root):
         raise UsageError(f"--root {args.root}: not a directory")

@@ -187,14 +187,25 @@ def set_exec_path(unit: str, binary: str) -> str:
     return "".join(lines)
 
 
-def exec_path_notes(binary: str) -> list[str]:
-    """Return what keeps the shipped unit from running `binary` (pure)."""
-    if binary.startswith(_HOME_DIRS):
-        return [
-            f"the unit runs {binary}, but its ProtectHome=yes hides /home, /root and /run/user from the"
-            " daemon: install netagent elsewhere, or add a drop-in with ProtectHome=read-only"
-        ]
-    return []
+def hides_home(unit: str) -> bool:
+    """Return whether the unit's ProtectHome= (its last setting) makes /home, /root and /run/user
+    inaccessible (yes, tmpfs); read-only leaves them readable, so a program there still runs (pure)."""
+    value = "no"
+    for line in unit.splitlines():
+        key, sep, rest = line.partition("=")
+        if sep and key.strip() == "ProtectHome":
+            value = rest.strip().lower()
+    return value in ("yes", "true", "on", "1", "tmpfs")
+
+
+def hidden_by_protect_home(chain: list[tuple[str, str]]) -> str | None:
+    """Return why the unit cannot run the program when a path it needs is under a ProtectHome=
+    directory, else None (pure). `chain` is (what, absolute path) pairs, from exec_chain()."""
+    for what, path in chain:
+        top = next((d for d in _HOME_DIRS if path.startswith(d)), None)
+        if top is not None:
+            return f"{what} {path} is under {top.rstrip('/')}, which the unit's ProtectHome= hides from the daemon"
+    return None
 
 
 def notes(profile: Profile) -> list[str]:
@@ -243,8 +254,29 @@ def running_binary(argv0: str | None = None, which: Callable[[str], str | None] 
     return os.path.abspath(found) if found else None
 
 
-def unit_for_this_install(unit_path: str, binary: str | None = None) -> tuple[str, list[str]]:
+def exec_chain(binary: str, which: Callable[[str], str | None] = shutil.which) -> list[tuple[str, str]]:
+    """Return the paths systemd and the kernel follow to run `binary`: itself, its symlinks
+    resolved, and its #! interpreter (found on PATH for `/usr/bin/env NAME`), resolved too; a venv's
+    python is a symlink to the Python it was made from, which may live in /root/.pyenv."""
+    chain = [("the program", binary), ("the program (symlinks resolved)", os.path.realpath(binary))]
+    try:
+        with open(chain[1][1], "rb") as f:
+            first = f.readline(256)
+    except OSError:
+        return chain
+    words = first[2:].decode("utf-8", "replace").split() if first.startswith(b"#!") else []
+    if words[:1] == ["/usr/bin/env"] and len(words) > 1:
+        words = [which(words[1]) or words[1]]
+    if words and words[0].startswith("/"):
+        chain += [("its interpreter", words[0]), ("its interpreter (symlinks resolved)", os.path.realpath(words[0]))]
+    return chain
+
+
+def unit_for_this_install(unit_path: str, binary: str | None = None) -> tuple[str | None, list[str]]:
     """Read the shipped unit and point its ExecStart= at the running netagent; return (text, notes).
+
+    The text is None, and a note says why, when the unit could not run that program: a path it
+    needs is under /home, /root or /run/user, which the unit's ProtectHome=yes hides (issue 15).
 
     Raises:
         OSError: the unit cannot be read.
@@ -256,9 +288,17 @@ def unit_for_this_install(unit_path: str, binary: str | None = None) -> tuple[st
     if binary is None:
         return unit, [f"netagent's own path is unknown (not run as `netagent`, none on PATH): the unit keeps {shipped}"]
     try:
-        return set_exec_path(unit, binary), exec_path_notes(binary)
+        text = set_exec_path(unit, binary)
     except ValueError as exc:
         return unit, [f"the unit keeps {shipped}: {exc}"]
+    hidden = hidden_by_protect_home(exec_chain(binary)) if hides_home(unit) else None
+    if hidden is not None:
+        return None, [
+            f"the daemon's unit was not written: it would run {binary}, but {hidden}; install netagent outside"
+            " /home, /root and /run/user (the .deb or .rpm package, or a venv under /opt made from a Python"
+            " outside them), or run persist from that install"
+        ]
+    return text, []
 
 
 def install(files: dict[str, str], root: str, dry_run: bool = False) -> list[tuple[str, str]]:
