@@ -143,10 +143,11 @@ def remove_empty_nspawn_cgroups() -> None:
 DEB_CACHE = os.environ.get("NETAGENT_TEST_DEB_CACHE", "/var/cache/netagent-test/debs-bookworm")
 
 
-def build_deb(dest: str) -> str:
-    """Build netagent's .deb with scripts/package-deb into dest; return its path."""
+def build_deb(dest: str, version: str | None = None) -> str:
+    """Build netagent's .deb with scripts/package-deb into dest (as `version`, if given); return its path."""
+    env = {**os.environ, **({"NETAGENT_DEB_VERSION": version} if version else {})}
     out = subprocess.run(
-        ["bash", str(REPO / "scripts/package-deb"), dest], check=True, capture_output=True, text=True
+        ["bash", str(REPO / "scripts/package-deb"), dest], check=True, capture_output=True, text=True, env=env
     ).stdout
     return out.strip().splitlines()[-1]
 

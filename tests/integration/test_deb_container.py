@@ -3,7 +3,8 @@
 scripts/package-deb builds the .deb; apt on the host works out which Debian archive packages the
 cached container rootfs lacks (python3-pyroute2, python3-structlog, ...) and downloads them into a
 local repository, from which apt in the container (no network) resolves the dependencies. The
-service the package installed then starts, reaches READY=1, tunes the lab link and audits clean.
+service the package installed then starts, reaches READY=1, tunes the lab link and audits clean;
+an upgrade restarts it and keeps the edited profile; purge removes it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def deb_tools_ok(netns_ok: None) -> None:
 def test_deb_installs_with_apt_and_its_service_runs_and_audits(deb_tools_ok: None, tmp_path: Path) -> None:
     rootfs = container.ensure_rootfs()
     deb = container.build_deb(str(tmp_path / "dist"))
+    upgrade = container.build_deb(str(tmp_path / "dist-upgrade"), version="0.1.0+upgrade1")
     downloaded = container.deb_repo(deb, rootfs, str(tmp_path / "repo"))
     assert any(name.startswith("python3-pyroute2_") for name in downloaded), downloaded
     out = tmp_path / "out"
@@ -43,6 +45,7 @@ def test_deb_installs_with_apt_and_its_service_runs_and_audits(deb_tools_ok: Non
         binds={
             str(tmp_path / "repo"): "/repo",
             deb: "/deb/netagent.deb",
+            upgrade: "/deb/netagent-upgrade.deb",
             str(container.REPO / "tests/data/container/run-deb-checks.sh"): "/check/run-checks.sh",
         },
         writable={str(out): "/out"},
@@ -61,6 +64,7 @@ def test_deb_installs_with_apt_and_its_service_runs_and_audits(deb_tools_ok: Non
         "installed disabled and not started",
         "enabled and running after READY=1",
         "audit: compliant",
+        "upgrade restarted the enabled service and kept the edited profile",
         "purge stopped the service and removed unit, state and conffile",
     ):
         assert step in log

@@ -65,6 +65,14 @@ log "audit: compliant ($(tail -1 /out/audit.txt))"
 netagent status > /out/status.txt 2>&1 || fail "status: $(cat /out/status.txt)"
 log "status: daemon alive"
 
+pid=$(systemctl show -P MainPID netagent.service)
+DEBIAN_FRONTEND=noninteractive apt-get -q -y install /deb/netagent-upgrade.deb >> /out/apt.log 2>&1 || fail "upgrade"
+[ "$(dpkg-query -W -f '${Version}' netagent)" = 0.1.0+upgrade1 ] || fail "not upgraded"
+[ "$(systemctl show -P SubState netagent.service)" = running ] || fail "not running after the upgrade"
+[ "$(systemctl show -P MainPID netagent.service)" != "$pid" ] || fail "not restarted by the upgrade"
+grep -q '^name: container$' /etc/netagent/profile.yaml || fail "the upgrade replaced the edited profile"
+log "upgrade restarted the enabled service and kept the edited profile"
+
 DEBIAN_FRONTEND=noninteractive apt-get -q -y purge netagent >> /out/apt.log 2>&1 || fail "purge"
 [ -e /lib/systemd/system/netagent.service ] && fail "unit left after purge"
 [ -e /var/lib/netagent ] && fail "state left after purge"
