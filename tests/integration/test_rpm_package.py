@@ -114,6 +114,8 @@ def test_rpm_installed_under_an_empty_root_runs(rpm_file: str, al2023_python: st
     )
     unit = (root / "usr/lib/systemd/system/netagent.service").read_text()
     assert "\nExecStart=/usr/bin/netagent daemon " in unit
+    # The copy `netagent persist` writes into an image root is the same unit.
+    assert (root / "opt/netagent/lib/netagent/systemd/netagent.service").read_text() == unit
     assert (root / "usr/bin/netagent").stat().st_mode & 0o111
 
     env = {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}
