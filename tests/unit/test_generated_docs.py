@@ -2,7 +2,8 @@
 
 Each committed file must equal what the generators make now, so a new option cannot be missing
 from them; the bash completion is exercised in a real bash (COMP_WORDS set, _netagent called),
-the zsh one is loaded by a real zsh's compinit, and man(1) renders the page without a warning.
+the zsh one by a real zsh's completion system in a pty (tests/data/zsh_capture.zsh), and man(1)
+renders the page without a warning.
 """
 
 from __future__ import annotations
@@ -142,3 +143,32 @@ def test_zsh_loads_the_completion_through_compinit(tmp_path: Path) -> None:
     out = subprocess.run([zsh, "-f", "-c", script], capture_output=True, text=True, env={"HOME": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["_netagent", "_netagent:", "function"]
+
+
+def zsh_complete(line: str, cwd: Path) -> list[str]:
+    """Return what zsh's completion system offers at the end of `line` (Tab pressed there)."""
+    zsh = _need("zsh")
+    capture = REPO / "tests/data/zsh_capture.zsh"
+    out = subprocess.run(
+        [zsh, "-f", str(capture), str(ZSH.parent), line],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(cwd), "TMPDIR": str(cwd)},
+    )
+    assert out.returncode == 0, out.stderr
+    return sorted(w.strip()[1:-1] for w in out.stdout.splitlines() if w.strip().startswith("<"))
+
+
+def test_zsh_completes_commands_format_values_options_and_profiles(tmp_path: Path) -> None:
+    (tmp_path / "web.yaml").write_text("name: x\n")
+    (tmp_path / "notes.txt").write_text("x\n")
+    names = sorted(c.name for c in completion.describe(build_parser())[1:])
+    assert zsh_complete("netagent ", tmp_path) == names
+    assert zsh_complete("netagent audit --format ", tmp_path) == ["json", "junit", "prometheus", "text"]
+    assert zsh_complete("netagent plan --format=", tmp_path) == ["json", "text"]
+    assert zsh_complete("netagent validate ", tmp_path) == ["web.yaml"]
+    status = next(c for c in completion.describe(build_parser()) if c.name == "status")
+    flags = sorted(flag for opt in status.options for flag in opt.flags if flag.startswith("--"))
+    assert zsh_complete("netagent status --", tmp_path) == flags
