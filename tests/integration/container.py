@@ -156,11 +156,17 @@ def deb_repo(deb: str, rootfs: str, dest: str) -> list[str]:
     """Make dest a flat apt repository of the Debian packages the rootfs lacks to install `deb`.
 
     apt on this host works out what the container is missing (its dpkg status file stands in for
-    this machine's) and downloads those packages from the Debian archive into DEB_CACHE, kept
+    this machine's; both are Debian 12) and downloads those packages from the archive into DEB_CACHE, kept
     between runs; dest gets them and a Packages index, for `deb [trusted=yes] file:/repo ./`.
     Inside the container, apt resolves netagent's dependencies from that repository. Return the
     file names of the downloaded packages.
     """
+    codename = next(
+        (line.split("=", 1)[1].strip('"') for line in Path("/etc/os-release").read_text().splitlines()
+         if line.startswith("VERSION_CODENAME=")), "",
+    )  # fmt: skip
+    if codename != SUITE:
+        raise RuntimeError(f"this host's apt lists are {codename or 'unknown'}'s, the container is {SUITE}")
     partial = os.path.join(DEB_CACHE, "partial")
     os.makedirs(partial, exist_ok=True)
     subprocess.run(
