@@ -37,7 +37,8 @@ from netagent.core.boot import (
     LINK_PREFIX,
     PROFILE_COPY,
     UNIT_PATH,
-    exec_path_notes,
+    hidden_by_protect_home,
+    hides_home,
     notes,
     render,
     set_exec_path,
@@ -55,10 +56,10 @@ if TYPE_CHECKING:
 
 def find_unit() -> str | None:
     """Return the path of the packaged netagent.service, or None when the package has none."""
-    here = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # netagent/, this is netagent/app/
     for path in (
-        os.path.join(here, "systemd", "netagent.service"),
-        os.path.join(os.path.dirname(here), "systemd", "netagent.service"),
+        os.path.join(package, "systemd", "netagent.service"),  # a wheel: netagent/systemd/
+        os.path.join(os.path.dirname(package), "systemd", "netagent.service"),  # a checkout: systemd/
     ):
         if os.path.isfile(path):
             return path
@@ -82,8 +83,29 @@ def running_binary(argv0: str | None = None, which: Callable[[str], str | None] 
     return os.path.abspath(found) if found else None
 
 
-def unit_for_this_install(unit_path: str, binary: str | None = None) -> tuple[str, list[str]]:
+def exec_chain(binary: str, which: Callable[[str], str | None] = shutil.which) -> list[tuple[str, str]]:
+    """Return the paths systemd and the kernel follow to run `binary`: itself, its symlinks
+    resolved, and its #! interpreter (found on PATH for `/usr/bin/env NAME`), resolved too; a venv's
+    python is a symlink to the Python it was made from, which may live in /root/.pyenv."""
+    chain = [("the program", binary), ("the program (symlinks resolved)", os.path.realpath(binary))]
+    try:
+        with open(chain[1][1], "rb") as f:
+            first = f.readline(256)
+    except OSError:
+        return chain
+    words = first[2:].decode("utf-8", "replace").split() if first.startswith(b"#!") else []
+    if words[:1] == ["/usr/bin/env"] and len(words) > 1:
+        words = [which(words[1]) or words[1]]
+    if words and words[0].startswith("/"):
+        chain += [("its interpreter", words[0]), ("its interpreter (symlinks resolved)", os.path.realpath(words[0]))]
+    return chain
+
+
+def unit_for_this_install(unit_path: str, binary: str | None = None) -> tuple[str | None, list[str]]:
     """Read the shipped unit and point its ExecStart= at the running netagent; return (text, notes).
+
+    The text is None, and a note says why, when the unit could not run that program: a path it
+    needs is under /home, /root or /run/user, which the unit's ProtectHome=yes hides (issue 15).
 
     Raises:
         OSError: the unit cannot be read.
@@ -95,9 +117,17 @@ def unit_for_this_install(unit_path: str, binary: str | None = None) -> tuple[st
     if binary is None:
         return unit, [f"netagent's own path is unknown (not run as `netagent`, none on PATH): the unit keeps {shipped}"]
     try:
-        return set_exec_path(unit, binary), exec_path_notes(binary)
+        text = set_exec_path(unit, binary)
     except ValueError as exc:
         return unit, [f"the unit keeps {shipped}: {exc}"]
+    hidden = hidden_by_protect_home(exec_chain(binary)) if hides_home(unit) else None
+    if hidden is not None:
+        return None, [
+            f"the daemon's unit was not written: it would run {binary}, but {hidden}; install netagent outside"
+            " /home, /root and /run/user (the .deb or .rpm package, or a venv under /opt made from a Python"
+            " outside them), or run persist from that install"
+        ]
+    return text, []
 
 
 def install(files: dict[str, str], root: str, dry_run: bool = False) -> list[tuple[str, str]]:
@@ -164,7 +194,9 @@ def persist(profile: Profile, profile_text: str, root: str, dry_run: bool) -> tu
     if unit is None:
         found.append("the package ships no systemd/netagent.service: the daemon's unit was not written")
     else:
-        files[UNIT_PATH], unit_notes = unit_for_this_install(unit)
+        unit_text, unit_notes = unit_for_this_install(unit)
+        if unit_text is not None:
+            files[UNIT_PATH] = unit_text
         found += unit_notes
     if not os.path.isdir(root):
         raise UsageError(f"--root {root}: not a directory")

@@ -184,14 +184,25 @@ def shipped_exec_path(unit: str) -> str | None:
     return next((m["exe"] for m in map(_EXEC_START.match, unit.splitlines()) if m), None)
 
 
-def exec_path_notes(binary: str) -> list[str]:
-    """Return what keeps the shipped unit from running `binary` (pure)."""
-    if binary.startswith(_HOME_DIRS):
-        return [
-            f"the unit runs {binary}, but its ProtectHome=yes hides /home, /root and /run/user from the"
-            " daemon: install netagent elsewhere, or add a drop-in with ProtectHome=read-only"
-        ]
-    return []
+def hides_home(unit: str) -> bool:
+    """Return whether the unit's ProtectHome= (its last setting) makes /home, /root and /run/user
+    inaccessible (yes, tmpfs); read-only leaves them readable, so a program there still runs (pure)."""
+    value = "no"
+    for line in unit.splitlines():
+        key, sep, rest = line.partition("=")
+        if sep and key.strip() == "ProtectHome":
+            value = rest.strip().lower()
+    return value in ("yes", "true", "on", "1", "tmpfs")
+
+
+def hidden_by_protect_home(chain: list[tuple[str, str]]) -> str | None:
+    """Return why the unit cannot run the program when a path it needs is under a ProtectHome=
+    directory, else None (pure). `chain` is (what, absolute path) pairs, from exec_chain()."""
+    for what, path in chain:
+        top = next((d for d in _HOME_DIRS if path.startswith(d)), None)
+        if top is not None:
+            return f"{what} {path} is under {top.rstrip('/')}, which the unit's ProtectHome= hides from the daemon"
+    return None
 
 
 def notes(profile: Profile) -> list[str]:

@@ -136,3 +136,51 @@ def remove_empty_nspawn_cgroups() -> None:
             for path, _dirs, _files in os.walk(top, topdown=False):
                 with contextlib.suppress(OSError):  # not empty (a live process), or not ours: leave it
                     os.rmdir(path)
+
+
+# ---------------------------------------------------------------- the .deb's dependencies (issue 15)
+
+DEB_CACHE = os.environ.get("NETAGENT_TEST_DEB_CACHE", "/var/cache/netagent-test/debs-bookworm")
+
+
+def build_deb(dest: str, version: str | None = None) -> str:
+    """Build netagent's .deb with scripts/package-deb into dest (as `version`, if given); return its path."""
+    env = {**os.environ, **({"NETAGENT_DEB_VERSION": version} if version else {})}
+    out = subprocess.run(
+        ["bash", str(REPO / "scripts/package-deb"), dest], check=True, capture_output=True, text=True, env=env
+    ).stdout
+    return out.strip().splitlines()[-1]
+
+
+def deb_repo(deb: str, rootfs: str, dest: str) -> list[str]:
+    """Make dest a flat apt repository of the Debian packages the rootfs lacks to install `deb`.
+
+    apt on this host works out what the container is missing (its dpkg status file stands in for
+    this machine's; both are Debian 12) and downloads those packages from the archive into DEB_CACHE, kept
+    between runs; dest gets them and a Packages index, for `deb [trusted=yes] file:/repo ./`.
+    Inside the container, apt resolves netagent's dependencies from that repository. Return the
+    file names of the downloaded packages.
+    """
+    codename = next(
+        (line.split("=", 1)[1].strip('"') for line in Path("/etc/os-release").read_text().splitlines()
+         if line.startswith("VERSION_CODENAME=")), "",
+    )  # fmt: skip
+    if codename != SUITE:
+        raise RuntimeError(f"this host's apt lists are {codename or 'unknown'}'s, the container is {SUITE}")
+    partial = os.path.join(DEB_CACHE, "partial")
+    os.makedirs(partial, exist_ok=True)
+    subprocess.run(
+        ["apt-get", "-q", "-y", "--download-only", "--no-install-recommends",
+         "-o", f"Dir::State::status={rootfs}/var/lib/dpkg/status",
+         "-o", f"Dir::Cache::archives={DEB_CACHE}", "-o", "Debug::NoLocking=true",
+         "install", os.path.abspath(deb)],
+        check=True, capture_output=True, text=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )  # fmt: skip
+    os.makedirs(dest, exist_ok=True)
+    names = sorted(n for n in os.listdir(DEB_CACHE) if n.endswith(".deb"))
+    for name in names:
+        shutil.copy(os.path.join(DEB_CACHE, name), os.path.join(dest, name))
+    index = subprocess.run(["dpkg-scanpackages", "-m", "."], cwd=dest, check=True, capture_output=True, text=True)
+    Path(dest, "Packages").write_text(index.stdout)
+    return names

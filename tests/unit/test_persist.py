@@ -345,9 +345,10 @@ def test_unit_for_this_install_points_at_the_binary_or_says_why_not(tmp_path: Pa
     text, notes = persist.unit_for_this_install(str(unit), "/opt/venv/bin/netagent")
     assert "ExecStart=/opt/venv/bin/netagent daemon" in text
     assert notes == []
+    # Without ProtectHome= the daemon can run a program under /root.
     text, notes = persist.unit_for_this_install(str(unit), "/root/venv/bin/netagent")
     assert "ExecStart=/root/venv/bin/netagent daemon" in text
-    assert "ProtectHome=yes" in notes[0]
+    assert notes == []
     text, notes = persist.unit_for_this_install(str(unit), "/opt/my venv/bin/netagent")
     assert text == UNIT
     assert notes[0].startswith("the unit keeps /usr/local/bin/netagent: ")
@@ -362,3 +363,93 @@ def test_unit_for_this_install_keeps_the_shipped_path_when_netagent_is_nowhere(t
     assert notes == [
         "netagent's own path is unknown (not run as `netagent`, none on PATH): the unit keeps /usr/local/bin/netagent"
     ]
+
+
+# ---------------------------------------------------------------- issue 15: ExecStart outside ProtectHome
+
+SHIPPED_UNIT = REPO / "systemd" / "netagent.service"
+
+
+@pytest.mark.parametrize(
+    ("setting", "hidden"),
+    [("yes", True), ("tmpfs", True), ("true", True), ("read-only", False), ("no", False), (None, False)],
+)
+def test_hides_home_reads_the_units_protecthome(setting: str | None, hidden: bool) -> None:
+    unit = UNIT if setting is None else UNIT + f"ProtectHome=no\nProtectHome={setting}\n"
+    assert persist.hides_home(unit) is hidden
+
+
+def test_shipped_unit_hides_home() -> None:
+    assert persist.hides_home(SHIPPED_UNIT.read_text())
+
+
+def _refused(unit: Path, binary: str) -> str:
+    unit.write_text(UNIT + "ProtectHome=yes\n")
+    text, notes = persist.unit_for_this_install(str(unit), binary)
+    assert text is None
+    assert len(notes) == 1
+    assert notes[0].startswith("the daemon's unit was not written: it would run ")
+    return notes[0]
+
+
+def test_issue15_unit_refused_when_the_program_is_under_root(tmp_path: Path) -> None:
+    note = _refused(tmp_path / "u.service", "/root/venv/bin/netagent")
+    assert "the program /root/venv/bin/netagent is under /root, which the unit's ProtectHome= hides" in note
+
+
+def test_issue15_unit_refused_when_a_symlink_leads_under_home(tmp_path: Path) -> None:
+    link = tmp_path / "usr/local/bin/netagent"
+    link.parent.mkdir(parents=True)
+    link.symlink_to("/home/ops/venv/bin/netagent")
+    note = _refused(tmp_path / "u.service", str(link))
+    assert "the program (symlinks resolved) /home/ops/venv/bin/netagent is under /home" in note
+
+
+def test_issue15_unit_refused_when_the_venvs_python_lives_in_root_pyenv(tmp_path: Path) -> None:
+    venv = tmp_path / "opt/venv/bin"
+    venv.mkdir(parents=True)
+    (venv / "python3").symlink_to("/root/.pyenv/versions/3.11.7/bin/python3.11")
+    (venv / "netagent").write_text(f"#!{venv / 'python3'}\nimport sys\n")
+    note = _refused(tmp_path / "u.service", str(venv / "netagent"))
+    assert "its interpreter (symlinks resolved) /root/.pyenv/versions/3.11.7/bin/python3.11 is under /root" in note
+
+
+def test_issue15_env_shebang_is_looked_up_on_path(tmp_path: Path) -> None:
+    script = tmp_path / "netagent"
+    script.write_text("#!/usr/bin/env python3\n")
+    chain = persist.exec_chain(str(script), which=lambda name: f"/root/.pyenv/shims/{name}")
+    assert ("its interpreter", "/root/.pyenv/shims/python3") in chain
+    assert persist.hidden_by_protect_home(chain) is not None
+
+
+def test_issue15_unit_written_when_everything_resolves_outside_home(tmp_path: Path) -> None:
+    venv = tmp_path / "opt/venv/bin"
+    venv.mkdir(parents=True)
+    (venv / "python3").symlink_to("/usr/bin/python3")
+    (venv / "netagent").write_text(f"#!{venv / 'python3'}\n")
+    unit = tmp_path / "u.service"
+    unit.write_text(UNIT + "ProtectHome=yes\n")
+    text, notes = persist.unit_for_this_install(str(unit), str(venv / "netagent"))
+    assert text is not None
+    assert f"ExecStart={venv / 'netagent'} daemon" in text
+    assert notes == []
+
+
+def test_issue15_cli_persist_writes_no_unit_that_protecthome_would_break(tmp_path: Path, mocker, capsys) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch.object(persist, "running_binary", return_value="/root/venv/bin/netagent")
+    root = tmp_path / "root"
+    root.mkdir()
+    profile = str(REPO / "profiles" / "ec2-default.yaml")
+    assert cli.main(["persist", "--profile", profile, "--root", str(root)]) == ExitCode.OK
+    out = capsys.readouterr().out.splitlines()
+    assert "written etc/sysctl.d/60-netagent.conf" in out
+    assert not (root / persist.UNIT_PATH).exists()
+    refusal = "note: the daemon's unit was not written: it would run /root/venv/bin/netagent"
+    assert any(line.startswith(refusal) for line in out)
+
+
+def test_the_shipped_unit_is_found_from_the_checkout() -> None:
+    """After the move to netagent/app/, find_unit looked in netagent/app/systemd (issue 12)."""
+    found = persist.find_unit()
+    assert found is not None
+    assert Path(found).read_text() == (REPO / "systemd" / "netagent.service").read_text()
