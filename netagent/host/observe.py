@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 DEVICE_READERS: dict[str, Callable[[Ethtool, str], object]] = {
     "driver": Ethtool.driver_info,
     "channels": Ethtool.channels,
+    "rings": Ethtool.rings,
+    "coalesce": Ethtool.coalesce,
 }
 
 

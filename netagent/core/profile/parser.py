@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 _INT_TAG = "tag:yaml.org,2002:int"
 _STR_TAG = "tag:yaml.org,2002:str"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
 # Patterns are strings that re compiles on first use and caches: most profiles use a few of them
 # (issue 8). Integers must be plain decimals (yamlite.is_decimal): YAML 1.1 also reads 010
 # (octal), 0x1f and 1:30 (base 60) as ints.
@@ -89,6 +90,13 @@ class Walker:
                 return value
         quoted = " (a quoted string)" if isinstance(node, ScalarNode) and node.style in ("'", '"') else ""
         self.problem(node, field, f"expected an integer {lo}..{hi}, got {_describe(node)}{quoted}")
+        return None
+
+    def boolean(self, node: Node, field: str) -> bool | None:
+        """Return a `true`/`false` node's value; YAML 1.1's yes/no/on/off are refused as surprises."""
+        if isinstance(node, ScalarNode) and node.tag == _BOOL_TAG and node.value.lower() in ("true", "false"):
+            return bool(node.value.lower() == "true")
+        self.problem(node, field, f"expected true or false, got {_describe(node)}")
         return None
 
     # -- questions a setting kind asks of a node (netagent.core.settings)

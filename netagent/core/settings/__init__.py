@@ -7,7 +7,7 @@ host-wide kind. The host adapters read and write each kind by its name (netagent
 
 from __future__ import annotations
 
-from netagent.core.settings import channels, driver, mtu, sysctl
+from netagent.core.settings import channels, coalesce, driver, mtu, rings, sysctl
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from netagent.core.settings.base import InterfaceKind, Recorded
 
 # Per-interface kinds, in the order their checks are made and their `.link` lines written.
-INTERFACE_KINDS: tuple[InterfaceKind, ...] = (driver.KIND, mtu.KIND, channels.KIND)
+INTERFACE_KINDS: tuple[InterfaceKind, ...] = (driver.KIND, mtu.KIND, channels.KIND, rings.KIND, coalesce.KIND)
 SYSCTL = sysctl.KIND
 
 # Every interface rule key, and the kind that owns it.
