@@ -500,9 +500,19 @@ def sysctl_owners(key: str, want: str | None, found: OwnerScan) -> tuple[Owner, 
         note = ", ".join(filter(None, (a.note, f"glob {a.key}" if a.is_glob else "")))
         if a.kind == "tuned" and found.tuned_reapplies_sysctl and winner is not a:
             note = ", ".join(filter(None, (note, "TuneD reapplies sysctl.d after it")))
-        conflicts = want is not None and normalize_sysctl(a.value) != want
+        conflicts = want is not None and not _sysctl_satisfies(normalize_sysctl(a.value), want)
         out.append(Owner(a.source, a.line, a.kind, a.value, conflicts, a is winner, note))
     return tuple(out) + found.sysctl_problems
+
+
+def _sysctl_satisfies(value: str, want: str) -> bool:
+    """Tell whether a file's value meets the check's expectation: equal, or within a bound (`>=N`, `<=N`)."""
+    op, limit = want[:2], want[2:]
+    if op in (">=", "<=") and limit.lstrip("-").isdigit():  # a bound (netagent.core.settings.bounds)
+        if not value.lstrip("-").isdigit():
+            return False
+        return int(value) >= int(limit) if op == ">=" else int(value) <= int(limit)
+    return value == want
 
 
 def iface_units(link: Link, found: OwnerScan) -> list[Unit]:

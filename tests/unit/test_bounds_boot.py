@@ -142,3 +142,14 @@ def test_persist_with_an_unknown_systemd_writes_only_numbers_and_says_so(tmp_pat
     _, notes = persist.persist(profile, MAXED, str(tmp_path), dry_run=True)
     assert any("systemd version under the root is unknown" in n for n in notes)
     assert any("max is not persisted (an unknown systemd" in n for n in notes)
+
+
+def test_a_file_that_meets_a_sysctl_bound_is_no_conflicting_owner() -> None:
+    from netagent.core.owners import OwnerFiles, SourceFile, scan, sysctl_owners
+
+    text = "net.ipv4.tcp_limit_output_bytes = 4194304\nnet.core.busy_poll = 70\n"
+    found = scan(OwnerFiles(sysctl_d=(SourceFile("/etc/sysctl.d/1.conf", text),)))
+    (above,) = sysctl_owners("net.ipv4.tcp_limit_output_bytes", ">=1048576", found)
+    assert not above.conflicts
+    (over,) = sysctl_owners("net.core.busy_poll", "<=50", found)
+    assert over.conflicts
