@@ -8,6 +8,7 @@ never asserted; the wait is a poll of kernel state with a deadline far below the
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.integration.lab import Lab
+from tests.integration.lab import Lab, run
 from tests.integration.test_daemon_lab import DaemonProc, wait_until
 
 pytestmark = pytest.mark.integration
@@ -106,3 +107,26 @@ def test_daemon_heals_a_channel_count_changed_by_hand_from_its_ethtool_notificat
     assert {e["cause"] for e in healed} == {"ethtool_event"}  # not the resync (300 s away)
     assert not daemon.events("resync_finished")
     assert daemon.stop() == 0
+
+
+def test_persist_reads_systemd_252_from_a_real_debian_12_root_and_writes_max(tmp_path: Path) -> None:
+    """The debootstrapped bookworm root of the container tests (read only here: --dry-run)."""
+    from netagent.host.systemd_version import systemd_version
+    from tests.integration import container
+
+    rootfs = container.ensure_rootfs()
+    assert systemd_version(rootfs) == 252  # usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-252.so
+    profile = tmp_path / "max.yaml"
+    profile.write_text("name: m\ninterfaces:\n  - match: eth0\n    channels: {combined: max}\n    rings: {rx: max}\n")
+    cli = [sys.executable, "-m", "netagent", "persist", "--insecure-profile", "--profile", str(profile), "--dry-run"]
+    image = run([*cli, "--root", rootfs], check=False)
+    assert image.returncode == 0, image.stderr
+    assert "would write etc/systemd/network/60-netagent-00-eth0.link" in image.stdout
+    assert "max is not persisted" not in image.stdout
+    assert "unknown" not in image.stdout
+    empty = tmp_path / "root"
+    empty.mkdir()
+    bare = run([*cli, "--root", str(empty)], check=False)
+    assert bare.returncode == 0, bare.stderr
+    assert "systemd version under the root is unknown" in bare.stdout
+    assert "channels combined: max is not persisted" in bare.stdout
