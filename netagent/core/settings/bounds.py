@@ -42,10 +42,6 @@ class Bound(Value):
         """Render the bound as `>=1048576` (or `<=8900`)."""
         return f"{_SIGN[self.op]}{self.limit if limit is None else limit}"
 
-    def to_doc(self) -> dict[str, int]:
-        """Return the profile form, `{at_least: N}`."""
-        return {self.op: self.limit}
-
 
 def parse_bound(w: Walker, node: Node, field: str, lo: int, hi: int) -> Bound | None:
     """Validate a `{at_least: N}` / `{at_most: N}` mapping node (exactly one key, an integer lo..hi)."""
