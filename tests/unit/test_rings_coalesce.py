@@ -254,3 +254,41 @@ def test_observed_link_carries_rings_and_coalesce_for_the_checks() -> None:
     assert [c.status for c in RINGS.check("eth0", want, link)] == [Status.OK]
     assert [c.status for c in COALESCE.check("eth0", want, link)] == [Status.UNSUPPORTED]
     assert HostState(("eth0",), {"eth0": link}, {}).links["eth0"].get("rings") == ENA_RINGS
+
+
+# ---------------------------------------------------------------- owners
+
+
+def test_link_file_and_keyfile_are_named_as_owners_of_rings_and_coalescing() -> None:
+    from netagent.core.owners import OwnerFiles, SourceFile, iface_owners, scan
+    from netagent.core.settings.driver import DriverInfo
+
+    link = SourceFile(
+        "/etc/systemd/network/10-ena.link",
+        "[Match]\nOriginalName=eth0\n[Link]\nRxBufferSize=max\nTxBufferSize=512\n"
+        "UseAdaptiveRxCoalesce=yes\nRxCoalesceSec=64us\nTxCoalesceSec=1ms\n",
+    )
+    keyfile = SourceFile(
+        "/etc/NetworkManager/system-connections/e.nmconnection",
+        "[connection]\ninterface-name=eth0\n[ethtool]\nring-rx=2048\ncoalesce-adaptive-rx=false\n",
+    )
+    found = scan(OwnerFiles(networkd=(link,), networkmanager=(keyfile,)))
+    eth0 = Link("eth0", 2, 9001, "up", {"driver": DriverInfo("ena", "2.8.0g")})
+    ring_owners = {(o.source, o.value): o for o in iface_owners(eth0, "rings", "rx>=8192 tx>=1024", found)}
+    assert set(ring_owners) == {
+        ("/etc/systemd/network/10-ena.link", "rx=max"),
+        ("/etc/systemd/network/10-ena.link", "tx=512"),
+        ("/etc/NetworkManager/system-connections/e.nmconnection", "rx=2048"),
+    }
+    assert not ring_owners[("/etc/systemd/network/10-ena.link", "rx=max")].conflicts  # max meets at_least
+    assert ring_owners[("/etc/systemd/network/10-ena.link", "tx=512")].conflicts
+    keyfile_rx = ring_owners[("/etc/NetworkManager/system-connections/e.nmconnection", "rx=2048")]
+    assert keyfile_rx.conflicts
+    assert keyfile_rx.wins_at_boot  # NetworkManager applies after udev's .link
+    moderation = {o.value: o.conflicts for o in iface_owners(eth0, "coalesce", "adaptive_rx=off rx_usecs=64", found)}
+    assert moderation == {
+        "adaptive_rx=on": True,
+        "rx_usecs=64": False,
+        "tx_usecs=1000": False,
+        "adaptive_rx=off": False,
+    }

@@ -41,6 +41,15 @@ LINK_KEYS = {
     "rx_usecs": "RxCoalesceSec",
     "tx_usecs": "TxCoalesceSec",
 }
+# NetworkManager's keyfile [ethtool] keys (nm-settings-nmcli(5), ethtool.coalesce-*), for the owner scan.
+NM_KEYS = {
+    "adaptive_rx": "coalesce-adaptive-rx",
+    "adaptive_tx": "coalesce-adaptive-tx",
+    "rx_usecs": "coalesce-rx-usecs",
+    "tx_usecs": "coalesce-tx-usecs",
+}
+# A .link time span (systemd.time(7)) in the units moderation uses: 64us, 1ms, 0; a bare number is seconds.
+_SPAN_UNITS = {"us": 1, "usec": 1, "ms": 1000, "msec": 1000, "s": 1000000, "sec": 1000000, "": 1000000}
 # The usecs fields are u32; 100000 (100 ms) is far above any useful moderation (ENA ignores
 # rx-usecs above 64, amzn-drivers#290) and keeps typos out.
 USECS_MAX = 100000
@@ -198,6 +207,26 @@ class CoalesceKind(InterfaceKind):
             f"coalesce is not persisted ({target.describe()}: .link files set coalescing from systemd"
             f" {SYSTEMD_LINK_COALESCE}); `netagent apply` or the daemon carries it"
         )
+
+
+def owner_value(part: str, raw: str, link_file: bool) -> str:
+    """Return a moderation value another tool's file sets, as checks show it (`on`/`off`, usecs).
+
+    .link files take booleans and time spans (`64us`; a bare number is seconds), NetworkManager
+    keyfiles booleans and plain microseconds; a value that cannot be read is returned as written.
+    """
+    text = raw.strip().lower()
+    if part in FLAGS:
+        if text in ("1", "yes", "true", "on", "y", "t"):
+            return "on"
+        return "off" if text in ("0", "no", "false", "off", "n", "f") else raw.strip()
+    if not link_file:
+        return str(int(text)) if text.isdigit() else raw.strip()
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = text[len(digits) :].strip()
+    if digits.strip().isdigit() and unit in _SPAN_UNITS:
+        return str(int(digits) * _SPAN_UNITS[unit])
+    return raw.strip()
 
 
 def _wanted(want: Mapping[str, object]) -> dict[str, int]:

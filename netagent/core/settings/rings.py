@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 
 # The rings a profile can size, in report order (the mini and jumbo rings stay as they are).
 RING_KINDS = ("rx", "tx")
-# systemd.link(5) [Link] keys of each ring.
+# systemd.link(5) [Link] keys of each ring, and NetworkManager's keyfile [ethtool] keys
+# (nm-settings-nmcli(5): ethtool.ring-rx, ethtool.ring-tx), for the owner scan.
 LINK_KEYS = {"rx": "RxBufferSize", "tx": "TxBufferSize"}
+NM_KEYS = {"rx": "ring-rx", "tx": "ring-tx"}
 # struct ethtool_ringparam counts are u32; 65536 is above any NIC's ring (ENA: 16K) and below
 # what a typo (an extra digit) would give.
 SIZE_MAX = 65536
@@ -233,6 +235,11 @@ class RingsKind(InterfaceKind):
                 " sets the maximum"
             )
         return "; ".join(parts)
+
+
+def owner_value(part: str, raw: str, link_file: bool) -> str:
+    """Return a ring size another tool's file sets, as checks show it (a number, or `max`)."""
+    return raw.strip()
 
 
 def _wanted(want: Mapping[str, object]) -> dict[str, RingSize]:
