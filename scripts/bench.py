@@ -42,6 +42,8 @@ REPO = os.path.dirname(HERE)
 # The yardstick lives beside the repository: /work/shared here, ../shared in a CI checkout.
 FLOOR = os.path.join(os.path.dirname(REPO), "shared", "bench", "floor.py")
 SHELL_AUDIT = os.path.join(HERE, "shell_audit.sh")
+# Issue 13: the floor also reads rings and coalescing per interface; this wraps the shared floor.
+FLOOR_ENA = os.path.join(HERE, "floor_ena.py")
 
 GLOB = "lab*"
 DRIVER = "veth"
@@ -54,20 +56,31 @@ SYSCTLS = {  # per-netns keys, set in the lab before it is measured
     "net.ipv4.tcp_mtu_probing": "1",
     "net.ipv4.tcp_slow_start_after_idle": "0",
 }
-PROFILE = f"""\
+# Issue 13: a bounded sysctl (per netns; 4096 by default, above the bound: ok). The shell audit
+# does not read it (an operator's script has no bounds); the floor and the audit do.
+BOUNDS = {"net.core.somaxconn": 1024}
+PROFILE = (
+    f"""\
 name: bench
-description: scripts/bench (issue 8) - driver, MTU, channels and four sysctls
+description: scripts/bench (issues 8, 13) - driver, MTU, channels, rings, coalescing, sysctls and a bound
 interfaces:
   - match: "{GLOB}"
     driver: {DRIVER}
     mtu: {MTU}
     channels: {{rx: {QUEUES}, tx: {QUEUES}}}
+    rings: {{rx: {{at_least: 1024}}, tx: max}}
+    coalesce: {{adaptive_rx: false, rx_usecs: 0}}
 sysctl:
-""" + "".join(f'  {k}: "{v}"\n' for k, v in SYSCTLS.items())
+"""
+    + "".join(f'  {k}: "{v}"\n' for k, v in SYSCTLS.items())
+    + "".join(f"  {k}: {{at_least: {v}}}\n" for k, v in BOUNDS.items())
+)
+# Checks per interface: driver, mtu, channels ok; rings and coalescing unsupported on veth (EOPNOTSUPP).
+OK_PER_IF, UNSUPPORTED_PER_IF = 3, 2
 
 # Goals of issue 8: (description, key in the results, comparison, limit).
 GOALS = {
-    "audit/floor at 1": 1.6,
+    "audit/floor at 1": 1.5,  # issue 13: 1.5 at 1 and 256 interfaces, rings and coalescing in the profile
     "audit/floor at 256": 1.5,
     "shell/audit at 256": 18.0,
     "heal median ms": 10.0,
@@ -292,9 +305,10 @@ def check_audit(lab: str, python: str, profile: str, size: int) -> None:
         text=True,
     )
     checks = json.loads(out.stdout)["checks"] if out.stdout.strip() else []
-    want = 3 * size + len(SYSCTLS)  # driver, mtu, channels per interface, and the sysctls
+    want = OK_PER_IF * size + len(SYSCTLS) + len(BOUNDS)  # driver, mtu, channels per interface, the sysctls
     ok = [c for c in checks if c.get("status") == "ok"]
-    if out.returncode != 0 or len(checks) != want or len(ok) != want:
+    unsupported = [c for c in checks if c.get("status") == "unsupported"]
+    if out.returncode != 0 or len(ok) != want or len(unsupported) != UNSUPPORTED_PER_IF * size:
         raise SystemExit(
             f"bench: the audit of {size} interfaces found {len(ok)}/{len(checks)} ok checks, expected {want}"
             f" (exit {out.returncode}): {out.stderr.strip()[:400]}"
@@ -306,9 +320,9 @@ def measure_audit(
 ) -> dict[str, Any]:
     """Time floor, audit and shell (and the bare interpreter at 1 interface) interleaved."""
     check_audit(lab, python, profile, size)
-    keys = list(SYSCTLS)
+    keys = [*SYSCTLS, *BOUNDS]
     commands = {
-        "floor": [python, floor, GLOB, *keys],
+        "floor": [python, FLOOR_ENA, floor, GLOB, *keys],
         "audit": [*netagent_cmd(python), "audit", "--no-imds", "--profile", profile],
     }
     if size <= mode["shell_max"]:
@@ -521,7 +535,7 @@ def render(results: dict[str, Any], check_goals: bool) -> str:
     lines += [head, "-" * len(head)]
     labels = {
         "python": "python -c pass",
-        "floor": "floor.py",
+        "floor": "floor.py + rings, coalescing",
         "audit": "netagent audit",
         "shell": "shell audit (ethtool/ip/sysctl)",
     }

@@ -1,7 +1,8 @@
 """`netagent daemon`: keep the host on its profile, event by event (the imperative shell).
 
 Start: the same transaction as `apply` (state lock held only while writing, originals recorded,
-all or nothing), then READY=1. Loop: one poll() over the rtnetlink link-event socket and the
+all or nothing), then READY=1. Loop: one poll() over the rtnetlink link-event socket, the
+ethtool netlink monitor socket (channels, rings and coalescing changes; kernel >= 5.6) and the
 signal wake-up pipe, with a timeout to the next due timer (deferred heal, resync, watchdog
 ping); no busy or short-interval polling. Decisions are pure (netagent.core.events classifies an
 event against the profile; netagent.core.healing debounces and backs off), so the echo of the
@@ -25,11 +26,12 @@ from netagent.app import logs
 from netagent.app.apply import apply_plan
 from netagent.core.diff import audit, change_order, check_link, qualify_check, wanted_by_interface
 from netagent.core.diff import plan as make_plan
-from netagent.core.errors import ApplyFailed, ApplyInterrupted, ProfileError, StateError
+from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
 from netagent.core.events import Action, LinkEvent, classify, latest_per_index
 from netagent.core.healing import DaemonStats, Governor, HealPolicy
 from netagent.core.model import AuditContext, Change, Check, CheckId, HostState, InterfaceRule, Plan, Profile, Status
 from netagent.core.settings import RULE_KEY_OF_CHECK, SYSCTL, kind_of_check, kinds_to_read
+from netagent.host.ethtool_monitor import EthtoolMonitor
 from netagent.host.guard import PathGuard
 from netagent.host.netlink import LinkMonitor
 from netagent.host.sdnotify import Notifier, watchdog_interval_s
@@ -39,10 +41,11 @@ from netagent.host.trust import load_profile
 
 if TYPE_CHECKING:
     from netagent.app.ports import Host
+    from netagent.core.events import EthtoolEvent
 
 log = logs.get_logger()
 
-DEFAULT_RESYNC_S = 60.0  # sysctls and channels emit no link event; re-read them this often
+DEFAULT_RESYNC_S = 60.0  # sysctls emit no event (nor ethtool settings without ethtool netlink): re-read this often
 MAX_WAIT_S = 3600.0  # poll() takes a C int of milliseconds; a huge --resync-s must not overflow it
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -138,6 +141,7 @@ class Daemon:
             StateError: the state directory is unusable or locked.
         """
         self.monitor: LinkMonitor | None = None
+        self.ethtool_monitor: EthtoolMonitor | None = None
         wake_fd = self._install_signals()
         try:
             try:
@@ -145,6 +149,7 @@ class Daemon:
                 self.profile = load_profile(self.profile_path)
                 # Watch before the first read, so no change between the read and the watch is missed.
                 self.monitor = LinkMonitor()
+                self.ethtool_monitor, ethtool_events = open_ethtool_monitor()
                 self.host.prepare_writes()  # import pyroute2 now, so the first heal is as fast as the rest
                 changes = self._apply_all()
             except _Shutdown:
@@ -174,6 +179,7 @@ class Daemon:
                 interfaces=len(self.known),
                 resync_s=self.resync_s,
                 watchdog_s=self.watchdog_s,
+                ethtool_events=ethtool_events,
             )
             self._loop(wake_fd)
             self._finish(f"signal {signal.Signals(self._stop).name}" if self._stop else "stopped")
@@ -181,6 +187,8 @@ class Daemon:
         finally:
             if self.monitor is not None:
                 self.monitor.close()
+            if self.ethtool_monitor is not None:
+                self.ethtool_monitor.close()
             self.host.close()
             self._restore_signals()
             self.notifier.close()
@@ -197,6 +205,8 @@ class Daemon:
         poller = select.poll()
         poller.register(wake_fd, select.POLLIN)
         poller.register(self.monitor.fileno(), select.POLLIN)
+        if self.ethtool_monitor is not None:
+            poller.register(self.ethtool_monitor.fileno(), select.POLLIN)
         while self._stop is None:
             wait_s = min(self._next_deadline() - self.clock(), MAX_WAIT_S)
             timeout_ms = max(0, int(wait_s * 1000) + 1)
@@ -222,6 +232,16 @@ class Daemon:
                 self._next_resync = now
             if events:
                 self._on_events(events)
+            if self.ethtool_monitor is not None:
+                device_events, device_overrun = self.ethtool_monitor.read()
+                if device_overrun:
+                    self.stats.overruns += 1
+                    self._dirty = True
+                    log.warning("netlink_overrun", action="resync", lost="ethtool events")
+                    self._next_resync = now
+                    overrun = True
+                if device_events:
+                    self._on_ethtool_events(device_events)
             self._run_due(self.clock())
             if self.clock() >= self._next_resync:
                 self._resync("overrun" if overrun else "timer")
@@ -331,6 +351,22 @@ class Daemon:
             elif action is Action.CHECK and want is not None:
                 for setting in event.differs(want.settings):
                     self._consider(CheckId(event.ifname, setting), "link_event")
+
+    def _on_ethtool_events(self, events: Sequence[EthtoolEvent]) -> None:
+        """Re-read each setting an ethtool notification names, once per burst, on a known interface.
+
+        The echo of the daemon's own write re-reads a setting that is already right: no heal.
+        """
+        seen: set[CheckId] = set()
+        for event in events:
+            ifname = self.known.get(event.index)
+            want = self.wanted.get(ifname) if ifname is not None else None
+            if ifname is None or want is None or event.setting not in want.settings:
+                continue
+            cid = CheckId(ifname, event.setting)
+            if cid not in seen:
+                seen.add(cid)
+                self._consider(cid, "ethtool_event")
 
     def _forget(self, ifname: str) -> None:
         self.wanted.pop(ifname, None)
@@ -476,6 +512,15 @@ def _drain(fd: int) -> None:
     with contextlib.suppress(BlockingIOError):
         while os.read(fd, 512):
             pass
+
+
+def open_ethtool_monitor() -> tuple[EthtoolMonitor | None, str]:
+    """Join ethtool netlink's monitor group; without it, say why (the resync still heals)."""
+    try:
+        return EthtoolMonitor(), "netlink"
+    except AdapterError as exc:
+        log.warning("ethtool_events_unavailable", why=exc.reason, heals="at the resync only")
+        return None, f"resync only: {exc.reason}"
 
 
 def _system_host() -> Host:

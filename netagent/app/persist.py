@@ -45,6 +45,7 @@ from netagent.core.boot import (
     shipped_exec_path,
 )
 from netagent.core.errors import UsageError
+from netagent.core.settings.base import BootTarget
 from netagent.host import rootpath
 from netagent.host.files import read_regular, write_if_changed
 
@@ -187,9 +188,19 @@ def persist(profile: Profile, profile_text: str, root: str, dry_run: bool) -> tu
         UsageError: `root` is not a directory, or a path under it leads outside it.
         OutputError: a file could not be written.
     """
-    files = render(profile)
+    if not os.path.isdir(root):
+        raise UsageError(f"--root {root}: not a directory")
+    from netagent.host.systemd_version import systemd_version
+
+    target = BootTarget(systemd_version(root))
+    files = render(profile, target)
     files[PROFILE_COPY] = profile_text
-    found = notes(profile)
+    found = notes(profile, target)
+    if target.systemd_version is None:
+        found.append(
+            "the systemd version under the root is unknown (no libsystemd-shared-*.so, no udevadm):"
+            " only .link keys every systemd accepts were written"
+        )
     unit = find_unit()
     if unit is None:
         found.append("the package ships no systemd/netagent.service: the daemon's unit was not written")
@@ -198,6 +209,4 @@ def persist(profile: Profile, profile_text: str, root: str, dry_run: bool) -> tu
         if unit_text is not None:
             files[UNIT_PATH] = unit_text
         found += unit_notes
-    if not os.path.isdir(root):
-        raise UsageError(f"--root {root}: not a directory")
     return install(files, root, dry_run=dry_run), found

@@ -19,10 +19,12 @@ Caveats the files carry as comments:
 - .link [Match] cannot see the final name: `OriginalName=` is the kernel's name (eth0), and a
   predictable name is matched through the udev property that produces it (ens5 through
   ID_NET_NAME_SLOT, enp0s5 through ID_NET_NAME_PATH, eno1 through ID_NET_NAME_ONBOARD).
-- `channels: max` cannot be written: RxChannels=/TxChannels=/CombinedChannels= take a number
-  (systemd.link(5)). It is left out, with a comment and a note; ENA already brings its queues
-  up at its default count, MIN(device maximum, vCPUs) (../shared/ENA.md §5), and `netagent
-  apply` or the daemon resolves `max` on the live device.
+- `channels: max` and `rings: max` are written as `max` where the image's systemd takes it (250
+  and later: netagent.core.settings.base.SYSTEMD_LINK_MAX); before that RxChannels=/RxBufferSize=
+  take only a number, so `max` is left out, with a comment and a note; ENA already brings its
+  queues up at its default count, MIN(device maximum, vCPUs) (../shared/ENA.md §5), and
+  `netagent apply` or the daemon resolves `max` on the live device. Coalescing keys exist from
+  systemd 250 too; bounds (`at_least`/`at_most`) are never written (a file sets one value).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from netagent.core.diff import merge_rules
 from netagent.core.matching import matches
 from netagent.core.model import Profile
 from netagent.core.settings import SYSCTL, interface_kinds
+from netagent.core.settings.base import UNKNOWN_TARGET, BootTarget
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -61,6 +64,9 @@ _EXEC_START = re.compile(r"^(?P<key>\s*ExecStart\s*=\s*)(?P<prefix>[-@:+!]*)(?P<
 _PLAIN_PATH = re.compile(r"^/[A-Za-z0-9/._+,:=@~%-]*$")
 # ProtectHome=yes in the shipped unit makes these inaccessible to the daemon (systemd.exec(5)).
 _HOME_DIRS = ("/home/", "/root/", "/run/user/")
+# systemd's private library, named for its version since 231 (libsystemd-shared-252.so,
+# libsystemd-shared-252.16-1.amzn2023.so): in a directory listing or in a binary's DT_NEEDED.
+_SHARED_LIB = re.compile(rb"libsystemd-shared-([0-9]{3,4})[^0-9]")
 
 
 class LinkTarget(Value):
@@ -100,12 +106,12 @@ def link_targets(profile: Profile) -> list[LinkTarget]:
     return targets
 
 
-def _link_lines(target: LinkTarget) -> list[str]:
-    return [line for kind in interface_kinds(target.settings) for line in kind.link_lines(target.settings)]
+def _link_lines(target: LinkTarget, boot: BootTarget) -> list[str]:
+    return [line for kind in interface_kinds(target.settings) for line in kind.link_lines(target.settings, boot)]
 
 
-def _expressible(target: LinkTarget) -> bool:
-    return any(not line.startswith("#") for line in _link_lines(target))
+def _expressible(target: LinkTarget, boot: BootTarget) -> bool:
+    return any(not line.startswith("#") for line in _link_lines(target, boot))
 
 
 def match_line(pattern: str) -> str:
@@ -120,7 +126,7 @@ def _slug(pattern: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", pattern)
 
 
-def render_link(target: LinkTarget, profile: Profile) -> str:
+def render_link(target: LinkTarget, profile: Profile, boot: BootTarget = UNKNOWN_TARGET) -> str:
     """Render one systemd .link file."""
     rules = ", ".join(f"interfaces[{i}]" for i in target.rules)
     lines = [
@@ -133,7 +139,7 @@ def render_link(target: LinkTarget, profile: Profile) -> str:
         "",
         "[Link]",
         *DEFAULT_NAMING,
-        *_link_lines(target),
+        *_link_lines(target, boot),
     ]
     return "\n".join(lines) + "\n"
 
@@ -148,14 +154,25 @@ def render_sysctl(profile: Profile) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(profile: Profile) -> dict[str, str]:
-    """Return the boot-time files of a profile: {path relative to the root: text} (pure)."""
+def render(profile: Profile, boot: BootTarget = UNKNOWN_TARGET) -> dict[str, str]:
+    """Return the boot-time files of a profile for a target systemd: {path relative to the root: text} (pure).
+
+    `boot` says what the target's udev accepts (`max` ring and channel sizes, coalescing keys);
+    with an unknown version only what every systemd since 245 accepts is written.
+    """
     files: dict[str, str] = {}
     if profile.sysctls:
         files[SYSCTL_DROPIN] = render_sysctl(profile)
-    for n, target in enumerate(t for t in link_targets(profile) if _expressible(t)):
-        files[f"{LINK_DIR}/{LINK_PREFIX}{n:02d}-{_slug(target.pattern)}.link"] = render_link(target, profile)
+    for n, target in enumerate(t for t in link_targets(profile) if _expressible(t, boot)):
+        files[f"{LINK_DIR}/{LINK_PREFIX}{n:02d}-{_slug(target.pattern)}.link"] = render_link(target, profile, boot)
     return files
+
+
+def systemd_version_of(found: str | bytes) -> int | None:
+    """Return the systemd major version named by a libsystemd-shared file name or a binary's bytes (pure)."""
+    data = found.encode("utf-8", "surrogateescape") if isinstance(found, str) else found
+    m = _SHARED_LIB.search(data)
+    return int(m[1]) if m else None
 
 
 def set_exec_path(unit: str, binary: str) -> str:
@@ -205,12 +222,13 @@ def hidden_by_protect_home(chain: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def notes(profile: Profile) -> list[str]:
+def notes(profile: Profile, target: BootTarget = UNKNOWN_TARGET) -> list[str]:
     """Return what the rendered files cannot express, one sentence per rule and setting (pure)."""
     out = []
     for rule in profile.interfaces:
         for kind in interface_kinds(rule.settings):
-            note = kind.persist_note(rule.settings)
+            note = kind.persist_note(rule.settings, target)
             if note:
                 out.append(f"interfaces[{rule.index}] ({', '.join(rule.match)}): {note}")
+    out += [note for note in map(SYSCTL.persist_note, profile.sysctls) if note]
     return out

@@ -38,6 +38,20 @@ class LinkEvent(Value):
         return out
 
 
+class EthtoolEvent(Value):
+    """One ethtool netlink notification: a setting kind (channels, rings, coalesce) changed on a device."""
+
+    __slots__ = ("index", "ifname", "setting")
+    index: int
+    ifname: str
+    setting: str
+
+    def __init__(self, index: int, ifname: str, setting: str) -> None:
+        _set(self, "index", index)
+        _set(self, "ifname", ifname)
+        _set(self, "setting", setting)
+
+
 class Action(str, enum.Enum):
     """What an event asks of the daemon."""
 

@@ -16,6 +16,7 @@ import re
 from fnmatch import fnmatchcase
 
 from netagent.core.model import Check, Link, Owner
+from netagent.core.settings import coalesce, rings
 from netagent.core.settings.driver import DriverInfo
 from netagent.core.settings.sysctl import normalize_sysctl
 from netagent.core.value import Value, _set
@@ -49,6 +50,15 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _SIZE = r"([0-9]+)\s*([KMG]?)B?"  # systemd parse_size, base 1024: 9001, 9K; compiled on first use
 _CHANNEL_KEYS = {"RxChannels": "rx", "TxChannels": "tx", "OtherChannels": "other", "CombinedChannels": "combined"}
 _NM_CHANNEL_KEYS = {f"channels-{kind}": kind for kind in ("rx", "tx", "other", "combined")}
+# Issue 13: the per-part kinds' keys, as each kind module names them: key -> (setting, part, owner_value).
+_LINK_PART_KEYS = {
+    key: (mod.KIND.name, part, mod.owner_value) for mod in (rings, coalesce) for part, key in mod.LINK_KEYS.items()
+}
+_NM_PART_KEYS = {
+    key: (mod.KIND.name, part, mod.owner_value) for mod in (rings, coalesce) for part, key in mod.NM_KEYS.items()
+}
+# Settings whose value is parts (`rx=4 tx=4`): each part has its own boot winner.
+_PART_SETTINGS = ("channels", "rings", "coalesce")
 _MATCH_KEYS = ("Name", "OriginalName", "Driver")
 # Who applies last at boot wins: udev applies .link files when the device appears, systemd-networkd
 # or NetworkManager configure it when the network comes up, tuned.service starts after network.target.
@@ -329,6 +339,9 @@ def parse_networkd(f: SourceFile) -> Unit | Owner:
             settings.append(Setting("mtu", str(mtu), f.path, line, kind, "MTUBytes="))
         elif section == "Link" and key in _CHANNEL_KEYS and kind == "networkd-link":
             settings.append(Setting("channels", f"{_CHANNEL_KEYS[key]}={value}", f.path, line, kind))
+        elif section == "Link" and key in _LINK_PART_KEYS and kind == "networkd-link":
+            setting, part, normal = _LINK_PART_KEYS[key]
+            settings.append(Setting(setting, f"{part}={normal(part, value, True)}", f.path, line, kind, f"{key}="))
     return Unit(
         f.path,
         kind,
@@ -358,6 +371,9 @@ def parse_keyfile(f: SourceFile) -> Unit | Owner:
                 settings.append(Setting("mtu", str(int(value)), f.path, line, kind, "[ethernet] mtu"))
         elif section == "ethtool" and key in _NM_CHANNEL_KEYS:
             settings.append(Setting("channels", f"{_NM_CHANNEL_KEYS[key]}={value}", f.path, line, kind))
+        elif section == "ethtool" and key in _NM_PART_KEYS:
+            setting, part, normal = _NM_PART_KEYS[key]
+            settings.append(Setting(setting, f"{part}={normal(part, value, False)}", f.path, line, kind))
     return Unit(f.path, kind, name_globs=tuple(names), settings=tuple(settings))
 
 
@@ -500,9 +516,19 @@ def sysctl_owners(key: str, want: str | None, found: OwnerScan) -> tuple[Owner, 
         note = ", ".join(filter(None, (a.note, f"glob {a.key}" if a.is_glob else "")))
         if a.kind == "tuned" and found.tuned_reapplies_sysctl and winner is not a:
             note = ", ".join(filter(None, (note, "TuneD reapplies sysctl.d after it")))
-        conflicts = want is not None and normalize_sysctl(a.value) != want
+        conflicts = want is not None and not _sysctl_satisfies(normalize_sysctl(a.value), want)
         out.append(Owner(a.source, a.line, a.kind, a.value, conflicts, a is winner, note))
     return tuple(out) + found.sysctl_problems
+
+
+def _sysctl_satisfies(value: str, want: str) -> bool:
+    """Tell whether a file's value meets the check's expectation: equal, or within a bound (`>=N`, `<=N`)."""
+    op, limit = want[:2], want[2:]
+    if op in (">=", "<=") and limit.lstrip("-").isdigit():  # a bound (netagent.core.settings.bounds)
+        if not value.lstrip("-").isdigit():
+            return False
+        return int(value) >= int(limit) if op == ">=" else int(value) <= int(limit)
+    return value == want
 
 
 def iface_units(link: Link, found: OwnerScan) -> list[Unit]:
@@ -533,7 +559,7 @@ def iface_owners(
     # One winner per value it sets: the MTU, or each channel kind (rx=, tx=, combined=, other=).
     winners: dict[str, Setting] = {}
     for s in sorted(settings, key=lambda s: _BOOT_RANK[s.kind]):
-        winners[s.value.split("=", 1)[0] if setting == "channels" else setting] = s
+        winners[s.value.split("=", 1)[0] if setting in _PART_SETTINGS else setting] = s
     chosen = {id(s) for s in winners.values()}
     out = [
         Owner(s.source, s.line, s.kind, s.value, _conflicts(setting, s.value, want), id(s) in chosen, s.note)
@@ -570,11 +596,32 @@ def _match_list(globs: tuple[str, ...], value: str) -> bool:
 def _conflicts(setting: str, value: str, want: str | None) -> bool:
     if want is None:
         return False
-    if setting != "channels":
+    if setting not in _PART_SETTINGS:
         return value != want
-    wanted = dict(p.split("=", 1) for p in want.split() if "=" in p)
-    have = dict(p.split("=", 1) for p in value.split() if "=" in p)
-    return any(wanted.get(kind, v) != v for kind, v in have.items())
+    wanted = _parts(want)
+    for kind, (_, v) in _parts(value).items():
+        op, limit = wanted.get(kind, ("=", v))
+        if op == "=":
+            if v != limit:
+                return True
+        elif v == "max":  # the device maximum meets any at_least bound (capped at that maximum)
+            if op == "<=":
+                return True
+        elif not (v.isdigit() and limit.isdigit()) or (int(v) < int(limit) if op == ">=" else int(v) > int(limit)):
+            return True
+    return False
+
+
+def _parts(text: str) -> dict[str, tuple[str, str]]:
+    """Split `rx=4 tx>=1024` into {part: (operator, value)}."""
+    out = {}
+    for p in text.split():
+        for op in (">=", "<=", "="):
+            if op in p:
+                kind, v = p.split(op, 1)
+                out[kind] = (op, v)
+                break
+    return out
 
 
 def attach_owners(checks: list[Check], links: dict[str, Link], found: OwnerScan) -> list[Check]:
@@ -584,7 +631,7 @@ def attach_owners(checks: list[Check], links: dict[str, Link], found: OwnerScan)
     for c in checks:
         if c.setting == "sysctl":
             owners = sysctl_owners(c.subject, c.expected, found)
-        elif c.setting in ("mtu", "channels") and c.subject in links:
+        elif c.setting in ("mtu", *_PART_SETTINGS) and c.subject in links:
             link = links[c.subject]
             if link.name not in units:
                 units[link.name] = iface_units(link, found)

@@ -1,7 +1,8 @@
-"""SIOCETHTOOL ioctls: driver info, channel counts and statistics, in-process, no subprocess.
+"""SIOCETHTOOL ioctls: driver info, channel counts, rings, interrupt moderation and statistics, in-process.
 
 Layouts from include/uapi/linux/ethtool.h: struct ethtool_drvinfo, struct ethtool_channels,
-struct ethtool_sset_info, struct ethtool_gstrings and struct ethtool_stats.
+struct ethtool_ringparam, struct ethtool_coalesce, struct ethtool_sset_info, struct
+ethtool_gstrings and struct ethtool_stats.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import struct
 
 from netagent.core.errors import AdapterError, NotSupported
 from netagent.core.settings.channels import Channels
+from netagent.core.settings.coalesce import Coalesce
 from netagent.core.settings.driver import DriverInfo
+from netagent.core.settings.rings import Rings
 
 SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
 SIOCGIFMTU = 0x8921  # netdevice(7): struct ifreq .ifr_mtu
@@ -24,12 +27,22 @@ SIOCGIFTXQLEN = 0x8942  # netdevice(7): struct ifreq .ifr_qlen
 ETHTOOL_GDRVINFO = 0x03
 ETHTOOL_GCHANNELS = 0x3C
 ETHTOOL_SCHANNELS = 0x3D
+ETHTOOL_GCOALESCE = 0x0E
+ETHTOOL_SCOALESCE = 0x0F
+ETHTOOL_GRINGPARAM = 0x10
+ETHTOOL_SRINGPARAM = 0x11
 ETHTOOL_GSTRINGS = 0x1B
 ETHTOOL_GSTATS = 0x1D
 ETHTOOL_GSSET_INFO = 0x37
 ETH_SS_STATS = 1  # enum ethtool_stringset
 _DRVINFO_SIZE = 196  # cmd + 5 x char[32] + reserved2[12] + 5 x u32
 _CHANNELS = struct.Struct("9I")  # cmd, max_{rx,tx,other,combined}, {rx,tx,other,combined}_count
+# cmd, {rx,rx_mini,rx_jumbo,tx}_max_pending, {rx,rx_mini,rx_jumbo,tx}_pending
+_RINGPARAM = struct.Struct("9I")
+# cmd and 22 u32 fields: rx_coalesce_usecs (1), tx_coalesce_usecs (5), use_adaptive_rx_coalesce (10),
+# use_adaptive_tx_coalesce (11), ... rate_sample_interval (22); indexes count cmd as 0.
+_COALESCE = struct.Struct("23I")
+COALESCE_INDEX = {"rx_usecs": 1, "tx_usecs": 5, "adaptive_rx": 10, "adaptive_tx": 11}
 _IFREQ = struct.Struct("16sP")  # ifr_name, ifr_data pointer
 _IFREQ_INT = struct.Struct("16si20x")  # ifr_name, an int member of the union; sizeof(struct ifreq) is 40
 _UNSUPPORTED = (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL)
@@ -139,6 +152,60 @@ class Ethtool:
         refused = " ".join(f"{k}={n}" for k, n in counts.items())
         self._ioctl(ifname, buf, "set channels", refused)
 
+    def rings(self, ifname: str) -> Rings:
+        """Return the ring maxima and current sizes (ETHTOOL_GRINGPARAM).
+
+        Raises:
+            NotSupported: the device has no ring control (veth).
+            AdapterError: the device is gone or the ioctl failed.
+        """
+        buf = array.array("B", _RINGPARAM.pack(ETHTOOL_GRINGPARAM, *[0] * 8))
+        self._ioctl(ifname, buf, "get rings")
+        return decode_rings(buf.tobytes())
+
+    def set_rings(self, ifname: str, sizes: dict[str, int]) -> None:
+        """Set some ring sizes (ETHTOOL_SRINGPARAM), keeping the rings not named as they are.
+
+        Raises:
+            NotSupported: the device has no ring control.
+            AdapterError: the device refused the sizes.
+        """
+        buf = array.array("B", _RINGPARAM.pack(ETHTOOL_GRINGPARAM, *[0] * 8))
+        self._ioctl(ifname, buf, "get rings")
+        fields = list(_RINGPARAM.unpack(buf.tobytes()))
+        fields[0] = ETHTOOL_SRINGPARAM
+        fields[5] = sizes.get("rx", fields[5])
+        fields[8] = sizes.get("tx", fields[8])
+        refused = " ".join(f"{k}={n}" for k, n in sizes.items())
+        self._ioctl(ifname, array.array("B", _RINGPARAM.pack(*fields)), "set rings", refused)
+
+    def coalesce(self, ifname: str) -> Coalesce:
+        """Return the interrupt moderation fields netagent compares (ETHTOOL_GCOALESCE).
+
+        Raises:
+            NotSupported: the device has no interrupt moderation (veth, virtio-net: EOPNOTSUPP).
+            AdapterError: the device is gone or the ioctl failed.
+        """
+        buf = array.array("B", _COALESCE.pack(ETHTOOL_GCOALESCE, *[0] * 22))
+        self._ioctl(ifname, buf, "get coalesce")
+        return decode_coalesce(buf.tobytes())
+
+    def set_coalesce(self, ifname: str, values: dict[str, int]) -> None:
+        """Set some moderation fields (ETHTOOL_SCOALESCE); every other field is written back as read.
+
+        Raises:
+            NotSupported: the device has no interrupt moderation.
+            AdapterError: the device refused the values.
+        """
+        buf = array.array("B", _COALESCE.pack(ETHTOOL_GCOALESCE, *[0] * 22))
+        self._ioctl(ifname, buf, "get coalesce")
+        fields = list(_COALESCE.unpack(buf.tobytes()))
+        fields[0] = ETHTOOL_SCOALESCE
+        for name, n in values.items():
+            fields[COALESCE_INDEX[name]] = n
+        refused = " ".join(f"{k}={n}" for k, n in values.items())
+        self._ioctl(ifname, array.array("B", _COALESCE.pack(*fields)), "set coalesce", refused)
+
     def statistics(self, ifname: str) -> list[tuple[str, int]]:
         """Return the driver's statistics as (name, value) pairs, like `ethtool -S`.
 
@@ -168,6 +235,17 @@ class Ethtool:
         n_values = min(count, struct.unpack_from("=I", values.tobytes(), 4)[0])
         keys = ena.decode_gstrings(names.tobytes()[12:], n_names)
         return list(zip(keys, ena.decode_gstats(values.tobytes()[8:], n_values)))
+
+
+def decode_rings(raw: bytes) -> Rings:
+    """Decode a struct ethtool_ringparam as the kernel filled it in."""
+    return Rings(*_RINGPARAM.unpack(raw[: _RINGPARAM.size])[1:])
+
+
+def decode_coalesce(raw: bytes) -> Coalesce:
+    """Decode the four compared fields of a struct ethtool_coalesce."""
+    fields = _COALESCE.unpack(raw[: _COALESCE.size])
+    return Coalesce(**{name: fields[i] for name, i in COALESCE_INDEX.items()})
 
 
 def _cstr(raw: bytes) -> str:

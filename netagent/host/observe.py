@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 DEVICE_READERS: dict[str, Callable[[Ethtool, str], object]] = {
     "driver": Ethtool.driver_info,
     "channels": Ethtool.channels,
+    "rings": Ethtool.rings,
+    "coalesce": Ethtool.coalesce,
     "txqueuelen": Ethtool.txqueuelen,
     "rps": lambda _, ifname: _queues().read_masks(ifname, "rx-", "rps_cpus"),
     "xps": lambda _, ifname: _queues().read_masks(ifname, "tx-", "xps_cpus"),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from netagent.core.settings.bql import SetBql
 from netagent.core.settings.channels import SetChannels
+from netagent.core.settings.coalesce import SetCoalesce
 from netagent.core.settings.mtu import SetMtu
+from netagent.core.settings.rings import SetRings
 from netagent.core.settings.rps import SetQueueMasks
 from netagent.core.settings.sysctl import SetSysctl
 from netagent.core.settings.txqueuelen import SetTxqueuelen
@@ -53,6 +55,10 @@ class HostWriter:
             self._links.set_mtu(change.ifname, change.new)
         elif isinstance(change, SetChannels):
             self._ethtool.set_channels(change.ifname, dict(change.new))
+        elif isinstance(change, SetRings):
+            self._ethtool.set_rings(change.ifname, dict(change.new))
+        elif isinstance(change, SetCoalesce):
+            self._ethtool.set_coalesce(change.ifname, dict(change.new))
         elif isinstance(change, SetSysctl):
             sysctl.write_sysctl(change.key, change.new)
         elif isinstance(change, SetTxqueuelen):

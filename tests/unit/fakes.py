@@ -1,7 +1,8 @@
 """FakeHost: the Host protocol (netagent.app.ports) in memory, for every use case's unit tests.
 
 Each setting's current value is kept by its check id, as the real adapters would read it: an
-MTU as an int, channels as a Channels, a sysctl as text. Writes can be refused (the k-th
+MTU as an int, channels as a Channels, rings as a Rings, coalescing as a Coalesce, a sysctl as
+text; a device kind with no value is unsupported (as veth has no rings or coalescing). Writes can be refused (the k-th
 one) or clamped (the kernel keeps another value); every write is logged in `writes`.
 """
 
@@ -15,7 +16,9 @@ from netagent.core.matching import matches
 from netagent.core.model import Change, HostState, Link, Unreadable
 from netagent.core.settings.bql import BqlState, SetBql
 from netagent.core.settings.channels import Channels, SetChannels
+from netagent.core.settings.coalesce import Coalesce, SetCoalesce
 from netagent.core.settings.driver import DriverInfo
+from netagent.core.settings.rings import Rings, SetRings
 from netagent.core.settings.rps import QueueMasks, SetQueueMasks
 
 GONE = Unreadable("no such key in this kernel or network namespace", unsupported=True)
@@ -24,6 +27,16 @@ GONE = Unreadable("no such key in this kernel or network namespace", unsupported
 def channels(combined: int = 0, rx: int = 0, tx: int = 0, maximum: int = 8) -> Channels:
     """Return a Channels with these current counts and the same maximum for each type."""
     return Channels(maximum, maximum, 0, maximum, rx, tx, 0, combined)
+
+
+def rings(rx: int = 1024, tx: int = 1024, max_rx: int = 16384, max_tx: int = 1024) -> Rings:
+    """Return a Rings with these sizes and maxima (ENA's defaults: 1K each, Rx up to 16K, Tx up to 1K)."""
+    return Rings(max_rx, 0, 0, max_tx, rx, 0, 0, tx)
+
+
+def coalesce(adaptive_rx: int = 0, adaptive_tx: int = 0, rx_usecs: int = 0, tx_usecs: int = 64) -> Coalesce:
+    """Return a Coalesce (ENA's defaults: static moderation, Tx 64 us)."""
+    return Coalesce(adaptive_rx, adaptive_tx, rx_usecs, tx_usecs)
 
 
 class FakeHost:
@@ -91,9 +104,9 @@ class FakeHost:
             raise AdapterError(change.target, "write", errno.ENODEV, "no such device")
         if (change.setting, change.new_text) in self.clamp:
             self.values[change.setting] = self.clamp[(change.setting, change.new_text)]
-        elif isinstance(change, SetChannels):
+        elif isinstance(change, (SetChannels, SetRings, SetCoalesce)):
             have = self.values[change.setting]
-            assert isinstance(have, Channels)
+            assert isinstance(have, (Channels, Rings, Coalesce))
             self.values[change.setting] = have.replace(**dict(change.new))
         elif isinstance(change, SetQueueMasks):
             masks = self.values[change.setting]

@@ -84,8 +84,8 @@ def test_bad_profile_exits_2_with_one_line_per_problem(tmp_path: Path, capsys) -
     assert err == [
         f"netagent: error: {path}:4: interfaces[0].mtu: expected an integer 68..9216, got 'jumbo'",
         f"netagent: error: {path}:5: interfaces[0].mtu2: unknown key; did you mean `mtu`? "
-        "expected one of: match, driver, driver_min_version, mtu, channels, txqueuelen, rps, xps, bql, large_llq,"
-        " severity, when",
+        "expected one of: match, driver, driver_min_version, mtu, channels, rings, coalesce, txqueuelen, rps, xps,"
+        " bql, large_llq, severity, when",
     ]
 
 

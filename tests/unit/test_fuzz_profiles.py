@@ -44,6 +44,7 @@ SCALAR = st.one_of(
 )
 _KEYS = (
     "name description interfaces sysctl guard match driver driver_min_version mtu channels combined rx tx"
+    " rings coalesce adaptive_rx rx_usecs at_least at_most"
     " severity when phase instance_type value targets timeout_s net.ipv4.tcp_rmem net..x net/ipv4 <<"
 )
 KEYS = st.one_of(st.sampled_from(_KEYS.split()), st.text(max_size=12))
@@ -63,6 +64,8 @@ def _rule() -> st.SearchStrategy[dict[str, Any]]:
         "driver_min_version": SCALAR,
         "mtu": st.one_of(SCALAR, st.integers(0, 70000)),
         "channels": st.one_of(channels, SCALAR),
+        "rings": st.one_of(SCALAR, st.dictionaries(st.sampled_from(["rx", "tx", "mini"]), ANY)),  # issue 13
+        "coalesce": st.one_of(SCALAR, st.dictionaries(st.sampled_from(["adaptive_rx", "rx_usecs", "x"]), ANY)),
         "severity": SCALAR,
         "when": when,
     }
@@ -82,6 +85,18 @@ def _valid_document() -> st.SearchStrategy[dict[str, Any]]:
             "channels": st.dictionaries(
                 st.sampled_from(["combined", "rx", "tx"]), st.one_of(st.integers(0, 4100), st.just("max")), min_size=1
             ),
+            "rings": st.dictionaries(  # issue 13
+                st.sampled_from(["rx", "tx"]),
+                st.one_of(
+                    st.integers(0, 70000), st.just("max"), st.fixed_dictionaries({"at_least": st.integers(0, 9)})
+                ),
+                min_size=1,
+            ),
+            "coalesce": st.dictionaries(
+                st.sampled_from(["adaptive_rx", "adaptive_tx", "rx_usecs", "tx_usecs"]),
+                st.one_of(st.booleans(), st.integers(-1, 200000), st.just("on")),
+                min_size=1,
+            ),
             "driver": st.sampled_from(["ena", "veth", "e n a"]),
             "driver_min_version": st.sampled_from(["2.2.10", "2.17.0g", "1.3.0K", "x"]),
             "severity": st.sampled_from(["required", "recommended", "optional"]),
@@ -93,7 +108,11 @@ def _valid_document() -> st.SearchStrategy[dict[str, Any]]:
     sysctl = st.dictionaries(
         st.from_regex(r"net\.(ipv4|core)\.[a-z_]{1,12}", fullmatch=True),
         st.one_of(
-            st.integers(-5, 2**40), st.just("4096 131072 6291456"), st.fixed_dictionaries({"value": st.integers(0, 9)})
+            st.integers(-5, 2**40),
+            st.just("4096 131072 6291456"),
+            st.fixed_dictionaries({"value": st.integers(0, 9)}),
+            st.fixed_dictionaries({"at_least": st.integers(0, 9)}),  # issue 13
+            st.fixed_dictionaries({"at_most": st.just("1 2"), "value": st.integers(0, 9)}),
         ),
     )
     return st.fixed_dictionaries(
@@ -152,6 +171,8 @@ WRITES = (
     "netagent.host.sysctl.write_sysctl",
     "netagent.host.link.LinkWriter.set_mtu",
     "netagent.host.ethtool.Ethtool.set_channels",
+    "netagent.host.ethtool.Ethtool.set_rings",
+    "netagent.host.ethtool.Ethtool.set_coalesce",
 )
 
 

@@ -89,7 +89,8 @@ sysctl:
     assert problems(text) == [
         "p.yaml:2: colour: unknown key; expected one of: name, description, interfaces, sysctl, kernel, guard",
         "p.yaml:6: interfaces[0].speed: unknown key; expected one of: "
-        "match, driver, driver_min_version, mtu, channels, txqueuelen, rps, xps, bql, large_llq, severity, when",
+        "match, driver, driver_min_version, mtu, channels, rings, coalesce, txqueuelen, rps, xps, bql, large_llq,"
+        " severity, when",
         "p.yaml:7: interfaces[1].match: required key is missing",
         "p.yaml:9: sysctl.kernel.pid_max: expected a key under net. (dotted words, like net.ipv4.tcp_rmem)",
         "p.yaml:10: sysctl.net.ipv4.tcp_rmem: expected an integer or a string of integers, got '4096 lots'",

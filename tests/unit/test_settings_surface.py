@@ -246,3 +246,14 @@ def test_xps_change_names_its_queues() -> None:
     assert change.describe() == "lab0 xps none on 2 queues -> 0-1 on 2 queues"
     assert change.new_text == "tx-0=3 tx-1=3"
     assert SetRps("lab0", (), ()).kind == "rps"
+
+
+def test_rps_persists_as_a_link_key_only_where_systemd_has_it() -> None:
+    from netagent.core.settings.base import BootTarget
+
+    want = {"rps": rps.CpuSpec("0-3")}
+    assert rps.KIND.link_lines(want, BootTarget(256)) == ["ReceivePacketSteeringCPUMask=0-3"]
+    assert rps.KIND.persist_note(want, BootTarget(256)) == ""
+    assert rps.KIND.link_lines(want, BootTarget(252)) == []
+    assert "needs systemd 256" in rps.KIND.persist_note(want, BootTarget(252))
+    assert xps.KIND.link_lines({"xps": rps.CpuSpec("all")}, BootTarget(256)) == []  # no systemd key for XPS

@@ -69,7 +69,7 @@ STEP_ASIDE = [
     "",
     "just a scalar\n",
     "- a\n- b\n",
-    "name: yes\n",
+    "name: null\n",
     "name: ~\n",
     "mtu: 010\n",
     "mtu: 1:30\n",
@@ -182,3 +182,11 @@ def test_invalid_profile_errors_come_from_pyyaml_nodes() -> None:
     with pytest.raises(ProfileError) as reference:
         profile_from_nodes(compose_pyyaml(text, "p.yaml"), "p.yaml")
     assert fast.value.lines() == reference.value.lines()
+
+
+@pytest.mark.parametrize("word", ["true", "False", "yes", "NO", "on", "Off"])
+def test_bool_words_compose_as_pyyaml_does_without_pyyaml(word: str) -> None:
+    """Issue 13: `coalesce: {adaptive_rx: false}` stays in the subset, so the audit never imports yaml."""
+    text = f"k: {word}\nf: {{a: {word}}}\n"
+    assert assert_same_or_unsupported(text)
+    assert tree(compose(text))[3][0][1][1] == "tag:yaml.org,2002:bool"

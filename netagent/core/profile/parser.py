@@ -22,6 +22,7 @@ from netagent.core.profile.yamlite import (
     is_decimal,
 )
 from netagent.core.settings import HOST_KEYS, RULE_KEYS, SYSCTL, host_kind, kind_of_rule_key
+from netagent.core.settings.bounds import BOUND_KEYS, Bound
 from netagent.core.settings.sysctl import SysctlSetting
 from netagent.core.value import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 _INT_TAG = "tag:yaml.org,2002:int"
 _STR_TAG = "tag:yaml.org,2002:str"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
 # Patterns are strings that re compiles on first use and caches: most profiles use a few of them
 # (issue 8). Integers must be plain decimals (yamlite.is_decimal): YAML 1.1 also reads 010
 # (octal), 0x1f and 1:30 (base 60) as ints.
@@ -92,6 +94,13 @@ class Walker:
         self.problem(node, field, f"expected an integer {lo}..{hi}, got {_describe(node)}{quoted}")
         return None
 
+    def boolean(self, node: Node, field: str) -> bool | None:
+        """Return a `true`/`false` node's value; YAML 1.1's yes/no/on/off are refused as surprises."""
+        if isinstance(node, ScalarNode) and node.tag == _BOOL_TAG and node.value.lower() in ("true", "false"):
+            return bool(node.value.lower() == "true")
+        self.problem(node, field, f"expected true or false, got {_describe(node)}")
+        return None
+
     # -- questions a setting kind asks of a node (netagent.core.settings)
 
     def is_scalar(self, node: Node) -> bool:
@@ -146,7 +155,7 @@ GUARD_KEYS = ("targets", "timeout_s")
 # must exit within 5 s of SIGTERM (README.md, "Daemon"); the guard takes at most timeout_s per change.
 GUARD_TIMEOUT_S = (0.1, 5.0)
 RULE_FIELDS = ("match", *RULE_KEYS, "severity", "when")
-SYSCTL_KEYS = ("value", "severity", "when")
+SYSCTL_KEYS = ("value", "at_least", "at_most", "severity", "when")
 WHEN_KEYS = ("phase", "instance_type")
 # EC2 instance types are family.size (c6in.32xlarge, m7g.metal-48xl); globs select families.
 _INSTANCE_TYPE_GLOB = r"[A-Za-z0-9.*?\[\]!_-]{1,64}"
@@ -285,6 +294,9 @@ def _parse_sysctls(w: Walker, node: Node) -> list[SysctlSetting]:
         extra: dict[str, object] = {}
         if isinstance(value_node, MappingNode):
             found, extra = _parse_sysctl_mapping(w, value_node, field)
+            if "bound" in extra:
+                out.append(SysctlSetting(key=key, value="", line=key_node.start_mark.line + 1, **extra))  # type: ignore[arg-type]
+                continue
             if found is None:
                 continue
             value_node, field = found, _join(field, "value")
@@ -297,7 +309,10 @@ def _parse_sysctls(w: Walker, node: Node) -> list[SysctlSetting]:
 
 
 def _parse_sysctl_mapping(w: Walker, node: Node, field: str) -> tuple[Node | None, dict[str, object]]:
-    """The mapping form `{value: 0, severity: recommended, when: runtime}`: the value node and the rest."""
+    """The mapping form `{value: 0, severity: recommended, when: runtime}`: the value node and the rest.
+
+    `at_least: N` or `at_most: N` instead of `value` gives a bound (one integer): extra["bound"].
+    """
     items = w.mapping(node, field) or {}
     w.known_keys(items, field, SYSCTL_KEYS)
     extra: dict[str, object] = {}
@@ -305,6 +320,17 @@ def _parse_sysctl_mapping(w: Walker, node: Node, field: str) -> tuple[Node | Non
         extra["severity"] = _parse_severity(w, items["severity"][1], _join(field, "severity"))
     if "when" in items:
         extra["when"] = _parse_when(w, items["when"][1], _join(field, "when"))
+    given = [k for k in ("value", *BOUND_KEYS) if k in items]
+    if len(given) > 1:
+        w.problem(node, field, f"expected one of value, at_least, at_most, got {', '.join(given)}")
+        return None, extra
+    if given and given[0] in BOUND_KEYS:
+        op = given[0]
+        limit = w.integer(items[op][1], _join(field, op), -(2**63), 2**63 - 1)
+        if limit is None:
+            return None, extra
+        extra["bound"] = Bound(op, limit)
+        return None, {k: v for k, v in extra.items() if v is not None}
     if "value" not in items:
         w.problem(node, _join(field, "value"), "required key is missing")
         return None, extra

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 STR_TAG = "tag:yaml.org,2002:str"
 INT_TAG = "tag:yaml.org,2002:int"
+BOOL_TAG = "tag:yaml.org,2002:bool"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MAP_TAG = "tag:yaml.org,2002:map"
 
@@ -34,7 +35,8 @@ MAP_TAG = "tag:yaml.org,2002:map"
 # space, a sexagesimal number a colon, a timestamp dashes).
 _DOTTED = r"[0-9]+(?:\.[0-9]+){2,}[A-Za-z]?|[-+]?[0-9]+(?: +[-+]?[0-9]+)+"  # compiled on first use
 _BOOLS = ("yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE")
-_SPECIAL_WORDS = frozenset((*_BOOLS, "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"))
+_BOOL_WORDS = frozenset((*_BOOLS, "on", "On", "ON", "off", "Off", "OFF"))
+_SPECIAL_WORDS = frozenset((*_BOOL_WORDS, "null", "Null", "NULL"))
 # Characters a plain key or a plain scalar inside a flow collection may hold here.
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./@*?-")
 _FLOW_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./@*? +-]*")
@@ -106,8 +108,10 @@ def plain_tag(text: str) -> str:
         Unsupported: only PyYAML's resolver can tell (floats, bools, nulls, octal, dates...).
     """
     if text[0].isalpha() and text.isascii():
+        if text in _BOOL_WORDS:  # exactly yaml/resolver.py's bool words (issue 13: `adaptive_rx: false`)
+            return BOOL_TAG
         if text in _SPECIAL_WORDS:
-            raise Unsupported(f"plain scalar {text!r} is a bool or a null")
+            raise Unsupported(f"plain scalar {text!r} is a null")
         return STR_TAG
     if is_decimal(text):
         return INT_TAG

@@ -10,7 +10,7 @@ why it cannot persist). Adding a tunable is one module here, its registry entry 
 from __future__ import annotations
 
 from netagent.core.model import Check, Status, Unreadable
-from netagent.core.value import TYPE_CHECKING
+from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -18,6 +18,35 @@ if TYPE_CHECKING:
     from netagent.core.model import Change, Link
     from netagent.core.profile.parser import Walker
     from netagent.core.profile.yamlite import Node
+
+
+# systemd NEWS, "CHANGES WITH 250": the .link ring buffer settings accept "max", and .link files
+# can set NIC coalescing (UseAdaptiveRxCoalesce=, RxCoalesceSec=, ...). The channel counts share
+# that parser (src/shared/ethtool-util.c, config_parse_ring_buffer_or_channel): `RxChannels=max`
+# is refused by 249 (Ubuntu 22.04) and accepted by 252 (AL2023, Debian 12; ../shared/VMLAB.md).
+SYSTEMD_LINK_MAX = 250
+SYSTEMD_LINK_COALESCE = 250
+
+
+class BootTarget(Value):
+    """What the image's boot-time tools accept: its systemd version, None when unknown."""
+
+    __slots__ = ("systemd_version",)
+    systemd_version: int | None
+
+    def __init__(self, systemd_version: int | None = None) -> None:
+        _set(self, "systemd_version", systemd_version)
+
+    def has(self, since: int) -> bool:
+        """Tell whether the target's systemd is at least `since` (False when its version is unknown)."""
+        return self.systemd_version is not None and self.systemd_version >= since
+
+    def describe(self) -> str:
+        """Name the target's systemd for a note (`systemd 249`, or `an unknown systemd`)."""
+        return "an unknown systemd" if self.systemd_version is None else f"systemd {self.systemd_version}"
+
+
+UNKNOWN_TARGET = BootTarget()  # persist without a known systemd: only what every version accepts
 
 
 class Recorded:
@@ -73,11 +102,11 @@ class InterfaceKind(Recorded):
 
     # ---------------------------------------------------------------- boot
 
-    def link_lines(self, want: Mapping[str, object]) -> list[str]:
+    def link_lines(self, want: Mapping[str, object], target: BootTarget = UNKNOWN_TARGET) -> list[str]:
         """Return the `.link` [Link] lines (and `#` comments) for these merged rule values."""
         return []
 
-    def persist_note(self, want: Mapping[str, object]) -> str:
+    def persist_note(self, want: Mapping[str, object], target: BootTarget = UNKNOWN_TARGET) -> str:
         """Say what of one rule's values a boot-time file cannot carry; "" when it all persists."""
         return ""
 

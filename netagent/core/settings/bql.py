@@ -10,7 +10,7 @@ BQL (the ena module parameter `enable_bql=0`) is off already. A kernel without B
 from __future__ import annotations
 
 from netagent.core.model import Change, Check, InterfaceChange, Status, Unreadable
-from netagent.core.settings.base import InterfaceKind, is_count, is_ifname, unreadable
+from netagent.core.settings.base import UNKNOWN_TARGET, BootTarget, InterfaceKind, is_count, is_ifname, unreadable
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ class Bql(InterfaceKind):
         new = tuple((q, int(value[q])) for q, _ in old)
         return SetBql(str(entry["ifname"]), old=old, new=new) if old else None
 
-    def persist_note(self, want: Mapping[str, object]) -> str:
+    def persist_note(self, want: Mapping[str, object], target: BootTarget = UNKNOWN_TARGET) -> str:
         """No boot file sets limit_min."""
         if want.get("bql") is None:
             return ""

@@ -2,13 +2,22 @@
 
 Read and set with ETHTOOL_GCHANNELS/SCHANNELS; `max` is the device's pre-set maximum, resolved
 on the live device; more than the maximum is an audit error, never sent. Persisted as `.link`
-RxChannels=/TxChannels=/CombinedChannels= (systemd.link(5)), which take only a number (pure).
+RxChannels=/TxChannels=/CombinedChannels= (systemd.link(5)): `max` as the literal `max` where the
+image's systemd accepts it (250 and later), else left out with a note (pure).
 """
 
 from __future__ import annotations
 
 from netagent.core.model import MAX, Change, Check, InterfaceChange, Status, Unreadable
-from netagent.core.settings.base import InterfaceKind, is_count, is_ifname, unreadable
+from netagent.core.settings.base import (
+    SYSTEMD_LINK_MAX,
+    UNKNOWN_TARGET,
+    BootTarget,
+    InterfaceKind,
+    is_count,
+    is_ifname,
+    unreadable,
+)
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -178,26 +187,27 @@ class ChannelsKind(InterfaceKind):
         new = tuple((k, int(value[k])) for k in kinds)
         return None if old == new else SetChannels(str(entry["ifname"]), old=old, new=new)
 
-    def link_lines(self, want: Mapping[str, object]) -> list[str]:
-        """Return RxChannels=/TxChannels=/CombinedChannels= lines; `max` only as a comment."""
+    def link_lines(self, want: Mapping[str, object], target: BootTarget = UNKNOWN_TARGET) -> list[str]:
+        """Return RxChannels=/TxChannels=/CombinedChannels= lines; `max` as is where systemd takes it."""
         spec = want.get("channels")
         lines = []
         for kind, count in (spec.wanted() if isinstance(spec, ChannelSpec) else {}).items():
-            if count == MAX:
-                lines.append(f"# channels {kind}: max is not written: a .link file takes only a number.")
+            if count == MAX and not target.has(SYSTEMD_LINK_MAX):
+                lines.append(f"# channels {kind}: max is not written: {target.describe()} takes only a number here.")
             else:
                 lines.append(f"{LINK_KEYS[kind]}={count}")
         return lines
 
-    def persist_note(self, want: Mapping[str, object]) -> str:
-        """Say which channel types are `max`, which a .link file cannot hold."""
+    def persist_note(self, want: Mapping[str, object], target: BootTarget = UNKNOWN_TARGET) -> str:
+        """Say which channel types are `max` where the target's systemd cannot hold it."""
         spec = want.get("channels")
         kinds = [k for k, n in (spec.wanted() if isinstance(spec, ChannelSpec) else {}).items() if n == MAX]
-        if not kinds:
+        if not kinds or target.has(SYSTEMD_LINK_MAX):
             return ""
         return (
-            f"channels {'/'.join(kinds)}: max is not persisted (a .link file takes only a number); the driver's"
-            " default count applies at boot and `netagent apply` sets the maximum"
+            f"channels {'/'.join(kinds)}: max is not persisted ({target.describe()}: a .link file takes `max`"
+            f" from systemd {SYSTEMD_LINK_MAX}); the driver's default count applies at boot and `netagent apply`"
+            " sets the maximum"
         )
 
 

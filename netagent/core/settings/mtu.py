@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netagent.core.model import Change, Check, InterfaceChange, Status
-from netagent.core.settings.base import InterfaceKind, is_count, is_ifname
+from netagent.core.settings.base import UNKNOWN_TARGET, BootTarget, InterfaceKind, is_count, is_ifname
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class Mtu(InterfaceKind):
         assert isinstance(current, int)
         return None if current == value else SetMtu(str(entry["ifname"]), old=current, new=value)
 
-    def link_lines(self, want: Mapping[str, object]) -> list[str]:
+    def link_lines(self, want: Mapping[str, object], target: BootTarget = UNKNOWN_TARGET) -> list[str]:
         """Return `MTUBytes=N` (systemd.link(5))."""
         mtu = want.get("mtu")
         return [f"{self.link_key}={mtu}"] if mtu is not None else []

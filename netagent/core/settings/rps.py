@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from netagent.core import cpumask
 from netagent.core.model import Change, Check, InterfaceChange, Status, Unreadable
-from netagent.core.settings.base import InterfaceKind, is_ifname, unreadable
+from netagent.core.settings.base import UNKNOWN_TARGET, BootTarget, InterfaceKind, is_ifname, unreadable
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ class QueueMaskKind(InterfaceKind):
     queue_prefix = ""  # "rx-" or "tx-": the queues under /sys/class/net/DEV/queues/
     mask_file = ""  # rps_cpus or xps_cpus
     boot_note = ""
+    link_since = 0  # the systemd version whose .link files take `link_key`
 
     def parse(self, w: Walker, key: str, node: Node, field: str) -> object | None:
         """Validate `{cpus: all|none|LIST}`."""
@@ -173,9 +174,16 @@ class QueueMaskKind(InterfaceKind):
         new = tuple((q, want) for q, h, want in pairs if h != want)
         return self.change_class(str(entry["ifname"]), old=old, new=new) if old else None
 
-    def persist_note(self, want: Mapping[str, object]) -> str:
-        """Say that no boot file carries the mask here."""
-        if want.get(self.name) is None:
+    def link_lines(self, want: Mapping[str, object], target: BootTarget = UNKNOWN_TARGET) -> list[str]:
+        """Return the `.link` line that sets the mask at boot, where the target's systemd has one."""
+        spec = want.get(self.name)
+        if not isinstance(spec, CpuSpec) or not self.link_key or not target.has(self.link_since):
+            return []
+        return [f"{self.link_key}={'' if spec.cpus == NONE else spec.cpus}"]
+
+    def persist_note(self, want: Mapping[str, object], target: BootTarget = UNKNOWN_TARGET) -> str:
+        """Say that no boot file carries the mask for this target."""
+        if want.get(self.name) is None or (self.link_key and target.has(self.link_since)):
             return ""
         return self.boot_note
 
@@ -188,6 +196,8 @@ class Rps(QueueMaskKind):
     checks = (("rps", "rps"),)
     change_class = SetRps
     queue_prefix, mask_file = "rx-", "rps_cpus"
+    # systemd.link(5): ReceivePacketSteeringCPUMask= (v256) takes a CPU list or `all`; empty resets it.
+    link_key, link_since = "ReceivePacketSteeringCPUMask", 256
     boot_note = (
         "rps: not persisted (systemd's ReceivePacketSteeringCPUMask= needs systemd 256); the daemon,"
         " or `netagent apply` at boot, sets it"

@@ -2,6 +2,11 @@
 
 Read and written under /proc/sys of the current network namespace; persisted as one
 `key = value` line in a sysctl.d(5) drop-in, applied at boot by systemd-sysctl.
+
+Bounds (`{at_least: N}` / `{at_most: N}`, netagent.core.settings.bounds) compare one number: a
+key whose kernel value has several (tcp_rmem) is an error under a bound, as TuneD cannot compare
+those either. A bound is not persisted: a sysctl.d line sets one value at boot, which would
+lower a larger kernel default; the drop-in carries a comment and persist a note.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import re
 
 from netagent.core.model import Change, Check, CheckId, Severity, Status, Unreadable
 from netagent.core.settings.base import Recorded
+from netagent.core.settings.bounds import Bound
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -29,14 +35,15 @@ CANNOT_SET_READ_ONLY = "cannot set here: read-only"
 
 
 class SysctlSetting(Value):
-    """One `sysctl:` entry; value is normalised (single spaces)."""
+    """One `sysctl:` entry; value is normalised (single spaces); with a bound, value is its limit."""
 
-    __slots__ = ("key", "value", "line", "severity", "when")
+    __slots__ = ("key", "value", "line", "severity", "when", "bound")
     key: str
     value: str
     line: int | None
     severity: Severity
     when: Condition | None
+    bound: Bound | None
 
     def __init__(
         self,
@@ -45,12 +52,14 @@ class SysctlSetting(Value):
         line: int | None = None,
         severity: Severity = Severity.REQUIRED,
         when: Condition | None = None,
+        bound: Bound | None = None,
     ) -> None:
         _set(self, "key", key)
-        _set(self, "value", value)
+        _set(self, "value", str(bound.limit) if bound is not None else value)
         _set(self, "line", line)
         _set(self, "severity", severity)
         _set(self, "when", when)
+        _set(self, "bound", bound)
 
 
 class SetSysctl(Change):
@@ -134,8 +143,20 @@ class Sysctl(Recorded):
         return None if have == normalize_sysctl(value) else SetSysctl(str(entry["key"]), old=have, new=value)
 
     def dropin_line(self, setting: SysctlSetting) -> str:
-        """Return the sysctl.d(5) line that sets this value at boot."""
+        """Return the sysctl.d(5) line that sets this value at boot (a comment for a bound)."""
+        if setting.bound is not None:
+            bound = setting.bound
+            return f"# {setting.key}: {bound.op} {bound.limit} is not written: a line sets one value at boot."
         return f"{setting.key} = {setting.value}"
+
+    def persist_note(self, setting: SysctlSetting) -> str:
+        """Say why a bounded sysctl is not persisted; "" for an exact value."""
+        if setting.bound is None:
+            return ""
+        return (
+            f"sysctl {setting.key}: {setting.bound.op} {setting.bound.limit} is not persisted (a sysctl.d line"
+            " sets one value, which would lower a larger default); `netagent apply` or the daemon carries it"
+        )
 
 
 def check_sysctl(setting: SysctlSetting, have: str | Unreadable, mode: int | None = None) -> Check:
@@ -146,8 +167,11 @@ def check_sysctl(setting: SysctlSetting, have: str | Unreadable, mode: int | Non
     too) is drift without a change, so no plan promises a write that must fail (issue 15).
     """
     if isinstance(have, Unreadable):
-        return Check(setting.key, "sysctl", Status.ERROR, setting.value, None, have.reason)
+        expected = setting.bound.text() if setting.bound is not None else setting.value
+        return Check(setting.key, "sysctl", Status.ERROR, expected, None, have.reason)
     actual = normalize_sysctl(have)
+    if setting.bound is not None:
+        return _check_bound(setting, setting.bound, actual, mode)
     if actual == setting.value:
         return Check(setting.key, "sysctl", Status.OK, setting.value, actual)
     if mode is not None and is_read_only(mode):
@@ -161,6 +185,27 @@ def is_read_only(mode: int) -> bool:
     """Tell whether a /proc/sys file with these permission bits refuses every writer, root included:
     proc_sys_permission applies the owner (root's) bits to root, with no capability override."""
     return not mode & 0o200
+
+
+def _check_bound(setting: SysctlSetting, bound: Bound, actual: str, mode: int | None) -> Check:
+    """A value on the right side of the bound is ok and left alone; else the bound itself is set."""
+    expected = bound.text()
+    words = actual.split()
+    if len(words) != 1 or not _is_integer(words[0]):
+        message = f"a bound compares one integer, and the kernel's value has {len(words)} words"
+        return Check(setting.key, "sysctl", Status.ERROR, expected, actual, message)
+    if bound.holds(int(words[0])):
+        return Check(setting.key, "sysctl", Status.OK, expected, actual)
+    if mode is not None and is_read_only(mode):
+        message = f"{CANNOT_SET_READ_ONLY} (/proc/sys mode {mode:04o}, for root too)"
+        return Check(setting.key, "sysctl", Status.DRIFT, expected, actual, message)
+    change = SetSysctl(setting.key, old=actual, new=setting.value)
+    return Check(setting.key, "sysctl", Status.DRIFT, expected, actual, change=change)
+
+
+def _is_integer(word: str) -> bool:
+    digits = word[1:] if word[:1] == "-" else word
+    return digits.isdigit() and digits.isascii()
 
 
 def normalize_sysctl(value: str) -> str:

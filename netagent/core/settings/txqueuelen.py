@@ -8,7 +8,7 @@ the daemon heals it as it heals the MTU.
 from __future__ import annotations
 
 from netagent.core.model import Change, Check, InterfaceChange, Status, Unreadable
-from netagent.core.settings.base import InterfaceKind, is_count, is_ifname, unreadable
+from netagent.core.settings.base import UNKNOWN_TARGET, BootTarget, InterfaceKind, is_count, is_ifname, unreadable
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class Txqueuelen(InterfaceKind):
         assert isinstance(current, int)
         return None if current == value else SetTxqueuelen(str(entry["ifname"]), old=current, new=value)
 
-    def link_lines(self, want: Mapping[str, object]) -> list[str]:
+    def link_lines(self, want: Mapping[str, object], target: BootTarget = UNKNOWN_TARGET) -> list[str]:
         """Return `TransmitQueueLength=N`."""
         n = want.get("txqueuelen")
         return [f"{self.link_key}={n}"] if n is not None else []
