@@ -240,6 +240,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Print the daemon's status file (pid, last resync, heals per check, contested checks).",
     )
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+
+    p = add(
+        "fleet-report",
+        parents=[common],
+        help="merge many hosts' JSON audits into one fleet summary",
+        description="Merge `audit --format json` files (and directories of *.json) into one summary; other"
+        " files are listed as skipped. Exit 0 when every host is compliant, 1 when not.",
+    )
+    p.add_argument("paths", metavar="FILE|DIR", nargs="+")
+    p.add_argument("--format", choices=("text", "json", "html"), default="text", help="output format (default: text)")
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE atomically instead of stdout")
+    p.add_argument("--top", metavar="N", type=int, default=20, help="text: rows per list (default: 20)")
     return parser
 
 
@@ -452,13 +464,32 @@ def observe_and_audit(
         notes=notes,
         strict=strict,
         context=ctx,
+        generated_at=_utc_now(),
     )
 
 
+def _utc_now() -> str:
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+# systemd's machine-id(5): a host id that outlives a hostname change (the fleet report's key off EC2).
+MACHINE_ID = "/etc/machine-id"
+
+
 def host_facts() -> dict[str, str]:
-    """Return the facts that identify this host in a report."""
+    """Return the facts that identify this host in a report (machine_id when /etc/machine-id has one)."""
     uname = os.uname()
-    return {"hostname": uname.nodename, "kernel": uname.release}
+    facts = {"hostname": uname.nodename, "kernel": uname.release}
+    try:
+        with open(MACHINE_ID, encoding="ascii") as f:
+            machine_id = f.read(64).strip()
+    except (OSError, ValueError):
+        machine_id = ""
+    if len(machine_id) == 32:
+        facts["machine_id"] = machine_id
+    return facts
 
 
 def cmd_audit(args: argparse.Namespace) -> ExitCode:
@@ -670,6 +701,24 @@ def cmd_status(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK if alive else ExitCode.DRIFT
 
 
+def cmd_fleet_report(args: argparse.Namespace) -> ExitCode:
+    """Merge many hosts' JSON audits into one summary; exit 1 when a host is not compliant."""
+    from netagent.app.fleet_report import collect, render
+
+    summary, files = collect(args.paths)
+    if not summary.hosts:
+        raise UsageError(f"no netagent JSON audit among {_count(files, 'file')} ({len(summary.skipped)} skipped)")
+    text = render(summary, args.format, files, args.top)
+    if args.output:
+        from netagent.output import write_atomic
+
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    log.info("fleet_report_finished", hosts=len(summary.hosts), skipped=len(summary.skipped), files=files)
+    return ExitCode.OK if summary.compliant == len(summary.hosts) else ExitCode.DRIFT
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "audit": cmd_audit,
@@ -679,4 +728,5 @@ COMMANDS = {
     "persist": cmd_persist,
     "daemon": cmd_daemon,
     "status": cmd_status,
+    "fleet-report": cmd_fleet_report,
 }

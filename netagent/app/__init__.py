@@ -1,0 +1,1 @@
+"""Use cases: audit, apply, restore, persist, daemon; they wire the core to the host adapters."""
