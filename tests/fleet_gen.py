@@ -42,14 +42,14 @@ def host_plan(i: int, seed: int = 0) -> dict[str, Any]:
         "minutes": rng.randrange(0, 24 * 60),
     }
     drift = {}
-    if rng.random() < 0.2:
+    if rng.random() < 0.06:
         drift["eth0/mtu"] = ("9001", "1500")
     for key in SYSCTLS:
-        if rng.random() < 0.05 + 0.02 * SYSCTLS.index(key):
+        if rng.random() < 0.005 + 0.004 * SYSCTLS.index(key):
             drift[f"sysctl/{key}"] = ("16777216", "212992")
     plan["drift"] = drift
-    plan["error"] = ["eth0/channels"] if rng.random() < 0.03 else []
-    plan["fight"] = "sysctl/net.core.rmem_max" in drift and rng.random() < 0.5
+    plan["error"] = ["eth0/channels"] if rng.random() < 0.01 else []
+    plan["fight"] = "sysctl/net.core.rmem_max" in drift or rng.random() < 0.01
     plan["pps"] = rng.randrange(1, 5000) if rng.random() < 0.04 else 0
     plan["conntrack_available"] = rng.randrange(100, 200_000)
     return plan

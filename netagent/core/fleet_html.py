@@ -27,7 +27,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .bar{background:#fde3e1;height:10px;width:160px;border-radius:3px;overflow:hidden;display:inline-block}
 .bar i{display:block;height:100%;background:#12b76a}
 .empty{color:#5b6672;font-style:italic}
-code{font-size:12px}
+code{font-size:12px}td.id{white-space:nowrap}
 """
 
 # Sorts by the cell's data-sort (numbers) or its text; wires every table.sortable, then marks the
@@ -121,25 +121,6 @@ def render_html(summary: FleetSummary, generated_at: str, sources: int) -> str:
             ],
             "no check failed on any host",
         ),
-        "<h2>Hosts by failures</h2>",
-        _table(
-            "hosts",
-            [
-                ("host", False),
-                ("hostname", False),
-                ("profile", False),
-                ("failures", True),
-                ("failing checks", False),
-                ("report time", False),
-            ],
-            [
-                f"<tr><td>{_e(h.host_id)}</td><td>{_e(h.hostname)}</td><td>{_e(h.profile)}</td>{_num(h.failed)}"
-                f"<td>{_e(', '.join(f.check for f in h.failures))}</td>"
-                f"<td>{_e(h.generated_at or 'file mtime')}</td></tr>"
-                for h in summary.hosts
-            ],
-            "no hosts",
-        ),
         "<h2>Owners that fight the profile</h2>",
         _table(
             "fights",
@@ -174,6 +155,25 @@ def render_html(summary: FleetSummary, generated_at: str, sources: int) -> str:
                 for s in summary.hot_spots
             ],
             "no ENA interface went over an allowance",
+        ),
+        "<h2>Hosts by failures</h2>",
+        _table(
+            "hosts",
+            [
+                ("host", False),
+                ("hostname", False),
+                ("profile", False),
+                ("failures", True),
+                ("failing checks", False),
+                ("report time", False),
+            ],
+            [
+                f'<tr><td class="id">{_e(h.host_id)}</td><td class="id">{_e(h.hostname)}</td><td>{_e(h.profile)}</td>'
+                f"{_num(h.failed)}<td><code>{_e(', '.join(f.check for f in h.failures))}</code></td>"
+                f'<td class="id">{_e(h.generated_at[:19].replace("T", " ") or "file mtime")}</td></tr>'
+                for h in summary.hosts
+            ],
+            "no hosts",
         ),
         "<h2>Skipped files</h2>",
         _table(
