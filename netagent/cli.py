@@ -231,6 +231,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--resync-s", metavar="N", type=_positive_float, default=60.0, help="full re-read every N seconds (default: 60)"
     )
+    p.add_argument(
+        "--textfile-dir",
+        metavar="DIR",
+        help="write Prometheus metrics to DIR/netagent.prom at every resync and heal (node_exporter's"
+        " --collector.textfile.directory; default: off)",
+    )
     _add_imds_options(p)
 
     p = add(
@@ -669,6 +675,8 @@ def cmd_daemon(args: argparse.Namespace) -> ExitCode:
     from netagent.daemon import Daemon
     from netagent.ec2 import instance_type
 
+    if args.textfile_dir is not None and not os.path.isdir(args.textfile_dir):
+        raise UsageError(f"--textfile-dir {args.textfile_dir}: not a directory")
     ctx = AuditContext(phase=RUNTIME, instance_type=instance_type(instance_facts(args)))
     daemon = Daemon(
         args.profile or default_profile_path(),
@@ -676,6 +684,7 @@ def cmd_daemon(args: argparse.Namespace) -> ExitCode:
         resync_s=args.resync_s,
         lock_timeout_s=args.lock_timeout_s,
         ctx=ctx,
+        textfile_dir=args.textfile_dir,
     )
     return ExitCode(daemon.run())
 

@@ -6,6 +6,7 @@ Metrics (README.md, "Monitoring"):
   netagent_checks{status}                      number of checks per status
   netagent_compliant{profile}                  1 compliant, 0 not
   netagent_ena_allowance_exceeded_total{interface,counter}   ENA counters (cumulative)
+  netagent_ena_<counter>_total{interface}      the same, one typed counter per ENA counter (issue 14)
   netagent_ena_conntrack_allowance_available{interface}      ENA gauge
   netagent_ec2_up                              1 IMDS answered, 0 not (absent with --no-imds)
   netagent_ec2_info{instance_type,instance_id,region,availability_zone}  always 1
@@ -56,6 +57,26 @@ def _interface(c: Check) -> str:
     return c.subject if is_link else ""
 
 
+def render_ena_counters(report: Report) -> list[str]:
+    """Return one counter family per ENA `*_allowance_exceeded` counter, a sample per interface.
+
+    `netagent_ena_pps_allowance_exceeded_total{interface="eth0"}` is what an alert takes a rate()
+    of; the older two-label family stays for the rules already written against it.
+    """
+    lines: list[str] = []
+    for counter, meaning in ena.ALLOWANCE_EXCEEDED.items():
+        samples = [(h.ifname, n) for h in report.ena for name, n in h.counters if name == counter]
+        if samples:
+            name = f"netagent_ena_{counter}_total"
+            lines += _family(
+                name,
+                "counter",
+                f"ENA {counter}: {meaning}; packets since the driver was last reset.",
+                ((name, (("interface", ifn),), n) for ifn, n in samples),
+            )
+    return lines
+
+
 def render(report: Report) -> str:
     """Render an audit report as Prometheus text exposition."""
     checks = [(c.id, _interface(c), c.status) for c in report.checks]
@@ -90,6 +111,7 @@ def render(report: Report) -> str:
                 for ifn, name, n in exceeded
             ),
         )
+    lines += render_ena_counters(report)
     available = [(h.ifname, n) for h in report.ena for name, n in h.counters if name == ena.CONNTRACK_AVAILABLE]
     if available:
         lines += _family(
