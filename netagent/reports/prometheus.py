@@ -3,6 +3,7 @@
 Metrics (README.md, "Monitoring"):
   netagent_check_drift{check,interface}        1 when the check drifted, else 0 (one per check)
   netagent_check_error{check,interface}        1 when the check could not be made, else 0
+  netagent_check_required{check,interface}     1 when the check is required, 0 recommended (issue 14)
   netagent_checks{status}                      number of checks per status
   netagent_compliant{profile}                  1 compliant, 0 not
   netagent_ena_allowance_exceeded_total{interface,counter}   ENA counters (cumulative)
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netagent import ec2, ena
-from netagent.model import Check, Report, Status
+from netagent.model import Check, Report, Severity, Status
 
 # One gauge family per failing status, each with a sample per check.
 _PER_CHECK = (
@@ -88,6 +89,19 @@ def render(report: Report) -> str:
             help_text,
             ((name, (("check", cid), ("interface", ifn)), int(s is status)) for cid, ifn, s in checks),
         )
+    lines += _family(
+        "netagent_check_required",
+        "gauge",
+        "1 when the check's drift fails the audit (severity required), 0 when only recommended.",
+        (
+            (
+                "netagent_check_required",
+                (("check", c.id), ("interface", _interface(c))),
+                int(c.severity is Severity.REQUIRED),
+            )
+            for c in report.checks
+        ),
+    )
     lines += _family(
         "netagent_checks",
         "gauge",
