@@ -783,12 +783,12 @@ def render_fleet(results: dict[str, Any]) -> str:
         for goal, value in (("seconds at 10000", html["seconds"]), ("peak MB at 10000", html["peak_mb"])):
             limit = FLEET_GOALS[goal]
             lines.append(f"goal {goal} < {limit:g}: {value:.2f} {'ok' if value < limit else 'MISSED'}")
-    sizes = [h for h in results if int(h) > 0]
-    if len(sizes) > 1:
-        first, last = sizes[0], sizes[-1]
-        a = results[first]["report html"]["seconds"] / int(first)
-        b = results[last]["report html"]["seconds"] / int(last)
-        lines.append(f"growth: time per host at {last} / at {first} = {b / a:.2f} (1.00 is linear)")
+    sizes = list(results)
+    for first, last in zip(sizes, sizes[1:]):  # start-up and imports weigh on the smallest size only
+        for name in ("report text", "report html"):
+            a = results[first][name]["seconds"] / int(first)
+            b = results[last][name]["seconds"] / int(last)
+            lines.append(f"growth, {name}: time per host at {last} / at {first} = {b / a:.2f} (1.00 is linear)")
     return "\n".join(lines) + "\n"
 
 
