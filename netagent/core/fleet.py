@@ -282,7 +282,9 @@ def _checks(checks: list[Any]) -> tuple[tuple[Failure, ...], tuple[Fight, ...], 
     for i, c in enumerate(checks):
         if not isinstance(c, dict):
             raise NotAnAudit(f"checks[{i}]: expected an object, got {_json_type(c)}")
-        cid, status = _field(c, "id", str, f"checks[{i}]."), _field(c, "status", str, f"checks[{i}].")
+        cid, status = c.get("id"), c.get("status")
+        if type(cid) is not str or type(status) is not str:  # the common case costs two lookups (bench)
+            cid, status = _field(c, "id", str, f"checks[{i}]."), _field(c, "status", str, f"checks[{i}].")
         counts[status] = counts.get(status, 0) + 1
         if status in FAILING:
             failures.append(Failure(cid, status, str(c.get("severity") or "required")))
