@@ -20,15 +20,21 @@ FORMATS = ("text", "json", "html")
 MAX_REPORT_BYTES = 16 * 1024 * 1024
 
 
-def list_sources(paths: Sequence[str]) -> Iterator[str]:
+def list_sources(paths: Sequence[str], unlisted: list[fleet.Skipped] | None = None) -> Iterator[str]:
     """Yield the files to read: named files as given, and every `*.json` under named directories.
+    A directory that cannot be listed is added to `unlisted`, with the reason.
 
     Raises:
         UsageError: a named path does not exist.
     """
+
+    def walk_error(exc: OSError) -> None:
+        if unlisted is not None:
+            unlisted.append(fleet.Skipped(str(exc.filename), f"cannot list: {exc.strerror or exc}"))
+
     for path in paths:
         if os.path.isdir(path):
-            for top, dirs, files in os.walk(path):
+            for top, dirs, files in os.walk(path, onerror=walk_error):
                 dirs.sort()
                 for name in sorted(files):
                     if name.endswith(".json") and not name.startswith("."):
@@ -72,7 +78,7 @@ def collect(paths: Sequence[str]) -> tuple[fleet.FleetSummary, int]:
     hosts: list[fleet.HostAudit] = []
     skipped: list[fleet.Skipped] = []
     files = 0
-    for path in list_sources(paths):
+    for path in list_sources(paths, skipped):
         files += 1
         got = read_audit(path)
         if isinstance(got, fleet.Skipped):

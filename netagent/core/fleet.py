@@ -288,7 +288,10 @@ def _checks(checks: list[Any]) -> tuple[tuple[Failure, ...], tuple[Fight, ...], 
         counts[status] = counts.get(status, 0) + 1
         if status in FAILING:
             failures.append(Failure(cid, status, str(c.get("severity") or "required")))
-        for o in c.get("owners") or ():
+        owners = c.get("owners") or ()
+        if not isinstance(owners, (list, tuple)):
+            raise NotAnAudit(f"checks[{i}].owners: expected an array, got {_json_type(owners)}")
+        for o in owners:
             if isinstance(o, dict) and o.get("conflicts") is True and isinstance(o.get("source"), str):
                 fights.append(Fight(cid, o["source"], str(o.get("kind") or ""), str(o.get("value"))))
     return tuple(failures), tuple(fights), tuple(sorted(counts.items()))

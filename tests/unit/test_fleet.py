@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pytest_mock import MockerFixture
 
 from netagent import cli
 from netagent.app import fleet_report
@@ -188,6 +192,55 @@ def test_collect_skips_unreadable_and_foreign_files(tmp_path: Path) -> None:
         "latin1.json": "not UTF-8 at byte offset 7",
         "status.json": "a netagent daemon status file, not an audit",
     }
+
+
+def test_collect_lists_an_unreadable_directory_as_skipped(tmp_path: Path, mocker: MockerFixture) -> None:
+    fleet_gen.write_fleet(str(tmp_path / "bucket"), 2)
+    (tmp_path / "bucket" / "locked").mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    mocker.patch("os.scandir", side_effect=scandir)
+    summary, files = fleet_report.collect([str(tmp_path / "bucket")])
+    assert (files, len(summary.hosts)) == (2, 2)
+    assert [(os.path.basename(s.source), s.reason) for s in summary.skipped] == [
+        ("locked", "cannot list: Permission denied")
+    ]
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+_KEYS = ("schema_version", "profile", "host", "compliant", "checks", "ec2", "ena", "generated_at", "context")
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=_json)
+def test_parse_audit_of_any_json_is_an_audit_or_not_an_audit(doc: object) -> None:
+    with contextlib.suppress(fleet.NotAnAudit):
+        assert fleet.parse_audit(doc, "x.json", 0.0).host_id
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(_KEYS), value=_json, check_field=st.sampled_from(("id", "status", "owners", "severity")))
+def test_parse_audit_of_a_damaged_audit_is_an_audit_or_not_an_audit(key: str, value: object, check_field: str) -> None:
+    for edit in ("top", "check"):
+        doc = fleet_gen.make_report(4)
+        if edit == "top":
+            doc[key] = value
+        else:
+            doc["checks"][0][check_field] = value
+        with contextlib.suppress(fleet.NotAnAudit):
+            summary = fleet.merge([fleet.parse_audit(doc, "x.json", 0.0)])
+            assert fleet.render_text(summary).startswith("fleet: 1 hosts")
+            assert render_html(summary, "now", 1).endswith("</html>\n")
+            json.dumps(fleet.to_dict(summary))
 
 
 def test_collect_refuses_a_missing_path(tmp_path: Path) -> None:
