@@ -49,12 +49,14 @@ def read_audit(path: str) -> fleet.HostAudit | fleet.Skipped:
     """Read one file; return the host's audit, or why the file is skipped."""
     try:
         with open(path, "rb") as f:
-            mtime = os.fstat(f.fileno()).st_mtime
-            data = f.read(MAX_REPORT_BYTES + 1)
+            st = os.fstat(f.fileno())
+            if st.st_size > MAX_REPORT_BYTES:
+                return fleet.Skipped(path, f"larger than {MAX_REPORT_BYTES} bytes: not an audit")
+            # read() sized by fstat; read(MAX + 1) would allocate 16 MB per file (bench: 3x the floor)
+            data = f.read()
     except OSError as exc:
         return fleet.Skipped(path, f"cannot read: {exc.strerror or exc}")
-    if len(data) > MAX_REPORT_BYTES:
-        return fleet.Skipped(path, f"larger than {MAX_REPORT_BYTES} bytes: not an audit")
+    mtime = st.st_mtime
     try:
         doc = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
