@@ -243,6 +243,13 @@ def test_parse_audit_of_a_damaged_audit_is_an_audit_or_not_an_audit(key: str, va
             json.dumps(fleet.to_dict(summary))
 
 
+def test_collect_skips_a_file_too_large_to_be_an_audit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "big.json").write_text(json.dumps(fleet_gen.make_report(1)))
+    monkeypatch.setattr(fleet_report, "MAX_REPORT_BYTES", 100)
+    got = fleet_report.read_audit(str(tmp_path / "big.json"))
+    assert got == fleet.Skipped(str(tmp_path / "big.json"), "larger than 100 bytes: not an audit")
+
+
 def test_collect_refuses_a_missing_path(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no such file or directory"):
         fleet_report.collect([str(tmp_path / "nope")])
