@@ -439,7 +439,7 @@ def to_dict(summary: FleetSummary, top: int | None = None) -> dict[str, Any]:
 def render_text(summary: FleetSummary, top: int = 20) -> str:
     """Render the summary for people; long lists stop at `top` rows."""
     n = len(summary.hosts)
-    out = [f"fleet: {n} hosts, {summary.compliant} compliant ({percent(summary.compliant, n)})"]
+    out = [f"fleet: {n} host{'' if n == 1 else 's'}, {summary.compliant} compliant ({percent(summary.compliant, n)})"]
     out.append("")
     out.append("compliance by profile:")
     for p in summary.profiles:

@@ -238,7 +238,7 @@ def test_parse_audit_of_a_damaged_audit_is_an_audit_or_not_an_audit(key: str, va
             doc["checks"][0][check_field] = value
         with contextlib.suppress(fleet.NotAnAudit):
             summary = fleet.merge([fleet.parse_audit(doc, "x.json", 0.0)])
-            assert fleet.render_text(summary).startswith("fleet: 1 hosts")
+            assert fleet.render_text(summary).startswith("fleet: 1 host, ")
             assert render_html(summary, "now", 1).endswith("</html>\n")
             json.dumps(fleet.to_dict(summary))
 
