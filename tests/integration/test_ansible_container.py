@@ -91,6 +91,12 @@ def test_role_installs_is_idempotent_plans_in_check_mode_and_reloads(nspawn_ok: 
     facts = _facts(log)
     assert "RESULT 0" in log
 
+    fresh = _recap(facts, "check-fresh")
+    assert facts["check-fresh rc"] == "0", runs.get("check-fresh")
+    assert fresh["failed"] == 0
+    assert fresh["changed"] >= 3  # venv, profile, drop-in ... would change
+    assert (facts["check-fresh venv"], facts["check-fresh unit"]) == ("no", "no")  # and nothing did
+
     run1 = _recap(facts, "run1")
     assert facts["run1 rc"] == "0", detail
     assert run1["failed"] == 0

@@ -41,6 +41,10 @@ ip link set lab0 up && ip link set peer0 up
 sysctl -qw net.ipv4.tcp_mtu_probing=0
 fact "mtu before $(mtu lab0)"
 
+play check-fresh --check  # before anything is installed: must not fail, and must say it would change
+fact "check-fresh venv $(test -e /opt/netagent && echo yes || echo no)"
+fact "check-fresh unit $(test -e /etc/systemd/system/netagent.service && echo yes || echo no)"
+
 play run1
 wait_for 10 mtu_is lab0 9001
 fact "run1 mtu $(mtu lab0)"
