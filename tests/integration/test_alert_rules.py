@@ -58,3 +58,19 @@ def test_promtool_tests_catch_a_broken_rule(tmp_path: Path, old: str, new: str) 
     shutil.copy(TESTS, tmp_path / TESTS.name)
     proc = _promtool("test", "rules", str(tmp_path / TESTS.name))
     assert proc.returncode != 0, f"the tests did not notice {old!r} -> {new!r}"
+
+
+def test_promtool_check_metrics_accepts_the_daemons_textfile() -> None:
+    from netagent.core.daemon_metrics import render_textfile
+    from netagent.ena import EnaHealth
+    from netagent.model import Check, Profile, Report, Status
+
+    ena = EnaHealth("eth0", (("pps_allowance_exceeded", 3), ("conntrack_allowance_available", 90)))
+    checks = (Check("eth0/mtu", "eth0", "mtu", Status.DRIFT, "9001", "1500"),)
+    status = {"running": True, "heals": {"eth0/mtu": {"count": 2}}, "contested": ["eth0/mtu"], "resyncs": 3}
+    text = render_textfile(Report(Profile("web", "p.yaml"), {}, checks, ena=(ena,)), status, 1, True)
+    proc = subprocess.run(
+        [need("promtool", "prometheus"), "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # naming and type lint of the exposition
+    assert "netagent_ena_pps_allowance_exceeded_total" in text
