@@ -178,6 +178,7 @@ GLOBALS_USED: dict[str, tuple[str, ...]] = {
     "persist": (*_LOG_OPTIONS, "--insecure-profile"),
     "daemon": (*_LOG_OPTIONS, "--state-dir", "--lock-timeout-s"),
     "status": ("--debug", "--state-dir"),
+    "fleet-report": _LOG_OPTIONS,
 }
 _BAD_INPUT = "  2   bad profile or arguments (file:line: field)"
 _INTERNAL = "  70  internal error (a bug): run again with --debug"
@@ -283,6 +284,19 @@ EPILOGS: dict[str, str] = {
             "",
             "example:",
             "  netagent status --format json | jq .last_reload",
+        ]
+    ),
+    "fleet-report": "\n".join(
+        [
+            "exit codes:",
+            "  0   every host's audit is compliant",
+            "  1   some host's is not",
+            "  2   no file is a netagent JSON audit, or bad arguments",
+            _INTERNAL,
+            "  74  the report could not be written",
+            "",
+            "example:",
+            "  netagent fleet-report --format html --output fleet.html audits/",
         ]
     ),
 }
@@ -412,6 +426,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--resync-s", metavar="N", type=_positive_float, default=60.0, help="full re-read every N seconds (default: 60)"
     )
+    p.add_argument(
+        "--textfile-dir",
+        metavar="DIR",
+        help="write Prometheus metrics to DIR/netagent.prom at every resync and heal (node_exporter's"
+        " --collector.textfile.directory; default: off)",
+    )
     _add_imds_options(p)
 
     p = add(
@@ -420,6 +440,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Print the daemon's status file (pid, last resync, heals per check, contested checks).",
     )
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+
+    p = add(
+        "fleet-report",
+        help="merge many hosts' JSON audits into one fleet summary",
+        description="Merge `audit --format json` files (and directories of *.json) into one summary: compliance"
+        " by profile, the checks that drift most, hosts by failures, owners that fight, ENA allowance hot spots;"
+        " other files are listed as skipped with the reason.",
+    )
+    p.add_argument("paths", metavar="FILE|DIR", nargs="+", help="audit JSON files, or directories holding them")
+    p.add_argument("--format", choices=("text", "json", "html"), default="text", help="output format (default: text)")
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE atomically instead of stdout")
+    p.add_argument("--top", metavar="N", type=int, default=20, help="text: rows per list (default: 20)")
     for name, command in built.items():
         group = command.add_argument_group("global options (also accepted before the command)")
         _add_global_options(group, argparse.SUPPRESS, GLOBALS_USED[name])
@@ -764,6 +796,8 @@ def cmd_daemon(args: argparse.Namespace) -> ExitCode:
     from netagent.core.ec2 import instance_type
     from netagent.host.daemonlock import DaemonLock
 
+    if args.textfile_dir is not None and not os.path.isdir(args.textfile_dir):
+        raise UsageError(f"--textfile-dir {args.textfile_dir}: not a directory")
     lock = DaemonLock(args.state_dir, args.profile or default_profile_path())
     lock.acquire()  # one daemon per state directory, for its whole life; exit 4 at once if taken
     ctx = AuditContext(phase=RUNTIME, instance_type=instance_type(instance_facts(args)))
@@ -774,6 +808,7 @@ def cmd_daemon(args: argparse.Namespace) -> ExitCode:
         lock_timeout_s=args.lock_timeout_s,
         ctx=ctx,
         host=system_host(),
+        textfile_dir=args.textfile_dir,
     )
     try:
         return ExitCode(daemon.run())
@@ -802,6 +837,24 @@ def cmd_status(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK if alive else ExitCode.DRIFT
 
 
+def cmd_fleet_report(args: argparse.Namespace) -> ExitCode:
+    """Merge many hosts' JSON audits into one summary; exit 1 when a host is not compliant."""
+    from netagent.app.fleet_report import collect, render
+
+    summary, files = collect(args.paths)
+    if not summary.hosts:
+        raise UsageError(f"no netagent JSON audit among {_count(files, 'file')} ({len(summary.skipped)} skipped)")
+    text = render(summary, args.format, files, args.top)
+    if args.output:
+        from netagent.host.files import write_atomic
+
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    log.info("fleet_report_finished", hosts=len(summary.hosts), skipped=len(summary.skipped), files=files)
+    return ExitCode.OK if summary.compliant == len(summary.hosts) else ExitCode.DRIFT
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "audit": cmd_audit,
@@ -811,4 +864,5 @@ COMMANDS = {
     "persist": cmd_persist,
     "daemon": cmd_daemon,
     "status": cmd_status,
+    "fleet-report": cmd_fleet_report,
 }

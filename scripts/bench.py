@@ -618,6 +618,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, help="runs per command and size")
     p.add_argument("--no-daemon", action="store_true", help="measure the audit only")
     p.add_argument(
+        "--fleet", action="store_true", help="only the fleet report: 1000, 10000, 50000 host audits (--sizes)"
+    )
+    p.add_argument(
         "--write-bytecode",
         action="store_true",
         help="unset PYTHONDONTWRITEBYTECODE for the measured commands, as in production",
@@ -633,6 +636,8 @@ def main(argv: list[str]) -> int:
         print(json.dumps(runner_heal(json.loads(argv[1]))))
         return 0
     args = parse_args(argv)
+    if args.fleet:
+        return main_fleet(args)
     json_path = os.path.abspath(args.json) if args.json else None
     if os.geteuid() != 0:
         print("bench: needs root (network namespaces)", file=sys.stderr)
@@ -688,6 +693,137 @@ def main(argv: list[str]) -> int:
         with open(json_path, "w") as f:
             json.dump(results, f, indent=2)
     return 1 if daemon is not None and "error" in daemon else 0
+
+
+# ---------------------------------------------------------------- fleet report (issue 14)
+# `scripts/bench --fleet`: `netagent fleet-report` over N synthetic host audits (tests/fleet_gen.py,
+# rendered by netagent's own JSON renderer, one file per host as a bucket would hold them). Each
+# size runs the floor (read and json.loads every file, nothing else) and the report (text, and
+# the HTML page) interleaved, `rounds` times; medians of wall time and of peak RSS (wait4).
+# Needs no root and no namespace.
+
+FLEET_SIZES = (1000, 10000, 50000)
+FLEET_GOALS = {"seconds at 10000": 5.0, "peak MB at 10000": 300.0}
+FLEET_FLOOR = """
+import json, os, sys
+d = sys.argv[1]
+n = 0
+for name in sorted(os.listdir(d)):
+    with open(os.path.join(d, name), "rb") as f:
+        json.loads(f.read())
+    n += 1
+print(n)
+"""
+
+
+def fleet_write(python: str, directory: str, hosts: int) -> None:
+    """Write the synthetic fleet with the netagent under test (its JSON renderer)."""
+    code = f"import sys; sys.path.insert(0, {REPO!r}); from tests import fleet_gen; fleet_gen.write_fleet(sys.argv[1], {hosts})"  # noqa: E501
+    subprocess.run([python, "-c", code, directory], check=True)
+
+
+def fleet_run(cmd: list[str]) -> tuple[float, float, float]:
+    """Run one command; return its wall seconds, peak RSS in MB and CPU seconds (its own, from wait4).
+
+    CPU time (user + system) is what the growth is judged on: on a machine shared with other
+    jobs, wall time also measures the neighbours.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{cmd[:4]} exited {proc.returncode}: {err[-500:]}")
+    return took, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
+
+
+def bench_fleet(python: str, sizes: tuple[int, ...], rounds: int) -> dict[str, Any]:
+    """Measure the fleet report at each size; return medians per size and command."""
+    workdir = tempfile.mkdtemp(prefix="netagent-bench-fleet-")
+    CLEANUP.dirs.append(workdir)
+    results: dict[str, Any] = {}
+    commands = {
+        "floor": lambda d: [python, "-c", FLEET_FLOOR, d],
+        "report text": lambda d: [python, "-m", "netagent", "fleet-report", d, "--format", "text"],
+        "report html": lambda d: [
+            python,
+            "-m",
+            "netagent",
+            "fleet-report",
+            d,
+            "--format",
+            "html",
+            "--output",
+            os.path.join(workdir, "f.html"),
+        ],
+    }
+    try:
+        for hosts in sizes:
+            bucket = os.path.join(workdir, f"fleet-{hosts}")
+            print(f"bench: writing {hosts} host audits ...", file=sys.stderr, flush=True)
+            fleet_write(python, bucket, hosts)
+            samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
+            names = list(commands)
+            for r in range(rounds):
+                for name in names[r % len(names) :] + names[: r % len(names)]:  # ABC, BCA, CAB
+                    samples[name].append(fleet_run(commands[name](bucket)))
+            results[str(hosts)] = {
+                name: {
+                    "seconds": statistics.median(t for t, _, _ in runs),
+                    "peak_mb": statistics.median(m for _, m, _ in runs),
+                    "cpu_s": statistics.median(c for _, _, c in runs),
+                    "samples": runs,
+                }
+                for name, runs in samples.items()
+            }
+            shutil.rmtree(bucket, ignore_errors=True)
+    finally:
+        CLEANUP.run()
+    return results
+
+
+def render_fleet(results: dict[str, Any]) -> str:
+    """Render the fleet bench as a table, with its goals and the growth per host."""
+    lines = ["fleet-report: medians over interleaved runs (floor = read + json.loads every file)", ""]
+    columns = ("wall s", "cpu s", "peak MB")
+    lines.append(f"{'hosts':>7} {'command':<12} " + " ".join(f"{c:>8}" for c in columns) + " cpu us/host cpu x floor")
+    for hosts, by_cmd in results.items():
+        floor = by_cmd["floor"]["cpu_s"]
+        for name, m in by_cmd.items():
+            per_host = 1e6 * m["cpu_s"] / int(hosts)
+            lines.append(
+                f"{hosts:>7} {name:<12} {m['seconds']:>8.2f} {m['cpu_s']:>8.2f} {m['peak_mb']:>8.1f} {per_host:>11.0f} "
+                f"{m['cpu_s'] / floor:>11.2f}"
+            )
+    if "10000" in results:
+        html = results["10000"]["report html"]
+        lines.append("")
+        for goal, value in (("seconds at 10000", html["seconds"]), ("peak MB at 10000", html["peak_mb"])):
+            limit = FLEET_GOALS[goal]
+            lines.append(f"goal {goal} < {limit:g}: {value:.2f} {'ok' if value < limit else 'MISSED'}")
+    sizes = list(results)
+    for first, last in zip(sizes, sizes[1:]):  # start-up and imports weigh on the smallest size only
+        for name in ("report text", "report html"):
+            a = results[first][name]["cpu_s"] / int(first)
+            b = results[last][name]["cpu_s"] / int(last)
+            lines.append(f"growth, {name}: CPU time per host at {last} / at {first} = {b / a:.2f} (1.00 is linear)")
+    return "\n".join(lines) + "\n"
+
+
+def main_fleet(args: argparse.Namespace) -> int:
+    """`scripts/bench --fleet`: the fleet report alone."""
+    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else FLEET_SIZES
+    results = {"fleet": bench_fleet(args.python, sizes, args.rounds or 3)}
+    results["machine"] = {"cpus": os.cpu_count(), "python": args.python, "platform": platform.platform()}
+    text = render_fleet(results["fleet"])
+    sys.stdout.write(text)
+    if args.json:
+        results["table"] = text
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
 
 
 if __name__ == "__main__":

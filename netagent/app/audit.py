@@ -84,10 +84,29 @@ def observe_and_audit(
         notes=notes,
         strict=strict,
         context=ctx,
+        generated_at=_utc_now(),
     )
 
 
+def _utc_now() -> str:
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+# systemd's machine-id(5): a host id that outlives a hostname change (the fleet report's key off EC2).
+MACHINE_ID = "/etc/machine-id"
+
+
 def host_facts() -> dict[str, str]:
-    """Return the facts that identify this host in a report."""
+    """Return the facts that identify this host in a report (machine_id when /etc/machine-id has one)."""
     uname = os.uname()
-    return {"hostname": uname.nodename, "kernel": uname.release}
+    facts = {"hostname": uname.nodename, "kernel": uname.release}
+    try:
+        with open(MACHINE_ID, encoding="ascii") as f:
+            machine_id = f.read(64).strip()
+    except (OSError, ValueError):
+        machine_id = ""
+    if len(machine_id) == 32:
+        facts["machine_id"] = machine_id
+    return facts

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable
 
 from netagent.app import logs
 from netagent.app.apply import apply_plan
+from netagent.app.textfile import TextfileMetrics
 from netagent.core.diff import audit, change_order, check_link, qualify_check, wanted_by_interface
 from netagent.core.diff import plan as make_plan
 from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
@@ -71,9 +72,11 @@ class Daemon:
         ctx: AuditContext | None = None,
         clock: Callable[[], float] = time.monotonic,
         host: Host | None = None,
+        textfile_dir: str | None = None,
     ) -> None:
         self.profile_path = profile_path
         self.host: Host = host if host is not None else _system_host()
+        self.textfile = TextfileMetrics(textfile_dir) if textfile_dir else None  # off by default
         self.state = StateDir(state_dir)
         self.resync_s = resync_s
         self.lock_timeout_s = lock_timeout_s
@@ -167,6 +170,8 @@ class Daemon:
             now = self.clock()
             self._next_resync = now + self.resync_s
             self.stats.last_resync_at = _utc_now()
+            if self.textfile is not None:
+                self.textfile.audited(self._observe_and_audit())
             self._write_status(running=True)
             self.notifier.notify(READY="1", STATUS=self._status_line(), MAINPID=str(os.getpid()))
             self._ping(now)
@@ -306,6 +311,7 @@ class Daemon:
         except ProfileError as exc:
             log.error("profile_reload_failed", path=self.profile_path, problems=exc.lines(), kept=self._profile_name())
             self.stats.record_reload(_utc_now(), self.profile_path, exc.lines(), kept=self._profile_name())
+            self._reload_done(ok=False)
             self._dirty = True
         else:
             old_profile, old_stats, old_wanted = self.profile, self.stats.profile, self.wanted
@@ -316,6 +322,7 @@ class Daemon:
                 changes = self._apply_all()
                 log.info("profile_reloaded", profile=new.name, path=self.profile_path, changes=changes)
                 self.stats.record_reload(_utc_now(), self.profile_path)
+                self._reload_done(ok=True)
             except (ApplyFailed, StateError) as exc:
                 # The new profile's apply was rolled back: keep healing towards the old one.
                 self.profile, self.stats.profile, self.wanted = old_profile, old_stats, old_wanted
@@ -323,9 +330,20 @@ class Daemon:
                     "profile_reload_apply_failed", profile=new.name, problems=exc.lines(), kept=self._profile_name()
                 )
                 self.stats.record_reload(_utc_now(), self.profile_path, exc.lines(), kept=self._profile_name())
+                self._reload_done(ok=False)
             self._next_resync = self.clock() + self.resync_s
             self._dirty = True
         self.notifier.notify(READY="1", STATUS=self._status_line())
+
+    def _reload_done(self, ok: bool) -> None:
+        if self.textfile is not None:
+            self.textfile.reloaded(ok)
+            self._dirty = True
+
+    def _observe_and_audit(self) -> tuple[HostState, list[Check]]:
+        assert self.profile is not None
+        host = self._observe(self.profile)
+        return host, audit(self.profile, host, self.ctx)
 
     def _profile_name(self) -> str:
         return self.profile.name if self.profile is not None else ""
@@ -473,6 +491,8 @@ class Daemon:
             found, value = change.inverse().new_text, change.new_text
             self.stats.record_heal(check.id, found, value, at)
             log.info("setting_healed", check=check.id, found=found, set=value, cause=cause, duration_s=took_s)
+            if self.textfile is not None:
+                self.textfile.checked(self._read_check(check.cid) or check)
         self._dirty = True
 
     def _run_due(self, now: float) -> None:
@@ -487,6 +507,8 @@ class Daemon:
         host = self._observe(self.profile)
         self._adopt(host)
         checks = audit(self.profile, host, self.ctx)
+        if self.textfile is not None:
+            self.textfile.audited((host, checks))  # before the heals, which then update their checks
         self._decide([c for c in checks if c.change is not None], f"resync_{cause}")
         now = self.clock()
         self._next_resync = now + self.resync_s
@@ -501,10 +523,13 @@ class Daemon:
     def _write_status(self, running: bool) -> None:
         self.stats.profile = {"name": self._profile_name(), "path": self.profile_path}
         self.stats.contested = self.governor.contested(self.clock())
+        doc = self.stats.to_doc(running=running, updated_at=_utc_now())
         try:
-            write_status(self.state.path, self.stats.to_doc(running=running, updated_at=_utc_now()))
+            write_status(self.state.path, doc)
         except StateError as exc:
             log.warning("status_write_failed", why=str(exc))
+        if self.textfile is not None and self.profile is not None:
+            self.textfile.write(self.profile, self.ctx, doc)
         self._dirty = False
 
 

@@ -440,7 +440,7 @@ class Check(Value):
 class Report(Value):
     """The result of one audit: what was checked, where, and the verdicts."""
 
-    __slots__ = ("profile", "host", "checks", "ec2", "ena", "notes", "strict", "context")
+    __slots__ = ("profile", "host", "checks", "ec2", "ena", "notes", "strict", "context", "generated_at")
     profile: Profile
     host: dict[str, str]
     checks: tuple[Check, ...]
@@ -449,6 +449,7 @@ class Report(Value):
     notes: tuple[str, ...]  # warnings for people; they never change `compliant`
     strict: bool
     context: AuditContext
+    generated_at: str  # ISO-8601 UTC time of the audit ("" when not stamped); the fleet report's "newest"
 
     def __init__(
         self,
@@ -460,6 +461,7 @@ class Report(Value):
         notes: tuple[str, ...] = (),
         strict: bool = False,
         context: AuditContext | None = None,
+        generated_at: str = "",
     ) -> None:
         _set(self, "profile", profile)
         _set(self, "host", host)
@@ -469,6 +471,7 @@ class Report(Value):
         _set(self, "notes", notes)
         _set(self, "strict", strict)
         _set(self, "context", AuditContext() if context is None else context)
+        _set(self, "generated_at", generated_at)
 
     @property
     def compliant(self) -> bool:

@@ -86,6 +86,7 @@ _netagent() {
         "persist --lock-timeout-s") COMPREPLY=() ;;
         "daemon --profile") _netagent_profiles ;;
         "daemon --resync-s") COMPREPLY=() ;;
+        "daemon --textfile-dir") _netagent_dirs ;;
         "daemon --imds-endpoint") COMPREPLY=() ;;
         "daemon --log-format") _netagent_words "console json" ;;
         "daemon --log-level") _netagent_words "debug info warning error" ;;
@@ -98,6 +99,14 @@ _netagent() {
         "status --color") _netagent_words "auto always never" ;;
         "status --state-dir") _netagent_dirs ;;
         "status --lock-timeout-s") COMPREPLY=() ;;
+        "fleet-report --format") _netagent_words "text json html" ;;
+        "fleet-report --output") _netagent_files ;;
+        "fleet-report --top") COMPREPLY=() ;;
+        "fleet-report --log-format") _netagent_words "console json" ;;
+        "fleet-report --log-level") _netagent_words "debug info warning error" ;;
+        "fleet-report --color") _netagent_words "auto always never" ;;
+        "fleet-report --state-dir") _netagent_dirs ;;
+        "fleet-report --lock-timeout-s") COMPREPLY=() ;;
         *) false ;;
     esac && return
     case "$cmd" in
@@ -108,8 +117,9 @@ _netagent() {
         "apply") opts="-h --help --profile --dry-run --format --force --no-imds --imds-endpoint --log-format --log-level --color --debug --state-dir --insecure-profile --lock-timeout-s" ;;
         "restore") opts="-h --help --dry-run --forget-gone --force --log-format --log-level --color --debug --state-dir --insecure-profile --lock-timeout-s" ;;
         "persist") opts="-h --help --profile --root --dry-run --log-format --log-level --color --debug --state-dir --insecure-profile --lock-timeout-s" ;;
-        "daemon") opts="-h --help --profile --resync-s --no-imds --imds-endpoint --log-format --log-level --color --debug --state-dir --insecure-profile --lock-timeout-s" ;;
+        "daemon") opts="-h --help --profile --resync-s --textfile-dir --no-imds --imds-endpoint --log-format --log-level --color --debug --state-dir --insecure-profile --lock-timeout-s" ;;
         "status") opts="-h --help --format --log-format --log-level --color --debug --state-dir --insecure-profile --lock-timeout-s" ;;
+        "fleet-report") opts="-h --help --format --output --top --log-format --log-level --color --debug --state-dir --insecure-profile --lock-timeout-s" ;;
         *) return ;;  # an unknown command: nothing to offer
     esac
     if [[ $cur == -* ]]; then
@@ -117,8 +127,9 @@ _netagent() {
         return
     fi
     case "$cmd" in
-        "") _netagent_words "validate audit plan apply restore persist daemon status" ;;
+        "") _netagent_words "validate audit plan apply restore persist daemon status fleet-report" ;;
         "validate") _netagent_profiles ;;
+        "fleet-report") COMPREPLY=() ;;
         *) _netagent_words "$opts" ;;
     esac
 }

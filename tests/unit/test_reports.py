@@ -22,7 +22,7 @@ def test_json_schema_is_stable() -> None:
     doc = json.loads(json_report.render(REPORT))
     # Fields are only ever added: the first six are schema_version 1 as first shipped.
     first = ["schema_version", "profile", "host", "compliant", "summary", "checks"]
-    assert list(doc) == [*first, "ec2", "ena", "notes", "strict", "context"]
+    assert list(doc) == [*first, "ec2", "ena", "notes", "strict", "context", "generated_at"]
     assert doc["compliant"] is False
     assert doc["summary"] == {"ok": 1, "drift": 1, "unsupported": 1, "error": 0, "skipped": 0}
     assert doc["checks"][0] == {

@@ -29,6 +29,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "notes": list(report.notes),
         "strict": report.strict,
         "context": {"phase": report.context.phase, "instance_type": report.context.instance_type},
+        # Added fields keep schema_version 1: readers ignore what they do not know.
+        "generated_at": report.generated_at or None,
     }
 
 

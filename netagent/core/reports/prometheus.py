@@ -3,9 +3,11 @@
 Metrics (README.md, "Monitoring"):
   netagent_check_drift{check,interface}        1 when the check drifted, else 0 (one per check)
   netagent_check_error{check,interface}        1 when the check could not be made, else 0
+  netagent_check_required{check,interface}     1 when the check is required, 0 recommended (issue 14)
   netagent_checks{status}                      number of checks per status
   netagent_compliant{profile}                  1 compliant, 0 not
   netagent_ena_allowance_exceeded_total{interface,counter}   ENA counters (cumulative)
+  netagent_ena_<counter>_total{interface}      the same, one typed counter per ENA counter (issue 14)
   netagent_ena_conntrack_allowance_available{interface}      ENA gauge
   netagent_ec2_up                              1 IMDS answered, 0 not (absent with --no-imds)
   netagent_ec2_info{instance_type,instance_id,region,availability_zone}  always 1
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netagent.core import ec2, ena
-from netagent.core.model import Check, Report, Status
+from netagent.core.model import Check, Report, Severity, Status
 
 # One gauge family per failing status, each with a sample per check.
 _PER_CHECK = (
@@ -56,6 +58,26 @@ def _interface(c: Check) -> str:
     return c.subject if is_link else ""
 
 
+def render_ena_counters(report: Report) -> list[str]:
+    """Return one counter family per ENA `*_allowance_exceeded` counter, a sample per interface.
+
+    `netagent_ena_pps_allowance_exceeded_total{interface="eth0"}` is what an alert takes a rate()
+    of; the older two-label family stays for the rules already written against it.
+    """
+    lines: list[str] = []
+    for counter, meaning in ena.ALLOWANCE_EXCEEDED.items():
+        samples = [(h.ifname, n) for h in report.ena for name, n in h.counters if name == counter]
+        if samples:
+            name = f"netagent_ena_{counter}_total"
+            lines += _family(
+                name,
+                "counter",
+                f"ENA {counter}: {meaning}; packets since the driver was last reset.",
+                ((name, (("interface", ifn),), n) for ifn, n in samples),
+            )
+    return lines
+
+
 def render(report: Report) -> str:
     """Render an audit report as Prometheus text exposition."""
     checks = [(c.id, _interface(c), c.status) for c in report.checks]
@@ -67,6 +89,19 @@ def render(report: Report) -> str:
             help_text,
             ((name, (("check", cid), ("interface", ifn)), int(s is status)) for cid, ifn, s in checks),
         )
+    lines += _family(
+        "netagent_check_required",
+        "gauge",
+        "1 when the check's drift fails the audit (severity required), 0 when only recommended.",
+        (
+            (
+                "netagent_check_required",
+                (("check", c.id), ("interface", _interface(c))),
+                int(c.severity is Severity.REQUIRED),
+            )
+            for c in report.checks
+        ),
+    )
     lines += _family(
         "netagent_checks",
         "gauge",
@@ -90,6 +125,7 @@ def render(report: Report) -> str:
                 for ifn, name, n in exceeded
             ),
         )
+    lines += render_ena_counters(report)
     available = [(h.ifname, n) for h in report.ena for name, n in h.counters if name == ena.CONNTRACK_AVAILABLE]
     if available:
         lines += _family(
