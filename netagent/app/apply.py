@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from netagent.app import logs
 from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, StateError
@@ -35,6 +35,10 @@ class Originals(Protocol):
 
     def forget(self, settings: Sequence[str]) -> None: ...
 
+    def load(self) -> dict[str, dict[str, Any]]: ...
+
+    def rewind(self, previous: dict[str, dict[str, Any]]) -> None: ...
+
 
 class Guard(Protocol):
     """Checks an MTU change after it is made (the jumbo-path guard)."""
@@ -61,18 +65,27 @@ def apply_plan(
         ApplyInterrupted: should_stop() said so; this run's changes were rolled back.
         StateError: the originals could not be recorded; nothing was changed.
     """
-    recorded = originals.record_originals(plan.changes) if originals is not None and plan.changes else []
+    previous = originals.load() if originals is not None and plan.changes else None
+    if originals is not None and previous is not None:
+        originals.record_originals(plan.changes)
     try:
         return _apply(plan, host, guard, should_stop)
     except ApplyFailed as exc:
-        if originals is not None and recorded and not exc.rollback_failures:
-            # Every value is back as it was: what this run recorded as "original" was never
-            # changed, and must not make a later restore revert an operator's own change.
-            try:
-                originals.forget(recorded)
-            except StateError as forget_exc:  # harmless: those originals equal the current values
-                log.warning("originals_kept", settings=recorded, reason=str(forget_exc))
+        if originals is not None and previous is not None and not exc.rollback_failures:
+            rewind(originals, previous)
         raise
+
+
+def rewind(originals: Originals, previous: dict[str, dict[str, Any]]) -> None:
+    """Put the recorded originals back as they were before a run whose changes were all rolled back.
+
+    What the run recorded, new settings and parts added to existing ones (a channel type, a
+    queue), was never changed, and must not make a later restore revert an operator's own change.
+    """
+    try:
+        originals.rewind(previous)
+    except StateError as exc:  # harmless: those originals equal the current values
+        log.warning("originals_kept", reason=str(exc))
 
 
 def _apply(plan: Plan, host: Executor, guard: Guard | None, should_stop: Callable[[], bool] | None) -> list[Change]:
@@ -165,7 +178,40 @@ def apply_profile(
         if plan.changes:
             with StopSignals() as stopped:
                 guard = PathGuard(profile.guard, host.route_dev) if profile.guard else None
-                apply_plan(plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped))
+                previous = state.load()
+                done = apply_plan(plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped))
+                if plan.deferred:  # per-queue settings, on the queues the new count made
+                    follow = make_plan(list(observe_and_audit(host, profile, ec2).checks))
+                    _apply_follow_up(follow, done, previous, host, state, guard, lambda: bool(stopped))
+                    plan = Plan(plan.changes + follow.changes, follow.unfixable, follow.deferred)
         after = observe_and_audit(host, profile, ec2)
     log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
     return plan, after
+
+
+def _apply_follow_up(
+    follow: Plan,
+    done: list[Change],
+    previous: dict[str, dict[str, Any]],
+    host: Host,
+    state: StateDir,
+    guard: Guard | None,
+    should_stop: Callable[[], bool],
+) -> None:
+    """Apply the second pass of a plan; if it fails, undo the first pass too, so the run stays all or nothing.
+
+    Raises:
+        ApplyFailed: a change of either pass failed; both were rolled back.
+    """
+    try:
+        apply_plan(follow, host, originals=state, guard=guard, should_stop=should_stop)
+    except ApplyFailed as exc:
+        failures = roll_back(done, host)
+        if not failures and not exc.rollback_failures:
+            rewind(state, previous)
+        cls = ApplyInterrupted if isinstance(exc, ApplyInterrupted) else ApplyFailed
+        raise cls(
+            str(exc),
+            rolled_back=exc.rolled_back + len(done) - len(failures),
+            rollback_failures=[*exc.rollback_failures, *failures],
+        ) from None

@@ -20,7 +20,7 @@ from netagent.core.model import (
     Status,
     Unreadable,
 )
-from netagent.core.settings import RULE_KEY_OF_CHECK, SYSCTL, host_kind, interface_kinds
+from netagent.core.settings import APPLY_ORDER, PER_QUEUE, RULE_KEY_OF_CHECK, SYSCTL, host_kind, interface_kinds
 
 _STATUS_ORDER = {Status.ERROR: 0, Status.DRIFT: 1, Status.UNSUPPORTED: 2, Status.SKIPPED: 3, Status.OK: 4}
 
@@ -102,20 +102,32 @@ def field_providers(profile: Profile, ifname: str) -> dict[str, InterfaceRule]:
     return _providers(_matching(profile, ifname))
 
 
-def change_order(change: Change) -> tuple[bool, str]:
-    """Sort key of changes: interfaces first (by name, then kind: channels before MTU), then sysctls by key."""
-    return change.kind == SYSCTL.name, change.setting
+def change_order(change: Change) -> tuple[bool, str, int]:
+    """Sort key of changes: interfaces first, by name, each in APPLY_ORDER (the queue count first,
+    per-queue settings last); then sysctls by key."""
+    rank = APPLY_ORDER.index(change.kind) if change.kind in APPLY_ORDER else len(APPLY_ORDER)
+    return change.kind == SYSCTL.name, change.cid.subject, rank
+
+
+def undo_order(change: Change) -> tuple[bool, str, int]:
+    """Sort key of restore's changes: each interface's in the reverse of the order apply made them."""
+    is_sysctl, subject, rank = change_order(change)
+    return is_sysctl, subject, -rank
 
 
 def plan(checks: list[Check]) -> Plan:
     """Return the changes that fix the drift, and the drift no change can fix.
 
-    Interfaces come first, one at a time (channels, then MTU), then sysctls by key: a stable
-    order, so a failure at any point is rolled back the same way every time.
+    Interfaces come first, one at a time (change_order), then sysctls by key: a stable order, so a
+    failure at any point is rolled back the same way every time. Per-queue drift on an interface
+    whose queue count changes is `deferred`: apply plans it again once the count is set.
     """
-    changes = sorted((c.change for c in checks if c.change is not None), key=change_order)
+    fixable = [c for c in checks if c.change is not None]
+    requeued = {c.change.cid.subject for c in fixable if c.change is not None and c.change.kind == "channels"}
+    deferred = tuple(c for c in fixable if c.setting in PER_QUEUE and c.subject in requeued)
+    changes = sorted((c.change for c in fixable if c not in deferred and c.change is not None), key=change_order)
     unfixable = tuple(c for c in checks if c.is_failure and c.change is None)
-    return Plan(changes=tuple(changes), unfixable=unfixable)
+    return Plan(changes=tuple(changes), unfixable=unfixable, deferred=deferred)
 
 
 def check_unmatched(rule: InterfaceRule) -> Check:

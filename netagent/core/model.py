@@ -489,10 +489,16 @@ class Report(Value):
 class Plan(Value):
     """The changes an apply would make, in order, and the drift it cannot fix."""
 
-    __slots__ = ("changes", "unfixable")
+    __slots__ = ("changes", "unfixable", "deferred")
     changes: tuple[Change, ...]
     unfixable: tuple[Check, ...]
+    # Drift on per-queue settings of an interface whose queue count changes in this plan: planned
+    # again on the new queues once the count is set (the kernel adds or removes queues/rx-N).
+    deferred: tuple[Check, ...]
 
-    def __init__(self, changes: tuple[Change, ...], unfixable: tuple[Check, ...] = ()) -> None:
+    def __init__(
+        self, changes: tuple[Change, ...], unfixable: tuple[Check, ...] = (), deferred: tuple[Check, ...] = ()
+    ) -> None:
         _set(self, "changes", changes)
         _set(self, "unfixable", unfixable)
+        _set(self, "deferred", deferred)

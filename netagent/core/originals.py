@@ -6,6 +6,8 @@ the setting kind encodes it (netagent.core.settings); the file around it is neta
 
 from __future__ import annotations
 
+from netagent.core.errors import StateError
+from netagent.core.model import CheckId
 from netagent.core.settings import kind_of_change
 from netagent.core.value import TYPE_CHECKING
 
@@ -23,17 +25,28 @@ def original_entry(change: Change) -> dict[str, Any]:
     return kind.original(change)
 
 
-def valid_entry(entry: object) -> bool:
+def valid_entry(entry: object, setting: str | None = None) -> bool:
     """Tell whether an entry is one netagent could have written: restore writes it back as root.
 
     Only what a profile can name passes: interface names the kernel could have, counts, keys
     under net. with integer values; a forged kernel.core_pattern entry is refused (issue 9).
+    With `setting`, the entry must also be the one recorded under that check id (`lab0/mtu`
+    holds lab0's MTU, not lab1's), as restore forgets it by that id.
     """
     if not isinstance(entry, dict):
         return False
     name = entry.get("type")
     kind = kind_of_change(name) if isinstance(name, str) else None
-    return kind is not None and kind.valid_original(entry)
+    if kind is None or not kind.valid_original(entry):
+        return False
+    return setting is None or setting == entry_setting(entry)
+
+
+def entry_setting(entry: dict[str, Any]) -> str:
+    """Return the check id an entry belongs under (`lab0/mtu`, `sysctl/net.ipv4.tcp_rmem`)."""
+    if entry["type"] == "sysctl":
+        return str(CheckId(str(entry["key"]), "sysctl"))
+    return str(CheckId(str(entry["ifname"]), str(entry["type"])))
 
 
 def record(originals: dict[str, dict[str, Any]], changes: Sequence[Change]) -> tuple[list[str], bool]:
@@ -46,6 +59,10 @@ def record(originals: dict[str, dict[str, Any]], changes: Sequence[Change]) -> t
     grew = False
     for change in changes:
         entry = original_entry(change)
+        if not valid_entry(entry, change.setting):
+            # The state file must stay loadable: an original it would refuse is refused now,
+            # before any write, never recorded (a non-integer sysctl, say).
+            raise StateError(f"{change.target}: cannot record {entry['value']!r} as its original value")
         have = originals.get(change.setting)
         if have is None:
             originals[change.setting] = entry

@@ -53,4 +53,6 @@ def restore_changes(originals: Mapping[str, Mapping[str, object]], current: Mapp
             already.append(setting)
         else:
             changes.append(change)
-    return RestorePlan(tuple(changes), tuple(already), tuple(gone), tuple(unreadable))
+    from netagent.core.diff import undo_order
+
+    return RestorePlan(tuple(sorted(changes, key=undo_order)), tuple(already), tuple(gone), tuple(unreadable))

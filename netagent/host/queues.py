@@ -52,19 +52,35 @@ def _write(path: str, text: str, what: str, ifname: str) -> None:
         finally:
             os.close(fd)
     except FileNotFoundError:
+        if not os.path.isdir(os.path.dirname(path)):  # the queue went with a lower queue count
+            raise AdapterError(
+                ifname, f"write {what}", errno.ENODEV, "no such queue (the queue count changed)"
+            ) from None
         raise NotSupported(ifname, f"write {what}", errno.ENOENT, f"the kernel has no {what} here") from None
     except OSError as exc:
-        code = errno.ENODEV if exc.errno == errno.ENOENT else exc.errno
-        raise AdapterError(ifname, f"write {what}", code, f"the kernel refused {text} ({exc.strerror})") from None
+        raise AdapterError(ifname, f"write {what}", exc.errno, f"the kernel refused {text} ({exc.strerror})") from None
     if written != len(data):
         raise AdapterError(ifname, f"write {what}", errno.EIO, f"short write ({written} of {len(data)} bytes)")
 
 
-def cpu_count() -> int:
-    """Return the number of usable CPUs (psutil: the logical CPUs the kernel has online)."""
-    import psutil  # only when a profile steers queues (issue 8: the audit imports nothing it does not use)
+CPU_ONLINE = "/sys/devices/system/cpu/online"  # Documentation/ABI/testing/sysfs-devices-system-cpu
 
-    return int(psutil.cpu_count(logical=True) or 1)
+
+def online_cpus(path: str = CPU_ONLINE) -> int:
+    """Return the mask of online CPUs: the kernel's list (`0-3,5`), else CPUs 0..N-1 for psutil's count.
+
+    Offline or hot-unplugged CPUs are not in it: the kernel drops them from a queue's mask.
+    """
+    try:
+        with open(path, encoding="ascii") as f:
+            mask = cpumask.parse_list(f.read())
+    except OSError:
+        mask = None
+    if mask:
+        return mask
+    import psutil  # only where sysfs does not say (issue 8: the audit imports nothing it does not use)
+
+    return cpumask.all_cpus(int(psutil.cpu_count(logical=True) or 1))
 
 
 def read_masks(ifname: str, prefix: str, filename: str, root: str = SYS_CLASS_NET) -> QueueMasks:
@@ -81,7 +97,7 @@ def read_masks(ifname: str, prefix: str, filename: str, root: str = SYS_CLASS_NE
         if mask is None:
             raise AdapterError(ifname, f"read {filename}", errno.EPROTO, f"{queue}/{filename}: not a mask: {text!r}")
         masks.append((queue, mask))
-    return QueueMasks(cpu_count(), tuple(masks))
+    return QueueMasks(online_cpus(), tuple(masks))
 
 
 def write_masks(ifname: str, filename: str, masks: tuple[tuple[str, int], ...], root: str = SYS_CLASS_NET) -> None:
@@ -90,10 +106,9 @@ def write_masks(ifname: str, filename: str, masks: tuple[tuple[str, int], ...], 
     Raises:
         AdapterError: the kernel refused a mask, or the interface is gone.
     """
-    nr = cpu_count()
     for queue, mask in masks:
         path = os.path.join(root, ifname, "queues", queue, filename)
-        _write(path, cpumask.render_mask(mask, nr), f"{queue}/{filename}", ifname)
+        _write(path, cpumask.render_mask(mask, mask.bit_length()), f"{queue}/{filename}", ifname)
 
 
 def read_bql(ifname: str, root: str = SYS_CLASS_NET) -> BqlState:

@@ -149,7 +149,7 @@ class StateDir:
                 " use that namespace's own --state-dir; left untouched"
             )
         originals = doc.get("originals")
-        if not isinstance(originals, dict) or not all(valid_entry(v) for v in originals.values()):
+        if not isinstance(originals, dict) or not all(valid_entry(v, k) for k, v in originals.items()):
             raise StateError(f"{self.state_path}: malformed originals; left untouched")
         return originals
 
@@ -188,6 +188,19 @@ class StateDir:
                 pass
             except OSError as exc:
                 raise StateError(f"{self.state_path}: cannot remove ({exc.strerror})") from None
+
+    def rewind(self, previous: dict[str, dict[str, Any]]) -> None:
+        """Make the recorded originals `previous` again (after a run was rolled back cleanly).
+
+        Raises:
+            StateError: the state file is corrupt, or cannot be written.
+        """
+        if self.load() == previous:
+            return
+        if previous:
+            self._write(previous)
+        else:
+            self.forget(list(self.load()))
 
     def _write(self, originals: dict[str, dict[str, Any]]) -> None:
         self.ensure()

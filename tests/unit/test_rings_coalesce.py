@@ -141,9 +141,9 @@ def test_audit_plan_and_apply_against_a_fake_ena() -> None:
     state = host.observe(("eth0",), (), ("rings", "coalesce"))
     checks = audit(p, state)  # type: ignore[arg-type]
     todo = plan(checks)
-    assert [c.describe() for c in todo.changes] == [
-        "eth0 coalesce adaptive_rx=off -> adaptive_rx=on",
+    assert [c.describe() for c in todo.changes] == [  # APPLY_ORDER: rings before moderation
         "eth0 rings rx=1024 -> rx=8192",
+        "eth0 coalesce adaptive_rx=off -> adaptive_rx=on",
     ]
     apply_plan(todo, host)
     assert host.values["eth0/rings"] == ENA_RINGS.replace(rx=8192)

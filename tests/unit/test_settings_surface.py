@@ -30,7 +30,7 @@ kernel: {min_version: "6.1"}
 
 
 def masks(n: int, mask: int, prefix: str = "rx-") -> QueueMasks:
-    return QueueMasks(4, tuple((f"{prefix}{i}", mask) for i in range(n)))
+    return QueueMasks(0xF, tuple((f"{prefix}{i}", mask) for i in range(n)))  # CPUs 0-3 online
 
 
 # ---------------------------------------------------------------- cpumask
@@ -135,7 +135,8 @@ def test_audit_of_the_surface_reports_drift_and_the_unfixable_kernel() -> None:
     assert (kern.status, kern.change) == (Status.DRIFT, None)
     assert "older than 6.1" in kern.message
     todo = plan(list(checks.values()))
-    assert [c.setting for c in todo.changes] == ["lab0/bql", "lab0/rps", "lab0/txqueuelen", "lab0/xps"]
+    # The queue length first, the per-queue settings last, in APPLY_ORDER (not by name).
+    assert [c.setting for c in todo.changes] == ["lab0/txqueuelen", "lab0/rps", "lab0/xps", "lab0/bql"]
     assert {c.id for c in todo.unfixable} == {"kernel/release", "lab0/large_llq"}
 
 
@@ -166,7 +167,7 @@ def test_rps_already_right_is_ok_and_a_cpu_list_beyond_the_host_is_an_error() ->
     assert rps.KIND.check("lab0", {"rps": rps.CpuSpec("all")}, link)[0].status is Status.OK
     too_many = rps.KIND.check("lab0", {"rps": rps.CpuSpec("0-7")}, link)[0]
     assert too_many.status is Status.ERROR
-    assert "this host has 4 CPUs" in too_many.message
+    assert "CPUs 4-7 are not online here (online: 0-3)" in too_many.message
     assert too_many.change is None
 
 

@@ -109,8 +109,8 @@ def test_restore_changes_from_originals_and_current_values() -> None:
     }
     todo = restore_changes(originals, current)  # type: ignore[arg-type]
     assert list(todo.changes) == [
+        SetMtu("lab0", old=9001, new=1500),  # undone in the reverse of apply's order: channels last
         SetChannels("lab0", old=(("rx", 4), ("tx", 4)), new=(("rx", 8), ("tx", 8))),
-        SetMtu("lab0", old=9001, new=1500),
     ]
     assert todo.already == ("sysctl/net.a",)
     assert todo.gone == ("lab9/mtu",)

@@ -51,8 +51,8 @@ def test_v1_state_is_restored_and_then_cleared(tmp_path: Path) -> None:
     todo = restore(host, state, dry_run=False, forget_gone=False, lock_timeout_s=1)
     assert todo == RestorePlan(
         changes=(
+            SetMtu("lab0", old=9001, new=1500),  # each interface undone in reverse: channels last
             SetChannels("lab0", old=(("rx", 4), ("tx", 4)), new=(("rx", 8), ("tx", 8))),
-            SetMtu("lab0", old=9001, new=1500),
             SetMtu("lab1", old=9001, new=1500),
             SetSysctl("net.ipv4.tcp_mtu_probing", old="1", new="0"),
             SetSysctl("net.ipv4.tcp_rmem", old="4096 131072 8388608", new="4096 131072 6291456"),

@@ -37,6 +37,12 @@ INTERFACE_TABLE: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]],
     ("bql", ("bql",), (("bql", "bql"),)),
     ("large_llq", ("large_llq",), (("large_llq", "large_llq"),)),
 )
+# The order an interface's changes are made in: the queue count first (the kernel adds or removes
+# queues/rx-N and tx-N with it), then ring sizes and moderation, the MTU and queue length, and
+# last the per-queue settings, on the queues that then exist. Restore undoes in reverse.
+APPLY_ORDER = ("channels", "rings", "coalesce", "mtu", "txqueuelen", "rps", "xps", "bql")
+# Kinds set queue by queue (queues/rx-N, tx-N): planned only once the queue count is settled.
+PER_QUEUE = ("rps", "xps", "bql")
 # Host-wide kinds, each under its own top-level profile key: (module, key).
 HOST_TABLE = (("kernel", "kernel"),)
 

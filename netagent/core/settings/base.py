@@ -124,6 +124,14 @@ def is_ifname(name: object) -> bool:
     return len(name.encode("utf-8", "surrogateescape")) < IFNAMSIZ
 
 
+def is_queue(name: object, prefix: str) -> bool:
+    """Tell whether a recorded queue name is one of an interface's queues of one direction (`rx-3`)."""
+    if not isinstance(name, str) or not name.startswith(prefix):
+        return False
+    number = name[len(prefix) :]
+    return number.isdigit() and number.isascii() and len(number) <= 5  # at most 65535 queues
+
+
 def is_count(n: object) -> bool:
     """Tell whether a recorded number is a plain unsigned 32-bit integer."""
     return isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**32

@@ -10,7 +10,15 @@ BQL (the ena module parameter `enable_bql=0`) is off already. A kernel without B
 from __future__ import annotations
 
 from netagent.core.model import Change, Check, InterfaceChange, Status, Unreadable
-from netagent.core.settings.base import UNKNOWN_TARGET, BootTarget, InterfaceKind, is_count, is_ifname, unreadable
+from netagent.core.settings.base import (
+    UNKNOWN_TARGET,
+    BootTarget,
+    InterfaceKind,
+    is_count,
+    is_ifname,
+    is_queue,
+    unreadable,
+)
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -115,7 +123,7 @@ class Bql(InterfaceKind):
             is_ifname(entry.get("ifname"))
             and isinstance(value, dict)
             and bool(value)
-            and all(isinstance(q, str) and q.startswith("tx-") and is_count(n) for q, n in value.items())
+            and all(is_queue(q, "tx-") and is_count(n) for q, n in value.items())
         )
 
     def merge_original(self, have: dict[str, object], entry: Mapping[str, object]) -> bool:
@@ -133,7 +141,8 @@ class Bql(InterfaceKind):
         assert isinstance(value, dict)
         assert isinstance(current, BqlState)
         have = dict(current.limit_min)
-        old = tuple((q, have.get(q, 0)) for q, n in sorted(value.items()) if have.get(q, 0) != n)
+        # A queue that no longer exists (the queue count fell) has nothing to restore: it is gone.
+        old = tuple((q, have[q]) for q, n in sorted(value.items()) if q in have and have[q] != n)
         new = tuple((q, int(value[q])) for q, _ in old)
         return SetBql(str(entry["ifname"]), old=old, new=new) if old else None
 

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 # The channel types a profile can set, in report order.
 CHANNEL_KINDS = ("combined", "rx", "tx")
-# What the state file may record: struct ethtool_channels' four counts.
-RECORDED_KINDS = ("rx", "tx", "other", "combined")
 # systemd.link(5) [Link] keys for each channel type.
 LINK_KEYS = {"rx": "RxChannels", "tx": "TxChannels", "combined": "CombinedChannels"}
 COUNT_MAX = 4096
@@ -166,7 +164,7 @@ class ChannelsKind(InterfaceKind):
             is_ifname(entry.get("ifname"))
             and isinstance(value, dict)
             and bool(value)
-            and all(k in RECORDED_KINDS and is_count(n) for k, n in value.items())
+            and all(k in CHANNEL_KINDS and is_count(n) for k, n in value.items())
         )
 
     def merge_original(self, have: dict[str, object], entry: Mapping[str, object]) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from netagent.core import cpumask
 from netagent.core.model import Change, Check, InterfaceChange, Status, Unreadable
-from netagent.core.settings.base import UNKNOWN_TARGET, BootTarget, InterfaceKind, is_ifname, unreadable
+from netagent.core.settings.base import UNKNOWN_TARGET, BootTarget, InterfaceKind, is_ifname, is_queue, unreadable
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -33,10 +33,10 @@ class CpuSpec(Value):
     def __init__(self, cpus: str) -> None:
         _set(self, "cpus", cpus)
 
-    def mask(self, nr_cpus: int) -> int:
-        """Return the mask this spec means on a host with `nr_cpus` CPUs."""
+    def mask(self, online: int) -> int:
+        """Return the mask this spec means on a host whose online CPUs are `online` (a mask)."""
         if self.cpus == ALL:
-            return cpumask.all_cpus(nr_cpus)
+            return online
         if self.cpus == NONE:
             return 0
         mask = cpumask.parse_list(self.cpus)
@@ -45,14 +45,14 @@ class CpuSpec(Value):
 
 
 class QueueMasks(Value):
-    """What the adapter read: the CPU count and each queue's mask, in queue order."""
+    """What the adapter read: the online CPUs and each queue's mask, in queue order."""
 
-    __slots__ = ("nr_cpus", "masks")
-    nr_cpus: int
+    __slots__ = ("online", "masks")
+    online: int  # the online CPUs (/sys/devices/system/cpu/online): the kernel keeps only these
     masks: tuple[tuple[str, int], ...]
 
-    def __init__(self, nr_cpus: int, masks: tuple[tuple[str, int], ...]) -> None:
-        _set(self, "nr_cpus", nr_cpus)
+    def __init__(self, online: int, masks: tuple[tuple[str, int], ...]) -> None:
+        _set(self, "online", online)
         _set(self, "masks", masks)
 
 
@@ -125,11 +125,13 @@ class QueueMaskKind(InterfaceKind):
         if isinstance(have, Unreadable):
             return [unreadable(ifname, self.name, spec.cpus, have)]
         assert isinstance(have, QueueMasks)
-        wanted = spec.mask(have.nr_cpus)
+        wanted = spec.mask(have.online)
         expected = f"{cpumask.render_list(wanted)} on {len(have.masks)} queues"
         actual = _summary(have.masks)
-        if wanted >> have.nr_cpus:
-            message = f"{spec.cpus}: this host has {have.nr_cpus} CPUs (0-{have.nr_cpus - 1})"
+        if wanted & ~have.online:
+            # store_rps_map/xps keep online CPUs only: an offline one would never read back.
+            offline = cpumask.render_list(wanted & ~have.online)
+            message = f"{spec.cpus}: CPUs {offline} are not online here (online: {cpumask.render_list(have.online)})"
             return [Check(ifname, self.name, Status.ERROR, expected, actual, message)]
         if not have.masks:
             return [Check(ifname, self.name, Status.UNSUPPORTED, expected, None, "the device has no queues to set")]
@@ -151,7 +153,7 @@ class QueueMaskKind(InterfaceKind):
             is_ifname(entry.get("ifname"))
             and isinstance(value, dict)
             and bool(value)
-            and all(_is_queue(q) and isinstance(m, str) and cpumask.parse_mask(m) is not None for q, m in value.items())
+            and all(is_queue(q, self.queue_prefix) and _is_mask(m) for q, m in value.items())
         )
 
     def merge_original(self, have: dict[str, object], entry: Mapping[str, object]) -> bool:
@@ -169,7 +171,8 @@ class QueueMaskKind(InterfaceKind):
         assert isinstance(value, dict)
         assert isinstance(current, QueueMasks)
         have = dict(current.masks)
-        pairs = [(q, have.get(q, 0), cpumask.parse_mask(str(m)) or 0) for q, m in sorted(value.items())]
+        # A queue that no longer exists (the queue count fell) has nothing to restore: it is gone.
+        pairs = [(q, have[q], cpumask.parse_mask(str(m)) or 0) for q, m in sorted(value.items()) if q in have]
         old = tuple((q, h) for q, h, want in pairs if h != want)
         new = tuple((q, want) for q, h, want in pairs if h != want)
         return self.change_class(str(entry["ifname"]), old=old, new=new) if old else None
@@ -216,11 +219,12 @@ def _summary(masks: tuple[tuple[str, int], ...]) -> str:
     return " ".join(f"{q}={cpumask.render_list(m)}" for q, m in masks) or "no queues"
 
 
-def _is_queue(name: object) -> bool:
-    if not isinstance(name, str):
+def _is_mask(text: object) -> bool:
+    """Tell whether a recorded mask is hex netagent could have written: at most MAX_CPUS bits."""
+    if not isinstance(text, str) or len(text) > cpumask.MAX_CPUS // 4:
         return False
-    prefix, _, n = name.partition("-")
-    return prefix in ("rx", "tx") and n.isdigit() and n.isascii()
+    mask = cpumask.parse_mask(text)
+    return mask is not None and mask.bit_length() <= cpumask.MAX_CPUS
 
 
 KIND = Rps()

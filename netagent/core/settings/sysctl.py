@@ -170,6 +170,12 @@ def check_sysctl(setting: SysctlSetting, have: str | Unreadable, mode: int | Non
         expected = setting.bound.text() if setting.bound is not None else setting.value
         return Check(setting.key, "sysctl", Status.ERROR, expected, None, have.reason)
     actual = normalize_sysctl(have)
+    if not re.fullmatch(VALUE_PATTERN, actual):
+        # netagent writes integers only: it could neither record this value as an original nor
+        # put it back (a profile naming tcp_congestion_control, say: its value is `cubic`).
+        message = f"the kernel's value {actual!r} is not integers: netagent sets only integer sysctls"
+        expected = setting.bound.text() if setting.bound is not None else setting.value
+        return Check(setting.key, "sysctl", Status.ERROR, expected, actual, message)
     if setting.bound is not None:
         return _check_bound(setting, setting.bound, actual, mode)
     if actual == setting.value:
