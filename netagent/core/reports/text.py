@@ -47,6 +47,10 @@ def change_line(change: Change, dry_run: bool = True) -> str:
 def plan_tail(plan: Plan) -> list[str]:
     """Return the lines every rendering of a plan ends with: nothing to change, and what it cannot fix."""
     lines = [] if plan.changes else ["nothing to change"]
+    lines += [
+        f"then, on the queues {c.subject}'s new queue count makes: {change_line(c.change) if c.change else c.id}"
+        for c in plan.deferred
+    ]
     lines += [f"cannot fix {c.id}: {c.message or f'expected {c.expected}, found {c.actual}'}" for c in plan.unfixable]
     return lines
 
