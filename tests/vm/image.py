@@ -145,7 +145,16 @@ def ensure_image(force: bool = False, log: object = None) -> str:
         os.rename(os.path.join(tmp, "out"), final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    prune(keep=final)
     return final
+
+
+def prune(keep: str) -> None:
+    """Remove images of other kernels or builders (about 500 MB each); keep builds in progress."""
+    for name in os.listdir(CACHE):
+        path = os.path.join(CACHE, name)
+        if name.startswith("vm-") and not name.startswith("vm-build-") and path != keep:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def step(msg: str) -> None:
