@@ -17,6 +17,7 @@ import errno
 import os
 import select
 import signal
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from types import FrameType
@@ -37,13 +38,14 @@ from netagent.diff import (
 )
 from netagent.diff import plan as make_plan
 from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
-from netagent.events import Action, LinkEvent, classify, latest_per_index
+from netagent.events import Action, LinkEvent, awaits_udev, classify, latest_per_index, udev_manages_links
 from netagent.guard import PathGuard
 from netagent.healing import DaemonStats, Governor, HealPolicy
 from netagent.host import link as link_adapter
 from netagent.host.ethtool import Ethtool
 from netagent.host.netlink import LinkMonitor
 from netagent.host.observe import observe, read_key, read_link
+from netagent.host.udev import Udev
 from netagent.host.writer import HostWriter
 from netagent.model import AuditContext, Change, Check, HostState, InterfaceRule, Plan, Profile, Status
 from netagent.profile import load_profile
@@ -54,6 +56,7 @@ from netagent.status import write_status
 log = logs.get_logger()
 
 DEFAULT_RESYNC_S = 60.0  # sysctls and channels emit no link event; re-read them this often
+UDEV_WAIT_S = 30.0  # at most this long for udev to finish with a new device (its own event timeout is 180 s)
 MAX_WAIT_S = 3600.0  # poll() takes a C int of milliseconds; a huge --resync-s must not overflow it
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _GONE = (errno.ENODEV, errno.ENOENT, errno.ENXIO)
@@ -93,6 +96,10 @@ class Daemon:
         self.known: dict[int, str] = {}  # matching interfaces: ifindex -> name
         self.wanted: dict[str, InterfaceRule] = {}  # matching interfaces: merged rule
         self.pending: dict[str, float] = {}  # check id -> when to look at it again
+        self.udev = Udev()
+        self.udev_manages = False  # set at start: udev processes this namespace's new devices
+        self.udev_fd: int | None = None  # its monitor, polled for "finished with a device"
+        self.unsettled: dict[int, float] = {}  # new devices udev has not finished with: ifindex -> give-up time
         self.stats = DaemonStats(pid=os.getpid(), started_at=_utc_now(), profile={})
         self._stop: int | None = None
         self._reload = False
@@ -157,6 +164,7 @@ class Daemon:
                 self.profile = load_profile(self.profile_path)
                 # Watch before the first read, so no change between the read and the watch is missed.
                 self.monitor = LinkMonitor()
+                self._watch_udev()
                 self.writer.open()  # import pyroute2 now, so the first heal is as fast as the rest
                 changes = self._apply_all()
             except _Shutdown:
@@ -193,6 +201,7 @@ class Daemon:
         finally:
             if self.monitor is not None:
                 self.monitor.close()
+            self.udev.close()
             self.writer.close()
             self.ethtool.close()
             self._restore_signals()
@@ -210,6 +219,8 @@ class Daemon:
         poller = select.poll()
         poller.register(wake_fd, select.POLLIN)
         poller.register(self.monitor.fileno(), select.POLLIN)
+        if self.udev_fd is not None:
+            poller.register(self.udev_fd, select.POLLIN)
         while self._stop is None:
             wait_s = min(self._next_deadline() - self.clock(), MAX_WAIT_S)
             timeout_ms = max(0, int(wait_s * 1000) + 1)
@@ -235,6 +246,8 @@ class Daemon:
                 self._next_resync = now
             if events:
                 self._on_events(events)
+            self.udev.drain()
+            self._settle(self.clock())
             self._run_due(self.clock())
             if self.clock() >= self._next_resync:
                 self._resync("overrun" if overrun else "timer")
@@ -246,6 +259,8 @@ class Daemon:
         deadline = self._next_resync
         if self.pending:
             deadline = min(deadline, min(self.pending.values()))
+        if self.unsettled:
+            deadline = min(deadline, min(self.unsettled.values()))
         if self.watchdog_s is not None:
             deadline = min(deadline, self._next_ping)
         return deadline
@@ -324,21 +339,59 @@ class Daemon:
 
     # ---------------------------------------------------------------- events
 
+    def _watch_udev(self) -> None:
+        """Decide whether new devices wait for udev, and if so watch udev's monitor for when it is done."""
+        self.udev_manages = udev_manages_links(self.udev.control_exists(), self.udev.same_netns_as_init())
+        if self.udev_manages:
+            try:
+                self.udev_fd = self.udev.open_monitor()
+            except OSError as exc:
+                self.udev_manages = False  # unwatchable: tune new devices at once, as without udev
+                log.warning("udev_monitor_unavailable", why=str(exc))
+
     def _on_events(self, events: Sequence[LinkEvent]) -> None:
+        for event in latest_per_index(events):
+            if event.is_removal:
+                self.unsettled.pop(event.index, None)
+            elif event.index in self.unsettled:
+                continue  # still udev's (a rename, its .link file's writes): looked at when udev is done
+            elif self.udev_manages and awaits_udev(
+                event, self.known, self.udev_manages, self.udev.is_initialized(event.index)
+            ):
+                self.unsettled[event.index] = self.clock() + UDEV_WAIT_S
+                log.debug("interface_awaits_udev", ifname=event.ifname, index=event.index)
+                continue
+            self._on_event(event)
+
+    def _on_event(self, event: LinkEvent) -> None:
         assert self.profile is not None
         globs = tuple(g for rule in self.profile.interfaces for g in rule.match)
-        for event in latest_per_index(events):
-            want = self.wanted.get(event.ifname)
-            action = classify(event, self.known, globs, want.mtu if want is not None else None)
-            if action is Action.FORGET:
-                self._forget(self.known.pop(event.index))
-            elif action is Action.TUNE:
-                before = self.known.pop(event.index, None)
-                if before is not None:
-                    self._forget(before)
-                self._tune_new(event.index, event.ifname)
-            elif action is Action.CHECK_MTU:
-                self._consider(f"{event.ifname}/mtu", "link_event")
+        want = self.wanted.get(event.ifname)
+        action = classify(event, self.known, globs, want.mtu if want is not None else None)
+        if action is Action.FORGET:
+            self._forget(self.known.pop(event.index))
+        elif action is Action.TUNE:
+            before = self.known.pop(event.index, None)
+            if before is not None:
+                self._forget(before)
+            self._tune_new(event.index, event.ifname)
+        elif action is Action.CHECK_MTU:
+            self._consider(f"{event.ifname}/mtu", "link_event")
+
+    def _settle(self, now: float) -> None:
+        """Take over the new devices udev has finished with (or gave up on), by their final names."""
+        for index, give_up in list(self.unsettled.items()):
+            done = self.udev.is_initialized(index)
+            if not done and now < give_up:
+                continue
+            del self.unsettled[index]
+            try:
+                ifname = socket.if_indextoname(index)
+            except OSError:
+                continue  # gone before udev finished: nothing to tune or forget
+            if not done:
+                log.warning("udev_wait_timeout", ifname=ifname, index=index, waited_s=UDEV_WAIT_S)
+            self._on_event(LinkEvent(index, ifname, None))
 
     def _forget(self, ifname: str) -> None:
         self.wanted.pop(ifname, None)

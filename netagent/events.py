@@ -109,6 +109,28 @@ def classify(event: LinkEvent, known: Mapping[int, str], globs: Sequence[str], w
     return Action.IGNORE
 
 
+def udev_manages_links(control_exists: bool, same_netns_as_init: bool | None) -> bool:
+    """Say whether udev processes this namespace's new network devices (so they are its until done).
+
+    udevd runs when its control socket exists; it sees only the devices of its own network
+    namespace, PID 1's. When that cannot be told (PID 1's namespace unreadable), assume it does:
+    waiting is bounded, racing it is not safe.
+    """
+    return control_exists and same_netns_as_init is not False
+
+
+def awaits_udev(event: LinkEvent, known: Mapping[int, str], udev_manages: bool, initialized: bool) -> bool:
+    """Say whether an event about a device must wait until udev has finished with that device.
+
+    A device new to the daemon is udev's until udev has initialized it: renamed it (eth0 to
+    ens5 under predictable names), applied its .link file, written its database entry. Tuning
+    it before that races udev: writes by the transient name fail once renamed, and a .link
+    file's values are written twice. After that it is matched by its final name. Known devices,
+    removals, and hosts where udev does not manage the namespace's devices never wait.
+    """
+    return udev_manages and not event.is_removal and event.index not in known and not initialized
+
+
 def latest_per_index(events: Sequence[LinkEvent]) -> list[LinkEvent]:
     """Coalesce a burst: keep each interface's last event, in order of last appearance.
 

@@ -160,3 +160,67 @@ def test_drift_of_a_rule_whose_when_does_not_hold_is_not_healed(tmp_path: Path, 
     apply = mocker.patch("netagent.daemon.apply_plan")
     d._on_events([LinkEvent(3, "lab0", 1500)])
     apply.assert_not_called()
+
+
+@pytest.fixture
+def udev_daemon(daemon: Daemon, mocker: Any) -> Daemon:
+    """The daemon on a host where udev manages new devices (none initialized until a test says so)."""
+    daemon.profile = Profile(
+        name="lab", path="p.yaml", interfaces=(InterfaceRule(index=0, match=("eth*", "ens*"), mtu=9001),)
+    )
+    daemon.udev_manages = True
+    mocker.patch.object(daemon.udev, "is_initialized", return_value=False)
+    return daemon
+
+
+def test_hotplugged_device_is_left_to_udev_then_tuned_by_its_final_name(
+    udev_daemon: Daemon, clock: Clock, mocker: Any
+) -> None:
+    tune = mocker.patch.object(udev_daemon, "_tune_new")
+    udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])  # registered under the kernel's name
+    udev_daemon._on_events([LinkEvent(7, "ens7", 1500)])  # udev renames it
+    udev_daemon._on_events([LinkEvent(7, "ens7", 9001)])  # udev applies its .link file
+    udev_daemon._settle(clock.now)
+    tune.assert_not_called()
+    assert udev_daemon.unsettled == {7: clock.now + 30.0}
+    mocker.patch.object(udev_daemon.udev, "is_initialized", return_value=True)  # udev wrote n7
+    mocker.patch("netagent.daemon.socket.if_indextoname", return_value="ens7")
+    clock.now += 0.2
+    udev_daemon._settle(clock.now)
+    tune.assert_called_once_with(7, "ens7")
+    assert udev_daemon.unsettled == {}
+
+
+def test_device_udev_never_finishes_with_is_tuned_after_the_wait(
+    udev_daemon: Daemon, clock: Clock, mocker: Any
+) -> None:
+    tune = mocker.patch.object(udev_daemon, "_tune_new")
+    mocker.patch("netagent.daemon.socket.if_indextoname", return_value="eth0")
+    udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])
+    clock.now += 29.9
+    udev_daemon._settle(clock.now)
+    tune.assert_not_called()
+    clock.now += 0.1
+    udev_daemon._settle(clock.now)
+    tune.assert_called_once_with(7, "eth0")
+
+
+def test_device_removed_before_udev_finished_is_dropped_without_error(udev_daemon: Daemon, mocker: Any) -> None:
+    tune = mocker.patch.object(udev_daemon, "_tune_new")
+    log = mocker.patch("netagent.daemon.log")
+    udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])
+    udev_daemon._on_events([LinkEvent(7, "eth0", 1500, is_removal=True)])
+    udev_daemon._settle(udev_daemon.clock() + 60)
+    assert udev_daemon.unsettled == {}
+    tune.assert_not_called()
+    log.debug.assert_called_once_with("interface_awaits_udev", ifname="eth0", index=7)
+    log.warning.assert_not_called()
+    log.error.assert_not_called()
+
+
+def test_without_udev_a_new_device_is_tuned_at_once(udev_daemon: Daemon, mocker: Any) -> None:
+    udev_daemon.udev_manages = False  # a netns lab or a container: udev never sees these devices
+    tune = mocker.patch.object(udev_daemon, "_tune_new")
+    udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])
+    tune.assert_called_once_with(7, "eth0")
+    assert udev_daemon.unsettled == {}

@@ -14,9 +14,11 @@ from netagent.events import (
     RTM_NEWLINK,
     Action,
     LinkEvent,
+    awaits_udev,
     classify,
     latest_per_index,
     parse_link_messages,
+    udev_manages_links,
 )
 
 # Captured in a netns: `ip link add lab0 type veth peer name peer0`, `ip link set lab0 mtu 9001`,
@@ -91,3 +93,36 @@ def test_classify_lifecycle(event: LinkEvent, known: dict[int, str], action: Act
 def test_latest_per_index_coalesces_a_flapping_link() -> None:
     burst = [LinkEvent(3, "lab0", m) for m in (1500, 9001, 1500, 9001, 1400)] + [LinkEvent(4, "lab1", 9001)]
     assert latest_per_index(burst) == [LinkEvent(3, "lab0", 1400), LinkEvent(4, "lab1", 9001)]
+
+
+@pytest.mark.parametrize(
+    ("control_exists", "same_netns", "manages"),
+    [
+        (True, True, True),  # a host with udev: the daemon in PID 1's namespace
+        (True, None, True),  # PID 1's namespace unreadable: assume udev (the wait is bounded)
+        (True, False, False),  # a netns lab on a host with udev: udev never sees its devices
+        (False, True, False),  # no udevd (a container, a minimal host)
+        (False, None, False),
+    ],
+)
+def test_udev_manages_links_only_in_its_own_namespace(
+    control_exists: bool, same_netns: bool | None, manages: bool
+) -> None:
+    assert udev_manages_links(control_exists, same_netns) is manages
+
+
+@pytest.mark.parametrize(
+    ("event", "known", "manages", "initialized", "waits"),
+    [
+        (LinkEvent(7, "eth0", 1500), {}, True, False, True),  # hot-plugged, udev not done: its transient name
+        (LinkEvent(7, "ens7", 1500), {}, True, False, True),  # renamed, .link not yet applied: still udev's
+        (LinkEvent(7, "ens7", 9001), {}, True, True, False),  # udev done: match by the final name
+        (LinkEvent(7, "eth0", 1500), {}, False, False, False),  # no udev here: tune at once (netns lab)
+        (LinkEvent(3, "ens5", 1500), {3: "ens5"}, True, False, False),  # a known device's drift
+        (LinkEvent(7, "eth0", None, is_removal=True), {}, True, False, False),  # gone: nothing to wait for
+    ],
+)
+def test_new_device_waits_for_udev_until_initialized(
+    event: LinkEvent, known: dict[int, str], manages: bool, initialized: bool, waits: bool
+) -> None:
+    assert awaits_udev(event, known, manages, initialized) is waits
