@@ -1,7 +1,7 @@
 """udev, seen from the daemon: is it managing this network namespace, has it finished with a device.
 
-A network device that appears is udev's first: udev renames it (eth0 -> ens5), applies the first
-.link file that matches it (MTU, channels), then writes its database entry /run/udev/data/n<ifindex>
+A network device that appears is udev's first: udev applies the first .link file that matches it
+(MTU, channels), renames it (eth0 -> ens5), then writes its database entry /run/udev/data/n<ifindex>
 and only then announces the device on the udev monitor (netlink group 2, what libudev's
 `udev_monitor_new_from_netlink(udev, "udev")` binds). systemd-networkd waits for that
 "initialized" state the same way (sd_device_get_is_initialized). The monitor socket is only a
@@ -22,6 +22,8 @@ RUN_DIR = "/run/udev"
 NETLINK_KOBJECT_UEVENT = 15  # include/uapi/linux/netlink.h
 UDEV_MONITOR_GROUP = 2  # libudev: MONITOR_GROUP_UDEV (events after udev processed them)
 _RECV_BYTES = 1 << 16
+RENAMING = b"E:ID_RENAMING=1"  # the udev database's property line (src/libsystemd/sd-device/device-private.c)
+RENAMING_SCAN_BYTES = 1 << 16  # a net device's entry is a few hundred bytes
 
 
 class Udev:
@@ -44,8 +46,19 @@ class Udev:
         return (ours.st_dev, ours.st_ino) == (init.st_dev, init.st_ino)
 
     def is_initialized(self, ifindex: int) -> bool:
-        """Say whether udev has finished with the network device (its database entry exists)."""
-        return os.path.exists(os.path.join(self.run_dir, "data", f"n{ifindex}"))
+        """Say whether udev has finished with the network device: its database entry exists and
+        does not say ID_RENAMING=1.
+
+        udev (v250+, rename_netif) writes the entry with ID_RENAMING=1 just before it renames the
+        device, so that readers do not take the kernel's name for the final one, and drops it when
+        it handles the rename's "move" event; systemd-networkd waits the same way (link_check_initialized).
+        """
+        try:
+            with open(os.path.join(self.run_dir, "data", f"n{ifindex}"), "rb") as f:
+                entry = f.read(RENAMING_SCAN_BYTES)
+        except OSError:
+            return False
+        return RENAMING not in entry.splitlines()
 
     def open_monitor(self) -> int:
         """Bind a socket to udev's monitor group; return its descriptor to poll.

@@ -150,10 +150,14 @@ def ensure_image(force: bool = False, log: object = None) -> str:
 
 
 def prune(keep: str) -> None:
-    """Remove images of other kernels or builders (about 500 MB each); keep builds in progress."""
+    """Remove images of other kernels or builders (about 500 MB each) and builds whose process died."""
     for name in os.listdir(CACHE):
         path = os.path.join(CACHE, name)
-        if name.startswith("vm-") and not name.startswith("vm-build-") and path != keep:
+        if name.startswith("vm-build-"):
+            pid = name.split("-")[2]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith("vm-") and path != keep:
             shutil.rmtree(path, ignore_errors=True)
 
 
