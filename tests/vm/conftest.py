@@ -16,7 +16,10 @@ import pytest
 
 from tests.vm import image
 
-TOOLS = ("qemu-system-x86_64", "qemu-img", "busybox", "debootstrap", "cpio", "mkfs.ext4", "dpkg-deb", "depmod", "ip")
+TOOLS = (
+    "qemu-system-x86_64", "busybox", "debootstrap", "cpio", "mkfs.ext4", "dpkg-deb", "depmod", "ip", "unshare",
+    "systemctl", "timeout",
+)  # fmt: skip
 
 
 def _cannot_run() -> str | None:

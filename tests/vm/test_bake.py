@@ -80,7 +80,8 @@ def test_persisted_profile_holds_at_boot_and_a_new_bake_replaces_it(vm_image: st
 
     baked = persist_into(disk, write_profile(vm_dir, "b.yaml", PROFILE_B))
     print(baked)
-    assert "ens6" not in baked.split("ExecStart")[0]  # ens6's .link file removed
+    assert "removed etc/systemd/network/60-netagent-01-ens6.link" in baked
+    assert "60-netagent-01-ens6.link:" not in baked  # gone from the image (the bake lists the files left)
     with VM(vm_image, os.path.join(vm_dir, "boot-b"), disk=disk) as vm:
         vm.sh("systemctl is-system-running --wait", check=False)
         mtu, combined, link_file = boot_state(vm, "ens5")
