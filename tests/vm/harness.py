@@ -234,7 +234,7 @@ class VM:
     def qemu_argv(self, initrd: str) -> list[str]:
         disk = self.disk or os.path.join(self.image, "root.img")
         drive = f"file={disk},format=raw,if=virtio,cache=unsafe" + ("" if self.disk else ",snapshot=on")
-        append = f"console=ttyS0 panic=-1 net.ifnames=1 systemd.show_status=0 loglevel=5 {self.cmdline}".strip()
+        append = f"console=ttyS0 panic=-1 net.ifnames=1 mitigations=off systemd.show_status=0 loglevel=5 {self.cmdline}".strip()
         argv = [
             QEMU,
             "-accel", accel(), "-cpu", "max", "-smp", "2", "-m", "512", "-machine", "q35",
