@@ -234,7 +234,8 @@ class VM:
     def qemu_argv(self, initrd: str) -> list[str]:
         disk = self.disk or os.path.join(self.image, "root.img")
         drive = f"file={disk},format=raw,if=virtio,cache=unsafe" + ("" if self.disk else ",snapshot=on")
-        append = f"console=ttyS0 panic=-1 net.ifnames=1 mitigations=off systemd.show_status=0 loglevel=5 {self.cmdline}".strip()
+        append = "console=ttyS0 panic=-1 net.ifnames=1 mitigations=off systemd.show_status=0 loglevel=5"
+        append = f"{append} {self.cmdline}".strip()
         argv = [
             QEMU,
             "-accel", accel(), "-cpu", "max", "-smp", "2", "-m", "512", "-machine", "q35",
@@ -289,6 +290,8 @@ class VM:
         hello = self._agent_reply(lambda doc: "hello" in doc, self.boot_timeout_s)
         self.boot_id = hello["hello"]
         self.boot_s = time.monotonic() - started
+        with open(os.path.join(self.workdir, "agent.log"), "a") as log:
+            log.write(f"{self.boot_s:8.3f}s boot (QEMU start to the agent's hello)\n")
 
     def _connect(self, name: str) -> socket.socket:
         path = os.path.join(self.workdir, name)
@@ -349,12 +352,15 @@ class VM:
 
     def poweroff(self, timeout_s: float = 120) -> None:
         """Power the guest off cleanly (disks synced) and wait for QEMU to exit."""
+        started = time.monotonic()
         self._request({"poweroff": True}, timeout_s)
         assert self.proc is not None
         try:
             self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
             raise VMError(f"the guest did not power off in {timeout_s} s\n{self.console_tail()}") from None
+        with open(os.path.join(self.workdir, "agent.log"), "a") as log:
+            log.write(f"{time.monotonic() - started:8.3f}s poweroff\n")
 
     # ------------------------------------------------------------------ the agent
 
@@ -399,8 +405,11 @@ class VM:
 
     def sh(self, cmd: str, timeout_s: float = 120, check: bool = True) -> Result:
         """Run a shell command in the guest; raise AssertionError on a non-zero exit when check."""
+        started = time.monotonic()
         doc = self._request({"sh": cmd, "timeout_s": timeout_s}, timeout_s)
         result = Result(doc["rc"], doc["out"], doc["err"], doc["took_s"])
+        with open(os.path.join(self.workdir, "agent.log"), "a") as log:  # for debugging a slow or failed test
+            log.write(f"{time.monotonic() - started:8.3f}s rc={result.rc} {cmd}\n")
         return result.check(cmd) if check else result
 
     def spawn(self, cmd: str, log: str) -> None:
