@@ -38,7 +38,15 @@ from netagent.diff import (
 )
 from netagent.diff import plan as make_plan
 from netagent.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
-from netagent.events import Action, LinkEvent, awaits_udev, classify, latest_per_index, udev_manages_links
+from netagent.events import (
+    Action,
+    LinkEvent,
+    awaits_udev,
+    classify,
+    latest_per_index,
+    udev_finished,
+    udev_manages_links,
+)
 from netagent.guard import PathGuard
 from netagent.healing import DaemonStats, Governor, HealPolicy
 from netagent.host import link as link_adapter
@@ -356,7 +364,7 @@ class Daemon:
             elif event.index in self.unsettled:
                 continue  # still udev's (a rename, its .link file's writes): looked at when udev is done
             elif self.udev_manages and awaits_udev(
-                event, self.known, self.udev_manages, self.udev.is_initialized(event.index)
+                event, self.known, self.udev_manages, udev_finished(self.udev.entry(event.index), event.ifname)
             ):
                 self.unsettled[event.index] = self.clock() + UDEV_WAIT_S
                 log.debug("interface_awaits_udev", ifname=event.ifname, index=event.index)
@@ -381,14 +389,15 @@ class Daemon:
     def _settle(self, now: float) -> None:
         """Take over the new devices udev has finished with (or gave up on), by their final names."""
         for index, give_up in list(self.unsettled.items()):
-            done = self.udev.is_initialized(index)
-            if not done and now < give_up:
-                continue
-            del self.unsettled[index]
             try:
                 ifname = socket.if_indextoname(index)
             except OSError:
-                continue  # gone before udev finished: nothing to tune or forget
+                del self.unsettled[index]  # gone before udev finished: nothing to tune or forget
+                continue
+            done = udev_finished(self.udev.entry(index), ifname)
+            if not done and now < give_up:
+                continue
+            del self.unsettled[index]
             if not done:
                 log.warning("udev_wait_timeout", ifname=ifname, index=index, waited_s=UDEV_WAIT_S)
             self._on_event(LinkEvent(index, ifname, None))

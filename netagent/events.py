@@ -131,6 +131,24 @@ def awaits_udev(event: LinkEvent, known: Mapping[int, str], udev_manages: bool, 
     return udev_manages and not event.is_removal and event.index not in known and not initialized
 
 
+def udev_finished(entry: Mapping[str, str] | None, ifname: str) -> bool:
+    """Say whether udev has finished with a network device, from its database entry and the
+    kernel's current name for it.
+
+    No entry: udev has not processed the device yet. udev (v250+, rename_netif) applies the
+    device's .link file, then writes the entry with ID_RENAMING=1 just before it renames the
+    device, and drops the mark when it handles the rename's "move" event; systemd-networkd waits
+    for the mark to go (link_check_initialized). The .link file is applied by then, so the device
+    is also done once the kernel carries the name udev renames it to (ID_NET_NAME): only udev's
+    bookkeeping of the move is left.
+    """
+    if entry is None:
+        return False
+    if entry.get("ID_RENAMING") != "1":
+        return True
+    return ifname == entry.get("ID_NET_NAME")
+
+
 def latest_per_index(events: Sequence[LinkEvent]) -> list[LinkEvent]:
     """Coalesce a burst: keep each interface's last event, in order of last appearance.
 

@@ -22,8 +22,7 @@ RUN_DIR = "/run/udev"
 NETLINK_KOBJECT_UEVENT = 15  # include/uapi/linux/netlink.h
 UDEV_MONITOR_GROUP = 2  # libudev: MONITOR_GROUP_UDEV (events after udev processed them)
 _RECV_BYTES = 1 << 16
-RENAMING = b"E:ID_RENAMING=1"  # the udev database's property line (src/libsystemd/sd-device/device-private.c)
-RENAMING_SCAN_BYTES = 1 << 16  # a net device's entry is a few hundred bytes
+ENTRY_MAX_BYTES = 1 << 16  # a net device's entry is a few hundred bytes
 
 
 class Udev:
@@ -45,20 +44,22 @@ class Udev:
             return None
         return (ours.st_dev, ours.st_ino) == (init.st_dev, init.st_ino)
 
-    def is_initialized(self, ifindex: int) -> bool:
-        """Say whether udev has finished with the network device: its database entry exists and
-        does not say ID_RENAMING=1.
+    def entry(self, ifindex: int) -> dict[str, str] | None:
+        """Return the properties (E: lines) of the device's udev database entry, or None without one.
 
-        udev (v250+, rename_netif) writes the entry with ID_RENAMING=1 just before it renames the
-        device, so that readers do not take the kernel's name for the final one, and drops it when
-        it handles the rename's "move" event; systemd-networkd waits the same way (link_check_initialized).
+        Whether udev is done with it is netagent.events.udev_finished's to say.
         """
         try:
             with open(os.path.join(self.run_dir, "data", f"n{ifindex}"), "rb") as f:
-                entry = f.read(RENAMING_SCAN_BYTES)
+                data = f.read(ENTRY_MAX_BYTES)
         except OSError:
-            return False
-        return RENAMING not in entry.splitlines()
+            return None
+        props: dict[str, str] = {}
+        for line in data.decode("utf-8", "surrogateescape").splitlines():
+            if line.startswith("E:") and "=" in line:
+                key, value = line[2:].split("=", 1)
+                props[key] = value
+        return props
 
     def open_monitor(self) -> int:
         """Bind a socket to udev's monitor group; return its descriptor to poll.

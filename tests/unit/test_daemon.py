@@ -169,7 +169,7 @@ def udev_daemon(daemon: Daemon, mocker: Any) -> Daemon:
         name="lab", path="p.yaml", interfaces=(InterfaceRule(index=0, match=("eth*", "ens*"), mtu=9001),)
     )
     daemon.udev_manages = True
-    mocker.patch.object(daemon.udev, "is_initialized", return_value=False)
+    mocker.patch.object(daemon.udev, "entry", return_value=None)
     return daemon
 
 
@@ -177,13 +177,14 @@ def test_hotplugged_device_is_left_to_udev_then_tuned_by_its_final_name(
     udev_daemon: Daemon, clock: Clock, mocker: Any
 ) -> None:
     tune = mocker.patch.object(udev_daemon, "_tune_new")
+    mocker.patch("netagent.daemon.socket.if_indextoname", return_value="eth0")
     udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])  # registered under the kernel's name
     udev_daemon._on_events([LinkEvent(7, "ens7", 1500)])  # udev renames it
     udev_daemon._on_events([LinkEvent(7, "ens7", 9001)])  # udev applies its .link file
     udev_daemon._settle(clock.now)
     tune.assert_not_called()
     assert udev_daemon.unsettled == {7: clock.now + 30.0}
-    mocker.patch.object(udev_daemon.udev, "is_initialized", return_value=True)  # udev wrote n7
+    mocker.patch.object(udev_daemon.udev, "entry", return_value={"ID_NET_NAME": "ens7"})  # udev wrote n7
     mocker.patch("netagent.daemon.socket.if_indextoname", return_value="ens7")
     clock.now += 0.2
     udev_daemon._settle(clock.now)
@@ -207,6 +208,7 @@ def test_device_udev_never_finishes_with_is_tuned_after_the_wait(
 
 def test_device_removed_before_udev_finished_is_dropped_without_error(udev_daemon: Daemon, mocker: Any) -> None:
     tune = mocker.patch.object(udev_daemon, "_tune_new")
+    mocker.patch("netagent.daemon.socket.if_indextoname", side_effect=OSError(6, "No such device or address"))
     log = mocker.patch("netagent.daemon.log")
     udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])
     udev_daemon._on_events([LinkEvent(7, "eth0", 1500, is_removal=True)])

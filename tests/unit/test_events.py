@@ -18,6 +18,7 @@ from netagent.events import (
     classify,
     latest_per_index,
     parse_link_messages,
+    udev_finished,
     udev_manages_links,
 )
 
@@ -126,3 +127,20 @@ def test_new_device_waits_for_udev_until_initialized(
     event: LinkEvent, known: dict[int, str], manages: bool, initialized: bool, waits: bool
 ) -> None:
     assert awaits_udev(event, known, manages, initialized) is waits
+
+
+@pytest.mark.parametrize(
+    ("entry", "ifname", "finished"),
+    [
+        (None, "eth0", False),  # udev has not written the device's database entry yet
+        ({"ID_NET_NAME": "ens7", "ID_RENAMING": "1"}, "eth0", False),  # .link applied, rename to come
+        ({"ID_NET_NAME": "ens7", "ID_RENAMING": "1"}, "ens7", True),  # renamed; only udev's move event left
+        ({"ID_NET_NAME": "ens7"}, "ens7", True),  # the move handled: the mark is gone
+        ({"ID_NET_LINK_FILE": "/usr/lib/systemd/network/99-default.link"}, "eth0", True),  # no rename (ifnames=0)
+        ({"ID_RENAMING": "1"}, "eth0", False),  # renaming to a name udev did not record: wait for the mark to go
+    ],
+)
+def test_udev_finished_with_a_device_when_its_entry_and_name_say_so(
+    entry: dict[str, str] | None, ifname: str, finished: bool
+) -> None:
+    assert udev_finished(entry, ifname) is finished
