@@ -304,7 +304,14 @@ class Daemon:
 
     def _observe(self, profile: Profile) -> HostState:
         globs = tuple(g for rule in profile.interfaces for g in rule.match)
-        return observe(globs, [s.key for s in profile.sysctls])
+        host = observe(globs, [s.key for s in profile.sysctls])
+        if not self.unsettled:
+            return host
+        # A device udev has not finished with is not ours yet, in a resync either: its transient
+        # name (eth0) may match the profile.
+        unsettled = {name for name, lk in host.links.items() if lk.index in self.unsettled}
+        links = {name: lk for name, lk in host.links.items() if name not in unsettled}
+        return HostState(tuple(n for n in host.ifnames if n not in unsettled), links, host.sysctls)
 
     def _adopt(self, host: HostState) -> None:
         """Make the observed matching interfaces the known ones; forget those that vanished."""

@@ -13,7 +13,7 @@ from netagent.daemon import Daemon
 from netagent.errors import ApplyFailed, ExitCode
 from netagent.events import LinkEvent
 from netagent.healing import HealPolicy
-from netagent.model import InterfaceRule, Plan, Profile, SetMtu
+from netagent.model import Channels, DriverInfo, HostState, InterfaceRule, Link, Plan, Profile, SetMtu
 from netagent.status import write_status
 
 
@@ -226,3 +226,17 @@ def test_without_udev_a_new_device_is_tuned_at_once(udev_daemon: Daemon, mocker:
     udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])
     tune.assert_called_once_with(7, "eth0")
     assert udev_daemon.unsettled == {}
+
+
+def test_resync_leaves_a_device_udev_has_not_finished_with(udev_daemon: Daemon, mocker: Any) -> None:
+    ok = Channels(max_rx=0, max_tx=0, max_other=0, max_combined=8, rx=0, tx=0, other=0, combined=2)
+    driver = DriverInfo(driver="virtio_net", version="1")
+    links = {
+        "ens5": Link(name="ens5", index=3, mtu=9001, operstate="up", driver=driver, channels=ok),
+        "eth0": Link(name="eth0", index=7, mtu=1500, operstate="down", driver=driver, channels=ok),
+    }
+    mocker.patch("netagent.daemon.observe", return_value=HostState(("lo", "ens5", "eth0"), links, {}))
+    udev_daemon.unsettled = {7: 1030.0}  # eth0 is being renamed by udev
+    host = udev_daemon._observe(udev_daemon.profile)
+    assert list(host.links) == ["ens5"]
+    assert host.ifnames == ("lo", "ens5")
