@@ -137,7 +137,7 @@ def test_hotplugged_nic_is_tuned_after_udev_by_its_final_name(vm_image: str, vm_
         ("udev .link NIC: MTU set", [m["mtu"] for m in udev_nic]),
         ("udev .link NIC: renamed", [m["renamed"] for m in udev_nic]),
         ("daemon NIC: renamed (udev)", [m["renamed"] for m in daemon_nic]),
-        ("daemon NIC: udev done", [m.get("appeared", float("nan")) for m in daemon_nic]),
+        ("daemon NIC: read by daemon", [m.get("appeared", float("nan")) for m in daemon_nic]),
         ("daemon NIC: MTU set", [m["mtu"] for m in daemon_nic]),
     )
     print(f"\nhot-plug, ms from registration (TCG guest, 2 vCPUs), {ROUNDS} rounds:")
