@@ -17,6 +17,7 @@ import datetime
 import os
 import select
 import signal
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from types import FrameType
@@ -28,7 +29,15 @@ from netagent.app.textfile import TextfileMetrics
 from netagent.core.diff import audit, change_order, check_link, qualify_check, wanted_by_interface
 from netagent.core.diff import plan as make_plan
 from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
-from netagent.core.events import Action, LinkEvent, classify, latest_per_index
+from netagent.core.events import (
+    Action,
+    LinkEvent,
+    awaits_udev,
+    classify,
+    latest_per_index,
+    udev_finished,
+    udev_manages_links,
+)
 from netagent.core.healing import DaemonStats, Governor, HealPolicy
 from netagent.core.model import AuditContext, Change, Check, CheckId, HostState, InterfaceRule, Plan, Profile, Status
 from netagent.core.settings import PER_QUEUE, RULE_KEY_OF_CHECK, SYSCTL, kind_of_check, kinds_to_read
@@ -39,6 +48,7 @@ from netagent.host.sdnotify import Notifier, watchdog_interval_s
 from netagent.host.statefile import LockBusy, StateDir
 from netagent.host.statusfile import write_status
 from netagent.host.trust import load_profile
+from netagent.host.udev import Udev
 
 if TYPE_CHECKING:
     from netagent.app.ports import Host
@@ -46,6 +56,7 @@ if TYPE_CHECKING:
 
 log = logs.get_logger()
 
+UDEV_WAIT_S = 30.0  # at most this long for udev to finish with a new device (its own event timeout is 180 s)
 DEFAULT_RESYNC_S = 60.0  # sysctls emit no event (nor ethtool settings without ethtool netlink): re-read this often
 MAX_WAIT_S = 3600.0  # poll() takes a C int of milliseconds; a huge --resync-s must not overflow it
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -89,6 +100,10 @@ class Daemon:
         self.known: dict[int, str] = {}  # matching interfaces: ifindex -> name
         self.wanted: dict[str, InterfaceRule] = {}  # matching interfaces: merged rule
         self.pending: dict[CheckId, float] = {}  # check -> when to look at it again
+        self.udev = Udev()
+        self.udev_manages = False  # set at start: udev processes this namespace's new devices
+        self.udev_fd: int | None = None  # its monitor, polled for "finished with a device"
+        self.unsettled: dict[int, float] = {}  # new devices udev has not finished with: ifindex -> give-up time
         self.stats = DaemonStats(pid=os.getpid(), started_at=_utc_now(), profile={})
         self._stop: int | None = None
         self._reload = False
@@ -152,6 +167,7 @@ class Daemon:
                 self.profile = load_profile(self.profile_path)
                 # Watch before the first read, so no change between the read and the watch is missed.
                 self.monitor = LinkMonitor()
+                self._watch_udev()
                 self.ethtool_monitor, ethtool_events = open_ethtool_monitor()
                 self.host.prepare_writes()  # import pyroute2 now, so the first heal is as fast as the rest
                 changes = self._apply_all()
@@ -194,6 +210,7 @@ class Daemon:
                 self.monitor.close()
             if self.ethtool_monitor is not None:
                 self.ethtool_monitor.close()
+            self.udev.close()
             self.host.close()
             self._restore_signals()
             self.notifier.close()
@@ -212,6 +229,8 @@ class Daemon:
         poller.register(self.monitor.fileno(), select.POLLIN)
         if self.ethtool_monitor is not None:
             poller.register(self.ethtool_monitor.fileno(), select.POLLIN)
+        if self.udev_fd is not None:
+            poller.register(self.udev_fd, select.POLLIN)
         while self._stop is None:
             wait_s = min(self._next_deadline() - self.clock(), MAX_WAIT_S)
             timeout_ms = max(0, int(wait_s * 1000) + 1)
@@ -247,6 +266,8 @@ class Daemon:
                     overrun = True
                 if device_events:
                     self._on_ethtool_events(device_events)
+            self.udev.drain()
+            self._settle(self.clock())
             self._run_due(self.clock())
             if self.clock() >= self._next_resync:
                 self._resync("overrun" if overrun else "timer")
@@ -258,6 +279,8 @@ class Daemon:
         deadline = self._next_resync
         if self.pending:
             deadline = min(deadline, min(self.pending.values()))
+        if self.unsettled:
+            deadline = min(deadline, min(self.unsettled.values()))
         if self.watchdog_s is not None:
             deadline = min(deadline, self._next_ping)
         return deadline
@@ -293,7 +316,14 @@ class Daemon:
 
     def _observe(self, profile: Profile) -> HostState:
         globs = profile.globs()
-        return self.host.observe(globs, [s.key for s in profile.sysctls], kinds_to_read(profile.interfaces))
+        host = self.host.observe(globs, [s.key for s in profile.sysctls], kinds_to_read(profile.interfaces))
+        if not self.unsettled:
+            return host
+        # A device udev has not finished with is not ours yet, in a resync either: its transient
+        # name (eth0) may match the profile.
+        links = {name: lk for name, lk in host.links.items() if lk.index not in self.unsettled}
+        ifnames = tuple(n for n in host.ifnames if n in links or n not in host.links)
+        return host.replace(ifnames=ifnames, links=links)
 
     def _adopt(self, host: HostState) -> None:
         """Make the observed matching interfaces the known ones; forget those that vanished."""
@@ -353,22 +383,61 @@ class Daemon:
 
     # ---------------------------------------------------------------- events
 
+    def _watch_udev(self) -> None:
+        """Decide whether new devices wait for udev, and if so watch udev's monitor for when it is done."""
+        self.udev_manages = udev_manages_links(self.udev.control_exists(), self.udev.same_netns_as_init())
+        if self.udev_manages:
+            try:
+                self.udev_fd = self.udev.open_monitor()
+            except OSError as exc:
+                self.udev_manages = False  # unwatchable: tune new devices at once, as without udev
+                log.warning("udev_monitor_unavailable", why=str(exc))
+
     def _on_events(self, events: Sequence[LinkEvent]) -> None:
+        for event in latest_per_index(events):
+            if event.is_removal:
+                self.unsettled.pop(event.index, None)
+            elif event.index in self.unsettled:
+                continue  # still udev's (a rename, its .link file's writes): looked at when udev is done
+            elif self.udev_manages and awaits_udev(
+                event, self.known, self.udev_manages, udev_finished(self.udev.entry(event.index), event.ifname)
+            ):
+                self.unsettled[event.index] = self.clock() + UDEV_WAIT_S
+                log.debug("interface_awaits_udev", ifname=event.ifname, index=event.index)
+                continue
+            self._on_event(event)
+
+    def _settle(self, now: float) -> None:
+        """Take over the new devices udev has finished with (or gave up on), by their final names."""
+        for index, give_up in list(self.unsettled.items()):
+            try:
+                ifname = socket.if_indextoname(index)
+            except OSError:
+                del self.unsettled[index]  # gone before udev finished: nothing to tune or forget
+                continue
+            done = udev_finished(self.udev.entry(index), ifname)
+            if not done and now < give_up:
+                continue
+            del self.unsettled[index]
+            if not done:
+                log.warning("udev_wait_timeout", ifname=ifname, index=index, waited_s=UDEV_WAIT_S)
+            self._on_event(LinkEvent(index, ifname, None))
+
+    def _on_event(self, event: LinkEvent) -> None:
         assert self.profile is not None
         globs = self.profile.globs()
-        for event in latest_per_index(events):
-            want = self.wanted.get(event.ifname)
-            action = classify(event, self.known, globs, want.settings if want is not None else None)
-            if action is Action.FORGET:
-                self._forget(self.known.pop(event.index))
-            elif action is Action.TUNE:
-                before = self.known.pop(event.index, None)
-                if before is not None:
-                    self._forget(before)
-                self._tune_new(event.index, event.ifname)
-            elif action is Action.CHECK and want is not None:
-                for setting in event.differs(want.settings):
-                    self._consider(CheckId(event.ifname, setting), "link_event")
+        want = self.wanted.get(event.ifname)
+        action = classify(event, self.known, globs, want.settings if want is not None else None)
+        if action is Action.FORGET:
+            self._forget(self.known.pop(event.index))
+        elif action is Action.TUNE:
+            before = self.known.pop(event.index, None)
+            if before is not None:
+                self._forget(before)
+            self._tune_new(event.index, event.ifname)
+        elif action is Action.CHECK and want is not None:
+            for setting in event.differs(want.settings):
+                self._consider(CheckId(event.ifname, setting), "link_event")
 
     def _on_ethtool_events(self, events: Sequence[EthtoolEvent]) -> None:
         """Re-read each setting an ethtool notification names, once per burst, on a known interface.

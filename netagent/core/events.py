@@ -82,6 +82,46 @@ def classify(
     return Action.IGNORE
 
 
+def udev_manages_links(control_exists: bool, same_netns_as_init: bool | None) -> bool:
+    """Say whether udev processes this namespace's new network devices (so they are its until done).
+
+    udevd runs when its control socket exists; it sees only the devices of its own network
+    namespace, PID 1's. When that cannot be told (PID 1's namespace unreadable), assume it does:
+    waiting is bounded, racing it is not safe.
+    """
+    return control_exists and same_netns_as_init is not False
+
+
+def awaits_udev(event: LinkEvent, known: Mapping[int, str], udev_manages: bool, initialized: bool) -> bool:
+    """Say whether an event about a device must wait until udev has finished with that device.
+
+    A device new to the daemon is udev's until udev has initialized it: renamed it (eth0 to
+    ens5 under predictable names), applied its .link file, written its database entry. Tuning
+    it before that races udev: writes by the transient name fail once renamed, and a .link
+    file's values are written twice. After that it is matched by its final name. Known devices,
+    removals, and hosts where udev does not manage the namespace's devices never wait.
+    """
+    return udev_manages and not event.is_removal and event.index not in known and not initialized
+
+
+def udev_finished(entry: Mapping[str, str] | None, ifname: str) -> bool:
+    """Say whether udev has finished with a network device, from its database entry and the
+    kernel's current name for it.
+
+    No entry: udev has not processed the device yet. udev (v250+, rename_netif) applies the
+    device's .link file, then writes the entry with ID_RENAMING=1 just before it renames the
+    device, and drops the mark when it handles the rename's "move" event; systemd-networkd waits
+    for the mark to go (link_check_initialized). The .link file is applied by then, so the device
+    is also done once the kernel carries the name udev renames it to (ID_NET_NAME): only udev's
+    bookkeeping of the move is left.
+    """
+    if entry is None:
+        return False
+    if entry.get("ID_RENAMING") != "1":
+        return True
+    return ifname == entry.get("ID_NET_NAME")
+
+
 def latest_per_index(events: Sequence[LinkEvent]) -> list[LinkEvent]:
     """Coalesce a burst: keep each interface's last event, in order of last appearance.
 

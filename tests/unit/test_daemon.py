@@ -184,3 +184,80 @@ def test_drift_of_a_rule_whose_when_does_not_hold_is_not_healed(tmp_path: Path, 
     d.known, d.wanted = {3: "lab0"}, {"lab0": rule}
     d._on_events([LinkEvent(3, "lab0", 1500)])
     assert host.writes == []
+
+
+@pytest.fixture
+def udev_daemon(daemon: Daemon, mocker: Any) -> Daemon:
+    """The daemon on a host where udev manages new devices (none initialized until a test says so)."""
+    daemon.profile = Profile(
+        name="lab", path="p.yaml", interfaces=(InterfaceRule(index=0, match=("eth*", "ens*"), settings={"mtu": 9001}),)
+    )
+    daemon.udev_manages = True
+    mocker.patch.object(daemon.udev, "entry", return_value=None)
+    return daemon
+
+
+def test_hotplugged_device_is_left_to_udev_then_tuned_by_its_final_name(
+    udev_daemon: Daemon, clock: Clock, mocker: Any
+) -> None:
+    tune = mocker.patch.object(udev_daemon, "_tune_new")
+    mocker.patch("netagent.app.daemon.socket.if_indextoname", return_value="eth0")
+    udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])  # registered under the kernel's name
+    udev_daemon._on_events([LinkEvent(7, "ens7", 1500)])  # udev renames it
+    udev_daemon._on_events([LinkEvent(7, "ens7", 9001)])  # udev applies its .link file
+    udev_daemon._settle(clock.now)
+    tune.assert_not_called()
+    assert udev_daemon.unsettled == {7: clock.now + 30.0}
+    mocker.patch.object(udev_daemon.udev, "entry", return_value={"ID_NET_NAME": "ens7"})  # udev wrote n7
+    mocker.patch("netagent.app.daemon.socket.if_indextoname", return_value="ens7")
+    clock.now += 0.2
+    udev_daemon._settle(clock.now)
+    tune.assert_called_once_with(7, "ens7")
+    assert udev_daemon.unsettled == {}
+
+
+def test_device_udev_never_finishes_with_is_tuned_after_the_wait(
+    udev_daemon: Daemon, clock: Clock, mocker: Any
+) -> None:
+    tune = mocker.patch.object(udev_daemon, "_tune_new")
+    mocker.patch("netagent.app.daemon.socket.if_indextoname", return_value="eth0")
+    udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])
+    clock.now += 29.9
+    udev_daemon._settle(clock.now)
+    tune.assert_not_called()
+    clock.now += 0.1
+    udev_daemon._settle(clock.now)
+    tune.assert_called_once_with(7, "eth0")
+
+
+def test_device_removed_before_udev_finished_is_dropped_without_error(udev_daemon: Daemon, mocker: Any) -> None:
+    tune = mocker.patch.object(udev_daemon, "_tune_new")
+    mocker.patch("netagent.app.daemon.socket.if_indextoname", side_effect=OSError(6, "No such device or address"))
+    log = mocker.patch("netagent.app.daemon.log")
+    udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])
+    udev_daemon._on_events([LinkEvent(7, "eth0", 1500, is_removal=True)])
+    udev_daemon._settle(udev_daemon.clock() + 60)
+    assert udev_daemon.unsettled == {}
+    tune.assert_not_called()
+    log.debug.assert_called_once_with("interface_awaits_udev", ifname="eth0", index=7)
+    log.warning.assert_not_called()
+    log.error.assert_not_called()
+
+
+def test_without_udev_a_new_device_is_tuned_at_once(udev_daemon: Daemon, mocker: Any) -> None:
+    udev_daemon.udev_manages = False  # a netns lab or a container: udev never sees these devices
+    tune = mocker.patch.object(udev_daemon, "_tune_new")
+    udev_daemon._on_events([LinkEvent(7, "eth0", 1500)])
+    tune.assert_called_once_with(7, "eth0")
+    assert udev_daemon.unsettled == {}
+
+
+def test_resync_leaves_a_device_udev_has_not_finished_with(udev_daemon: Daemon, host: FakeHost) -> None:
+    host.links.clear()
+    host.values.clear()
+    host.links.update({"ens5": (3, "virtio_net"), "eth0": (7, "virtio_net"), "lo": (1, "")})
+    host.values.update({"ens5/mtu": 9001, "eth0/mtu": 1500})
+    udev_daemon.unsettled = {7: 1030.0}  # eth0 is being renamed by udev
+    seen = udev_daemon._observe(udev_daemon.profile)
+    assert list(seen.links) == ["ens5"]
+    assert seen.ifnames == ("ens5", "lo")

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from netagent.core.events import Action, LinkEvent, classify, latest_per_index
+from netagent.core.events import (
+    Action,
+    LinkEvent,
+    awaits_udev,
+    classify,
+    latest_per_index,
+    udev_finished,
+    udev_manages_links,
+)
 from netagent.host.rtnetlink import IFLA_IFNAME, IFLA_MTU, NLMSG_OVERRUN, RTM_NEWLINK, parse_link_messages
 
 # Captured in a netns: `ip link add lab0 type veth peer name peer0`, `ip link set lab0 mtu 9001`,
@@ -89,3 +97,53 @@ def test_txqueuelen_changed_by_hand_is_checked_and_its_echo_is_not() -> None:
     assert classify(LinkEvent(3, "lab0", 9001, txqlen=1000), {3: "lab0"}, GLOBS, want) is Action.CHECK
     assert LinkEvent(3, "lab0", 9001, txqlen=1000).differs(want) == ["txqueuelen"]
     assert classify(LinkEvent(3, "lab0", 9001, txqlen=5000), {3: "lab0"}, GLOBS, want) is Action.IGNORE
+
+
+@pytest.mark.parametrize(
+    ("control_exists", "same_netns", "manages"),
+    [
+        (True, True, True),  # a host with udev: the daemon in PID 1's namespace
+        (True, None, True),  # PID 1's namespace unreadable: assume udev (the wait is bounded)
+        (True, False, False),  # a netns lab on a host with udev: udev never sees its devices
+        (False, True, False),  # no udevd (a container, a minimal host)
+        (False, None, False),
+    ],
+)
+def test_udev_manages_links_only_in_its_own_namespace(
+    control_exists: bool, same_netns: bool | None, manages: bool
+) -> None:
+    assert udev_manages_links(control_exists, same_netns) is manages
+
+
+@pytest.mark.parametrize(
+    ("event", "known", "manages", "initialized", "waits"),
+    [
+        (LinkEvent(7, "eth0", 1500), {}, True, False, True),  # hot-plugged, udev not done: its transient name
+        (LinkEvent(7, "ens7", 1500), {}, True, False, True),  # renamed, .link not yet applied: still udev's
+        (LinkEvent(7, "ens7", 9001), {}, True, True, False),  # udev done: match by the final name
+        (LinkEvent(7, "eth0", 1500), {}, False, False, False),  # no udev here: tune at once (netns lab)
+        (LinkEvent(3, "ens5", 1500), {3: "ens5"}, True, False, False),  # a known device's drift
+        (LinkEvent(7, "eth0", None, is_removal=True), {}, True, False, False),  # gone: nothing to wait for
+    ],
+)
+def test_new_device_waits_for_udev_until_initialized(
+    event: LinkEvent, known: dict[int, str], manages: bool, initialized: bool, waits: bool
+) -> None:
+    assert awaits_udev(event, known, manages, initialized) is waits
+
+
+@pytest.mark.parametrize(
+    ("entry", "ifname", "finished"),
+    [
+        (None, "eth0", False),  # udev has not written the device's database entry yet
+        ({"ID_NET_NAME": "ens7", "ID_RENAMING": "1"}, "eth0", False),  # .link applied, rename to come
+        ({"ID_NET_NAME": "ens7", "ID_RENAMING": "1"}, "ens7", True),  # renamed; only udev's move event left
+        ({"ID_NET_NAME": "ens7"}, "ens7", True),  # the move handled: the mark is gone
+        ({"ID_NET_LINK_FILE": "/usr/lib/systemd/network/99-default.link"}, "eth0", True),  # no rename (ifnames=0)
+        ({"ID_RENAMING": "1"}, "eth0", False),  # renaming to a name udev did not record: wait for the mark to go
+    ],
+)
+def test_udev_finished_with_a_device_when_its_entry_and_name_say_so(
+    entry: dict[str, str] | None, ifname: str, finished: bool
+) -> None:
+    assert udev_finished(entry, ifname) is finished
