@@ -30,6 +30,8 @@ interfaces:
     mtu: 9001
     channels:
       combined: 4
+    rings:
+      rx: 512
 sysctl:
   net.core.rmem_max: 33554432
   net.ipv4.tcp_mtu_probing: 1
@@ -70,6 +72,7 @@ def test_persisted_profile_holds_at_boot_and_a_new_bake_replaces_it(vm_image: st
         for ifname in ("ens5", "ens6"):
             mtu, combined, link_file = boot_state(vm, ifname)
             assert (mtu, combined) == (9001, 4), ifname
+            assert guest.rings(vm, ifname)["current"]["rx"] == "512", ifname  # RxBufferSize= at boot
             assert link_file is not None
             assert link_file.startswith("/etc/systemd/network/60-netagent-"), link_file
         assert guest.sysctl(vm, "net.core.rmem_max") == "33554432"

@@ -2,10 +2,9 @@
 
 What veth cannot show: a driver with real queue limits (virtio-net: 8 combined channels here,
 the device's `queues`), rings and a live MTU change. Audit, apply and restore of MTU and
-channels; the guest's own `ip link` and `ethtool -l` must agree with netagent after each. Rings
-and coalescing are not netagent settings yet (issue 13 adds them): `ethtool -g` is recorded to
-show the driver has rings (Rx max 1024, Tx 256 under QEMU's tap), and `ethtool -c` that
-virtio-net cannot set coalescing.
+channels and Rx ring size (issue 13); the guest's own `ip link`, `ethtool -l` and `ethtool -g`
+must agree with netagent after each. virtio-net under QEMU's tap has rings up to Rx 1024 and Tx
+256, and cannot set interrupt coalescing: netagent reports `coalesce` as unsupported.
 """
 
 from __future__ import annotations
@@ -27,6 +26,11 @@ interfaces:
     mtu: 9001
     channels:
       combined: 4
+    rings:
+      rx: 512
+      tx: max
+    coalesce:
+      adaptive_rx: false
 sysctl:
   net.core.rmem_max: 33554432
 """
@@ -76,6 +80,9 @@ def test_audit_apply_restore_mtu_and_channels_on_virtio_net(vm_image: str, vm_di
             assert checks[f"{n}/driver"]["status"] == "ok", checks[f"{n}/driver"]
             assert (checks[f"{n}/mtu"]["status"], checks[f"{n}/mtu"]["actual"]) == ("drift", "1500")
             assert checks[f"{n}/channels"]["status"] == "drift", checks[f"{n}/channels"]
+            assert checks[f"{n}/rings"]["status"] == "drift", checks[f"{n}/rings"]  # rx 1024 -> 512
+            assert checks[f"{n}/coalesce"]["status"] == "unsupported", checks[f"{n}/coalesce"]
+        rings_before = {n: guest.rings(vm, n)["current"]["rx"] for n in NICS}
 
         rc, applied = run_json(vm, "netagent apply --no-imds --profile /etc/netagent/lab/good.yaml --format json")
         assert rc == 0, applied
@@ -83,6 +90,8 @@ def test_audit_apply_restore_mtu_and_channels_on_virtio_net(vm_image: str, vm_di
         for n in NICS:  # the guest's own tools agree with netagent
             assert guest.mtu(vm, n) == 9001
             assert guest.combined(vm, n) == 4
+            assert guest.rings(vm, n)["current"]["rx"] == "512"  # ethtool -g reads what netagent set
+            assert guest.rings(vm, n)["current"]["tx"] == guest.rings(vm, n)["max"]["tx"]
         assert guest.sysctl(vm, "net.core.rmem_max") == "33554432"
         assert vm.sh("netagent audit --no-imds --profile /etc/netagent/lab/good.yaml", check=False).rc == 0
 
@@ -90,6 +99,7 @@ def test_audit_apply_restore_mtu_and_channels_on_virtio_net(vm_image: str, vm_di
         assert rc_restore.rc == 0, rc_restore.err
         after = {n: (guest.mtu(vm, n), guest.combined(vm, n)) for n in NICS}
         assert after == before
+        assert {n: guest.rings(vm, n)["current"]["rx"] for n in NICS} == rings_before
         assert guest.sysctl(vm, "net.core.rmem_max") != "33554432"
 
         # More queues than the device has: an audit error, and apply never sends it.
