@@ -8,8 +8,9 @@ import pickle
 
 import pytest
 
-from netagent.core import ec2, ena, model, owners
+from netagent.core import ec2, ena, model
 from netagent.core.model import Check, Link, SetMtu, Status, Unreadable
+from netagent.core.owners import sources as owners
 from netagent.core.value import FrozenInstanceError, Value
 
 CLASSES = sorted(
