@@ -21,8 +21,9 @@ from netagent.core.owners import (
     scan,
     sysctl_apply_order,
     sysctl_owners,
-    sysctl_winner,
 )
+from netagent.core.owners.precedence import OwnerScan
+from netagent.core.owners.sysctl_d import SysctlLine, decide, sysctl_path
 from netagent.core.reports import json as json_report
 from netagent.core.reports import plan as plan_report
 from netagent.core.reports import text as text_report
@@ -34,6 +35,11 @@ VETH_CH = Channels(8, 8, 0, 0, 8, 8, 0, 0)
 
 def veth(name: str, driver: str = "veth") -> Link:
     return Link(name, 2, 1500, "up", DriverInfo(driver, "1.0"), VETH_CH)
+
+
+def sysctl_winner(key: str, found: OwnerScan) -> SysctlLine | None:
+    """The sysctl.d line systemd-sysctl leaves the key at (TuneD aside)."""
+    return decide(sysctl_path(key), found.sysctl_table).winner
 
 
 def files(*sysctl_d: SourceFile, conf: SourceFile | None = None) -> OwnerFiles:
@@ -51,12 +57,12 @@ def test_normalize_key_swaps_separators_only_when_the_first_is_a_slash() -> None
 
 def test_parse_sysctl_file_skips_comments_and_non_assignments_and_keeps_lines() -> None:
     text = "# c\n; c\n\n net.a.b = 1 \n-net/a/c=2 3\nnot an assignment\n-net.a.d\n"
-    found, excluded = parse_sysctl_file(text, "/etc/sysctl.d/x.conf")
-    assert [(a.key, a.value, a.line, a.note) for a in found] == [
-        ("net.a.b", "1", 4, ""),
-        ("net.a.c", "2 3", 5, "errors ignored"),
+    found = parse_sysctl_file(text, "/etc/sysctl.d/x.conf")
+    assert [(a.key, a.value, a.line, a.ignore_failure) for a in found] == [
+        ("net/a/b", "1", 4, False),
+        ("net/a/c", "2 3", 5, True),
+        ("net/a/d", None, 7, False),
     ]
-    assert excluded == {"net.a.d"}
 
 
 def test_earlier_directory_masks_the_same_name_and_files_sort_across_directories() -> None:
@@ -68,22 +74,24 @@ def test_earlier_directory_masks_the_same_name_and_files_sort_across_directories
             SourceFile("/usr/lib/sysctl.d/50-x.conf", "a=usr"),
             SourceFile("/usr/lib/sysctl.d/90-z.conf", "a=masked"),
         ),
-        None,
     )
     assert [f.path for f in order] == ["/run/sysctl.d/10-y.conf", "/etc/sysctl.d/50-x.conf"]
 
 
-def test_sysctl_conf_applies_last_unless_a_sysctl_d_link_reads_it() -> None:
-    conf = SourceFile("/etc/sysctl.conf", "net.a=conf\n")
-    late = SourceFile("/usr/lib/sysctl.d/zz.conf", "net.a=zz\n")
+def test_issue16_sysctl_conf_applies_at_boot_only_through_a_sysctl_d_link() -> None:
+    conf = SourceFile("/etc/sysctl.conf", "net.a=1\n")
+    late = SourceFile("/usr/lib/sysctl.d/zz.conf", "net.a=2\n")
     found = scan(files(late, conf=conf))
-    assert sysctl_winner("net.a", found.sysctl, found.sysctl_excluded).source == "/etc/sysctl.conf"  # type: ignore[union-attr]
-    linked = SourceFile("/etc/sysctl.d/99-sysctl.conf", "net.a=conf\n", target="/etc/sysctl.conf")
+    assert sysctl_winner("net.a", found).source == "/usr/lib/sysctl.d/zz.conf"  # type: ignore[union-attr]
+    unread = [o for o in sysctl_owners("net.a", "1", found) if o.kind == "sysctl.conf"]
+    assert [(o.wins_at_boot, o.conflicts) for o in unread] == [(False, False)]
+    assert "not applied at boot" in unread[0].note
+    linked = SourceFile("/etc/sysctl.d/99-sysctl.conf", "net.a=1\n", target="/etc/sysctl.conf")
     found = scan(files(linked, late, conf=conf))
-    winner = sysctl_winner("net.a", found.sysctl, found.sysctl_excluded)
+    winner = sysctl_winner("net.a", found)
     assert winner is not None
-    assert (winner.source, winner.value) == ("/usr/lib/sysctl.d/zz.conf", "zz")
-    assert [a.source for a in found.sysctl] == ["/etc/sysctl.conf", "/usr/lib/sysctl.d/zz.conf"]
+    assert (winner.source, winner.value) == ("/usr/lib/sysctl.d/zz.conf", "2")
+    assert [a.source for a in found.sysctl_lines] == ["/etc/sysctl.conf", "/usr/lib/sysctl.d/zz.conf"]
 
 
 def test_explicit_key_beats_a_later_glob_and_excluded_keys_escape_globs() -> None:
@@ -93,9 +101,9 @@ def test_explicit_key_beats_a_later_glob_and_excluded_keys_escape_globs() -> Non
             SourceFile("/etc/sysctl.d/20-b.conf", "net.c.*.rp = 2\n"),
         )
     )
-    assert sysctl_winner("net.c.eth0.rp", found.sysctl, found.sysctl_excluded).value == "1"  # type: ignore[union-attr]
-    assert sysctl_winner("net.c.eth2.rp", found.sysctl, found.sysctl_excluded).value == "2"  # type: ignore[union-attr]
-    assert sysctl_winner("net.c.eth1.rp", found.sysctl, found.sysctl_excluded) is None
+    assert sysctl_winner("net.c.eth0.rp", found).value == "1"  # type: ignore[union-attr]
+    assert sysctl_winner("net.c.eth2.rp", found).value == "2"  # type: ignore[union-attr]
+    assert sysctl_winner("net.c.eth1.rp", found) is None
 
 
 def test_sysctl_owner_message_names_file_line_value_and_boot_winner() -> None:
@@ -199,7 +207,7 @@ def test_layered_tree_sysctl_winners(layered: OwnerFiles) -> None:
     found = scan(layered)
 
     def winner(key: str) -> tuple[str, int, str]:
-        w = sysctl_winner(key, found.sysctl, found.sysctl_excluded)
+        w = sysctl_winner(key, found)
         assert w is not None
         return w.source, w.line, w.value
 
@@ -213,13 +221,15 @@ def test_layered_tree_sysctl_winners(layered: OwnerFiles) -> None:
     assert winner("net.ipv4.conf.lab0.rp_filter") == ("/usr/local/lib/sysctl.d/80-glob.conf", 2, "1")
     assert winner("net.ipv4.conf.lab1.rp_filter") == ("/usr/local/lib/sysctl.d/80-glob.conf", 1, "2")
     # 60-vendor.conf is masked by a /dev/null link: its tcp_rmem never applies, TuneD's is the only one.
-    assert sysctl_winner("net.ipv4.tcp_rmem", found.sysctl, found.sysctl_excluded) is None
+    assert sysctl_winner("net.ipv4.tcp_rmem", found) is None
     (tuned,) = sysctl_owners("net.ipv4.tcp_rmem", "4096 131072 67108864", found)
     assert tuned.describe() == "/usr/lib/tuned/network-throughput/tuned.conf:5 sets 4096 131072 16777216; wins at boot"
+    # Issue 16: TuneD >= 2.13 reapplies only /run and /etc sysctl.d and /etc/sysctl.conf, so a
+    # /usr/lib/sysctl.d line loses to TuneD's [sysctl] even with reapply_sysctl=1.
     owners = sysctl_owners("net.ipv4.tcp_slow_start_after_idle", "0", found)
     assert [(o.kind, o.value, o.wins_at_boot, o.conflicts) for o in owners] == [
-        ("sysctl.d", "1", True, True),
-        ("tuned", "0", False, False),
+        ("sysctl.d", "1", False, True),
+        ("tuned", "0", True, False),
     ]
     assert not found.sysctl_problems
 
@@ -280,7 +290,7 @@ def test_owners_attach_to_checks_and_render_as_warnings_in_text_json_and_plan(la
     text = text_report.render(report)
     assert "    owner: /etc/systemd/network/20-lab0.network:5 sets 9216 (MTUBytes=); wins at boot" in text
     assert "owner: /etc/sysctl.d/99-local.conf" not in text  # agrees with the profile: no warning
-    assert text.rstrip().endswith("; 2 owner warnings")
+    assert text.rstrip().endswith("; 3 owner warnings")  # 50-default.conf's 4194304 too, overridden
     doc = json.loads(json_report.render(report))
     assert doc["checks"][1]["owners"][1] == {
         "source": "/etc/sysctl.d/99-local.conf",

@@ -11,7 +11,9 @@ from __future__ import annotations
 from netagent.core.owners.networkd import NETWORKD_DIRS, parse_networkd
 from netagent.core.owners.networkmanager import NM_DIRS, parse_keyfile
 from netagent.core.owners.precedence import (
+    OwnerScan,
     attach_owners,
+    boot_value,
     iface_owners,
     iface_units,
     reverted_by,
@@ -19,15 +21,18 @@ from netagent.core.owners.precedence import (
     sysctl_owners,
     unit_matches,
 )
-from netagent.core.owners.sources import OwnerFiles, OwnerScan, Setting, SourceFile, Unit, parse_ini
+from netagent.core.owners.sources import OwnerFiles, Setting, SourceFile, Unit, parse_ini
 from netagent.core.owners.sysctl_d import (
     SYSCTL_CONF,
     SYSCTL_DIRS,
+    SysctlLine,
+    build_table,
+    decide,
+    kernel_value,
     normalize_key,
     parse_sysctl_file,
     sysctl_apply_order,
-    sysctl_assignments,
-    sysctl_winner,
+    sysctl_path,
 )
 from netagent.core.owners.tuned import TUNED_ACTIVE, TUNED_DIRS, TUNED_MAIN, parse_tuned, tuned_includes
 
@@ -43,10 +48,15 @@ __all__ = [
     "OwnerScan",
     "Setting",
     "SourceFile",
+    "SysctlLine",
     "Unit",
     "attach_owners",
+    "boot_value",
+    "build_table",
+    "decide",
     "iface_owners",
     "iface_units",
+    "kernel_value",
     "normalize_key",
     "parse_ini",
     "parse_keyfile",
@@ -56,9 +66,8 @@ __all__ = [
     "reverted_by",
     "scan",
     "sysctl_apply_order",
-    "sysctl_assignments",
     "sysctl_owners",
-    "sysctl_winner",
+    "sysctl_path",
     "tuned_includes",
     "unit_matches",
 ]

@@ -7,40 +7,144 @@ from fnmatch import fnmatchcase
 from netagent.core.model import Check, DriverInfo, Link, Owner, normalize_sysctl
 from netagent.core.owners.networkd import parse_networkd
 from netagent.core.owners.networkmanager import parse_keyfile
-from netagent.core.owners.sources import OwnerFiles, OwnerScan, Setting, SourceFile, Unit, _problem
+from netagent.core.owners.sources import OwnerFiles, Setting, SourceFile, Unit, _problem
 from netagent.core.owners.sysctl_d import (
     SYSCTL_CONF,
+    SysctlLine,
+    build_table,
+    decide,
+    derived_from,
+    dotted_key,
+    kernel_value,
+    lines_for,
     parse_sysctl_file,
     sysctl_apply_order,
-    sysctl_assignments,
-    sysctl_winner,
+    sysctl_path,
 )
 from netagent.core.owners.tuned import _reapplies_sysctl, parse_tuned
+from netagent.core.value import Value, _set
 
 # Who applies last at boot wins: udev applies .link files when the device appears, systemd-networkd
 # or NetworkManager configure it when the network comes up, tuned.service starts after network.target.
 _BOOT_RANK = {"networkd-link": 0, "networkd": 1, "networkmanager": 1, "tuned": 2}
+# TuneD plugin_sysctl.SYSCTL_CONFIG_DIRS (2.13+): the directories its reapply_sysctl reads, in order.
+TUNED_REAPPLY_DIRS = ("/run/sysctl.d", "/etc/sysctl.d")
 
 
 # ---------------------------------------------------------------- the scan
 
 
+class OwnerScan(Value):
+    """The parsed scan: sysctl lines and table, TuneD's sysctls, interface units, unreadable files."""
+
+    __slots__ = (
+        "sysctl_lines",
+        "sysctl_table",
+        "sysctl_unread",
+        "tuned_sysctl",
+        "tuned_reapply",
+        "links",
+        "networks",
+        "keyfiles",
+        "tuned_net",
+        "sysctl_problems",
+        "iface_problems",
+    )
+    sysctl_lines: tuple[SysctlLine, ...]  # every kept line of the files systemd-sysctl reads, in order
+    sysctl_table: tuple[SysctlLine, ...]  # systemd-sysctl's ordered table (sysctl_d.build_table)
+    sysctl_unread: tuple[SysctlLine, ...]  # /etc/sysctl.conf when no sysctl.d link reads it at boot
+    tuned_sysctl: tuple[Setting, ...]
+    tuned_reapply: tuple[SysctlLine, ...] | None  # what TuneD re-writes after its sysctls; None: it does not
+    links: tuple[Unit, ...]  # .link files in precedence order: the first match applies
+    networks: tuple[Unit, ...]  # .network files likewise
+    keyfiles: tuple[Unit, ...]
+    tuned_net: tuple[Unit, ...]
+    sysctl_problems: tuple[Owner, ...]
+    iface_problems: tuple[Owner, ...]
+
+    def __init__(
+        self,
+        sysctl_lines: tuple[SysctlLine, ...] = (),
+        sysctl_table: tuple[SysctlLine, ...] | None = None,
+        sysctl_unread: tuple[SysctlLine, ...] = (),
+        tuned_sysctl: tuple[Setting, ...] = (),
+        tuned_reapply: tuple[SysctlLine, ...] | None = None,
+        links: tuple[Unit, ...] = (),
+        networks: tuple[Unit, ...] = (),
+        keyfiles: tuple[Unit, ...] = (),
+        tuned_net: tuple[Unit, ...] = (),
+        sysctl_problems: tuple[Owner, ...] = (),
+        iface_problems: tuple[Owner, ...] = (),
+    ) -> None:
+        _set(self, "sysctl_lines", sysctl_lines)
+        _set(self, "sysctl_table", build_table(list(sysctl_lines)) if sysctl_table is None else sysctl_table)
+        _set(self, "sysctl_unread", sysctl_unread)
+        _set(self, "tuned_sysctl", tuned_sysctl)
+        _set(self, "tuned_reapply", tuned_reapply)
+        _set(self, "links", links)
+        _set(self, "networks", networks)
+        _set(self, "keyfiles", keyfiles)
+        _set(self, "tuned_net", tuned_net)
+        _set(self, "sysctl_problems", sysctl_problems)
+        _set(self, "iface_problems", iface_problems)
+
+
+def scan_sysctl(files: OwnerFiles) -> tuple[list[SysctlLine], list[SysctlLine], list[Owner]]:
+    """Return the lines systemd-sysctl applies at boot, in order; /etc/sysctl.conf's lines when no
+    sysctl.d link reads it (nothing at boot does); and the files that could not be read."""
+    lines: list[SysctlLine] = []
+    problems: list[Owner] = []
+    linked = False
+    for f in sysctl_apply_order(files.sysctl_d):
+        via_conf = f.target == SYSCTL_CONF
+        linked = linked or via_conf
+        kind = "sysctl.conf" if via_conf else "sysctl.d"
+        if f.problem:
+            problems.append(_problem(f, kind, f.problem))
+            continue
+        found = parse_sysctl_file(f.text, f.target if via_conf else f.path, kind)
+        if via_conf:
+            found = [e.replace(note=_join(e.note, f"via {f.path}")) for e in found]
+        lines += found
+    unread: list[SysctlLine] = []
+    conf = files.sysctl_conf
+    if conf is not None and not conf.masked and not linked:
+        if conf.problem:
+            problems.append(_problem(conf, "sysctl.conf", conf.problem))
+        else:
+            unread = parse_sysctl_file(conf.text, SYSCTL_CONF, "sysctl.conf")
+    return lines, unread, problems
+
+
+def tuned_reapply_lines(files: OwnerFiles) -> list[SysctlLine]:
+    """Return what TuneD (>= 2.13, plugin_sysctl._apply_system_sysctl) re-writes after its own
+    sysctls: the *.conf of /run/sysctl.d then /etc/sysctl.d (the first directory wins a name),
+    sorted by name, then /etc/sysctl.conf; a line is written as `key=value` with every dot of
+    the key made a slash (no globs, no `-key`, no slash-key swap), errors ignored."""
+    by_name: dict[str, SourceFile] = {}
+    for directory in TUNED_REAPPLY_DIRS:
+        for f in files.sysctl_d:
+            if f.path.rsplit("/", 1)[0] == directory and not f.problem:
+                by_name.setdefault(f.path.rsplit("/", 1)[-1], f)
+    order = [by_name[n] for n in sorted(by_name)]
+    if files.sysctl_conf is not None and not files.sysctl_conf.problem:
+        order.append(files.sysctl_conf)
+    out: list[SysctlLine] = []
+    for f in order:
+        for number, raw in enumerate(f.text.splitlines(), start=1):
+            line = raw.strip()
+            if not line or line[0] in "#;" or "=" not in line:
+                continue
+            option, value = (part.strip() for part in line.split("=", 1))
+            if option:
+                key = option.replace(".", "/")
+                out.append(SysctlLine(key, value, f.path, number, "tuned", note="TuneD reapplies it (reapply_sysctl)"))
+    return out
+
+
 def scan(files: OwnerFiles) -> OwnerScan:
     """Parse every file of the snapshot into an OwnerScan; malformed files become problem owners."""
-    sysctl: list[Setting] = []
-    excluded: set[str] = set()
-    sysctl_problems: list[Owner] = []
-    for f in sysctl_apply_order(files.sysctl_d, files.sysctl_conf):
-        kind = "sysctl.conf" if f.path == SYSCTL_CONF else "sysctl.d"
-        if f.problem:
-            sysctl_problems.append(_problem(f, kind, f.problem))
-            continue
-        source = f.target if f.target == SYSCTL_CONF else f.path
-        found, skip = parse_sysctl_file(f.text, source, "sysctl.conf" if source == SYSCTL_CONF else kind)
-        if source != f.path:
-            found = [a.replace(note=", ".join(filter(None, (a.note, f"via {f.path}")))) for a in found]
-        sysctl += found
-        excluded |= skip
+    sysctl_lines, unread, sysctl_problems = scan_sysctl(files)
     tuned_sysctl, tuned_net, tuned_problems = parse_tuned(files.tuned_profiles)
     links: list[Unit] = []
     networks: list[Unit] = []
@@ -57,12 +161,14 @@ def scan(files: OwnerFiles) -> OwnerScan:
             iface_problems.append(unit)
         else:
             {"networkd-link": links, "networkd": networks, "networkmanager": keyfiles}[unit.kind].append(unit)
-    reapply = _reapplies_sysctl(files.tuned_main)
+    reapply = None
+    if tuned_sysctl and _reapplies_sysctl(files.tuned_main):
+        reapply = tuple(tuned_reapply_lines(files))
     return OwnerScan(
-        sysctl=tuple(sysctl),
-        sysctl_excluded=frozenset(excluded),
+        sysctl_lines=tuple(sysctl_lines),
+        sysctl_unread=tuple(unread),
         tuned_sysctl=tuple(tuned_sysctl),
-        tuned_reapplies_sysctl=reapply,
+        tuned_reapply=reapply,
         links=tuple(links),
         networks=tuple(networks),
         keyfiles=tuple(keyfiles),
@@ -79,24 +185,108 @@ def _networkd_order(files: tuple[SourceFile, ...]) -> list[SourceFile]:
     return [by_name[name] for name in sorted(by_name) if not by_name[name].masked]
 
 
+def _join(*notes: str) -> str:
+    return ", ".join(n for n in notes if n)
+
+
 # ---------------------------------------------------------------- owners of a check
+
+
+def boot_value(key: str, found: OwnerScan) -> tuple[SysctlLine | Setting | None, str | None, str]:
+    """Return the source whose value a sysctl has after boot, that value, and why (None: unknowable
+    or untouched): systemd-sysctl's table, then TuneD's [sysctl], then TuneD's reapply."""
+    path = sysctl_path(key)
+    decision = decide(path, found.sysctl_table)
+    winner: SysctlLine | Setting | None = decision.winner
+    value, reason = decision.value, decision.reason
+    tuned = [t for t in found.tuned_sysctl if sysctl_path(t.key) == path]
+    if tuned:
+        t = tuned[-1]
+        modifier = t.value[:1] if t.value[:1] in "<>" and len(t.value) > 1 else ""
+        if not t.value or "unknown value" in t.note:
+            winner, value, reason = None, None, f"{t.source}:{t.line}: TuneD's value is unknown"
+        elif modifier:
+            target = t.value[1:]
+            if value is None or not (_is_int(target) and _is_int(value)):
+                winner, reason = None, f"{t.source}:{t.line}: TuneD {modifier}{target} depends on the value before it"
+                value = None
+            elif (int(target) > int(value)) if modifier == ">" else (int(target) < int(value)):
+                winner, value = t, target
+        else:
+            kept = kernel_value(path, t.value)
+            if kept is not None:
+                winner, value = t, kept
+        if found.tuned_reapply is not None:
+            for line in found.tuned_reapply:
+                if line.key == path.strip("/") and line.value is not None:
+                    kept = kernel_value(path, line.value)
+                    if kept is not None:
+                        winner, value, reason = line, kept, ""
+    for source, how in derived_from(path):
+        if source.startswith(f"net/{path.split('/')[1]}/conf/default/") and decision.winner is not None:
+            continue  # the interface's own line is applied again when it appears (99-systemd.rules)
+        derived = decide(source, found.sysctl_table)
+        if derived.winner is not None:
+            return None, None, f"{dotted_key(source)} also sets it ({how}): the boot value depends on order"
+    return winner, value, reason
+
+
+def _is_int(text: str) -> bool:
+    return text.lstrip("-").isdigit()
 
 
 def sysctl_owners(key: str, want: str | None, found: OwnerScan) -> tuple[Owner, ...]:
     """Return every persistent source that sets `key`, in apply order, marking the boot winner."""
-    assignments = sysctl_assignments(key, found.sysctl, found.sysctl_excluded)
-    tuned = [a for a in found.tuned_sysctl if a.key == key]
-    winner = sysctl_winner(key, found.sysctl, found.sysctl_excluded)
-    if tuned and (winner is None or not found.tuned_reapplies_sysctl):
-        winner = tuned[-1]
-    out = []
-    for a in assignments + tuned:
-        note = ", ".join(filter(None, (a.note, f"glob {a.key}" if a.is_glob else "")))
-        if a.kind == "tuned" and found.tuned_reapplies_sysctl and winner is not a:
-            note = ", ".join(filter(None, (note, "TuneD reapplies sysctl.d after it")))
-        conflicts = want is not None and normalize_sysctl(a.value) != want
-        out.append(Owner(a.source, a.line, a.kind, a.value, conflicts, a is winner, note))
+    path = sysctl_path(key)
+    winner, _value, reason = boot_value(key, found)
+    out: list[Owner] = []
+    for e in lines_for(path, found.sysctl_lines):
+        out.append(_line_owner(path, e, want, e is winner, _join(e.note, f"glob {e.dotted}" if e.is_glob else "")))
+    for e in lines_for(path, found.sysctl_unread):
+        note = "not applied at boot: no /etc/sysctl.d/99-sysctl.conf link; only procps `sysctl --system` reads it"
+        out.append(_line_owner(path, e, want, False, _join(e.note, note)))
+    for t in found.tuned_sysctl:
+        if sysctl_path(t.key) == path:
+            conflicts = _tuned_conflicts(t.value, want)
+            note = t.note
+            if found.tuned_reapply is not None and winner is not t:
+                note = _join(note, "TuneD reapplies /run and /etc sysctl.d and /etc/sysctl.conf after it")
+            out.append(Owner(t.source, t.line, "tuned", t.value or None, conflicts, t is winner, note))
+    for e in found.tuned_reapply or ():
+        if e.key == path.strip("/") and e is winner:
+            out.append(_line_owner(path, e, want, True, e.note))
+    for source, how in derived_from(path):
+        d = decide(source, found.sysctl_table)
+        if d.winner is not None:
+            e = d.winner
+            out.append(Owner(e.source, e.line, e.kind, d.value, False, False, _join(f"sets {e.dotted}", how)))
+    if winner is None and reason and out:
+        out = [o.replace(note=_join(o.note, f"no boot winner: {reason}")) for o in out]
     return tuple(out) + found.sysctl_problems
+
+
+def _line_owner(path: str, e: SysctlLine, want: str | None, wins: bool, note: str) -> Owner:
+    if e.value is None:
+        return Owner(e.source, e.line, e.kind, None, False, False, note)
+    kept = kernel_value(path, e.value)
+    if kept is None:
+        return Owner(
+            e.source, e.line, e.kind, e.value, False, False, _join(note, "the kernel refuses it: sets nothing")
+        )
+    if kept != e.value.strip():
+        note = _join(note, f"the kernel keeps {kept!r}")
+    conflicts = want is not None and normalize_sysctl(kept) != want
+    return Owner(e.source, e.line, e.kind, kept, conflicts, wins, note)
+
+
+def _tuned_conflicts(value: str, want: str | None) -> bool:
+    """TuneD's `>N` only raises and `<N` only lowers (plugins/base.py _process_assignment_modifiers):
+    a profile value already past N is left alone, so it is no conflict."""
+    if want is None or not value:
+        return False
+    if value[:1] in "<>" and len(value) > 1 and _is_int(value[1:]) and _is_int(want):
+        return int(want) < int(value[1:]) if value[0] == ">" else int(want) > int(value[1:])
+    return normalize_sysctl(value) != want
 
 
 def iface_units(link: Link, found: OwnerScan) -> list[Unit]:

@@ -114,57 +114,6 @@ class Unit(Value):
         _set(self, "settings", settings)
 
 
-class OwnerScan(Value):
-    """The parsed scan: sysctl assignments in apply order, interface units, and unreadable files."""
-
-    __slots__ = (
-        "sysctl",
-        "sysctl_excluded",
-        "tuned_sysctl",
-        "tuned_reapplies_sysctl",
-        "links",
-        "networks",
-        "keyfiles",
-        "tuned_net",
-        "sysctl_problems",
-        "iface_problems",
-    )
-    sysctl: tuple[Setting, ...]
-    sysctl_excluded: frozenset[str]  # `-key` lines: globs do not apply to them
-    tuned_sysctl: tuple[Setting, ...]
-    tuned_reapplies_sysctl: bool
-    links: tuple[Unit, ...]  # .link files in precedence order: the first match applies
-    networks: tuple[Unit, ...]  # .network files likewise
-    keyfiles: tuple[Unit, ...]
-    tuned_net: tuple[Unit, ...]
-    sysctl_problems: tuple[Owner, ...]
-    iface_problems: tuple[Owner, ...]
-
-    def __init__(
-        self,
-        sysctl: tuple[Setting, ...] = (),
-        sysctl_excluded: frozenset[str] = frozenset(),
-        tuned_sysctl: tuple[Setting, ...] = (),
-        tuned_reapplies_sysctl: bool = True,
-        links: tuple[Unit, ...] = (),
-        networks: tuple[Unit, ...] = (),
-        keyfiles: tuple[Unit, ...] = (),
-        tuned_net: tuple[Unit, ...] = (),
-        sysctl_problems: tuple[Owner, ...] = (),
-        iface_problems: tuple[Owner, ...] = (),
-    ) -> None:
-        _set(self, "sysctl", sysctl)
-        _set(self, "sysctl_excluded", sysctl_excluded)
-        _set(self, "tuned_sysctl", tuned_sysctl)
-        _set(self, "tuned_reapplies_sysctl", tuned_reapplies_sysctl)
-        _set(self, "links", links)
-        _set(self, "networks", networks)
-        _set(self, "keyfiles", keyfiles)
-        _set(self, "tuned_net", tuned_net)
-        _set(self, "sysctl_problems", sysctl_problems)
-        _set(self, "iface_problems", iface_problems)
-
-
 # ---------------------------------------------------------------- ini-style files
 
 
