@@ -25,10 +25,14 @@ DEFAULT_PROFILE_NAME = "ec2-default.yaml"
 log = logs.get_logger()
 
 
-def default_profile_path() -> str:
-    """Return /etc/netagent/profile.yaml when present, else the packaged ec2-default profile."""
-    if os.path.exists(SYSTEM_PROFILE):
-        return SYSTEM_PROFILE
+def default_profile_path(root: str = "/") -> str:
+    """Return ROOT/etc/netagent/profile.yaml when present, else the packaged ec2-default profile.
+
+    With an image root (`audit --root IMG`), the image's own profile is the one that matters (issue 16).
+    """
+    image_profile = os.path.join(root, SYSTEM_PROFILE.lstrip("/"))
+    if os.path.exists(image_profile):
+        return image_profile
     here = os.path.dirname(os.path.abspath(__file__))
     installed = os.path.join(here, "profiles", DEFAULT_PROFILE_NAME)  # wheel: netagent/profiles/
     checkout = os.path.join(os.path.dirname(here), "profiles", DEFAULT_PROFILE_NAME)  # source tree, editable
@@ -387,7 +391,8 @@ def _silence(stream: TextIO) -> None:
 def _load(args: argparse.Namespace) -> Profile:
     from netagent.host.trust import load_profile
 
-    return load_profile(args.profile or default_profile_path(), args.insecure_profile)
+    root = getattr(args, "root", None) or "/"
+    return load_profile(args.profile or default_profile_path(root), args.insecure_profile)
 
 
 def _root(args: argparse.Namespace) -> str:

@@ -94,3 +94,11 @@ def test_root_that_is_not_a_directory_is_bad_input(mocker, profile_path: str, tm
     missing = str(tmp_path / "no-such-image")
     assert cli.main(["audit", "--profile", profile_path, "--root", missing]) == ExitCode.BAD_INPUT
     assert capsys.readouterr().err == f"netagent: error: --root {missing}: not a directory\n"
+
+
+def test_issue16_audit_root_without_profile_uses_the_images_profile(tmp_path: Path) -> None:
+    image = tmp_path / "img"
+    (image / "etc/netagent").mkdir(parents=True)
+    assert cli.default_profile_path(str(image)) != str(image / "etc/netagent/profile.yaml")
+    (image / "etc/netagent/profile.yaml").write_text(PROFILE)
+    assert cli.default_profile_path(str(image)) == str(image / "etc/netagent/profile.yaml")

@@ -260,3 +260,12 @@ def test_text_shows_an_ec2_line_ena_counters_and_notes() -> None:
     )
     assert "note: a note" in lines
     assert "ec2: unavailable (off EC2)" in text_report.render(_weird_report())
+
+
+def test_issue16_junit_writes_a_skipped_check_as_skipped_with_its_reason() -> None:
+    skipped_check = Check("lab0/driver", "lab0", "driver", Status.SKIPPED, "ena", None, "when: instance_type c6in.*")
+    suite, cases = _cases(Report(PROFILE, {}, (skipped_check,)))
+    assert suite.get("skipped") == "1"
+    skipped = cases["lab0/driver"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "when: instance_type c6in.*"
