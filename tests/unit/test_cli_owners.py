@@ -65,7 +65,7 @@ def test_malformed_owner_files_are_reported_not_crashed_on(mocker, profile_path:
     assert code == ExitCode.DRIFT  # the rmem_max drift, not the files
     checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
     problems = {o["source"] for o in checks["lab0/mtu"]["owners"] if o["problem"]}
-    assert "/etc/systemd/network/10-bad.link" in problems
+    assert "/etc/NetworkManager/system-connections/bad.nmconnection" in problems
     assert "/etc/sysctl.d/10-latin1.conf" in {o["source"] for o in checks["sysctl/net.core.rmem_max"]["owners"]}
 
 

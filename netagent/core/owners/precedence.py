@@ -5,7 +5,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 from netagent.core.model import Check, DriverInfo, Link, Owner, normalize_sysctl
-from netagent.core.owners.networkd import parse_networkd
+from netagent.core.owners.networkd import MAYBE, NO, LinkFacts, match_unit, parse_networkd
 from netagent.core.owners.networkmanager import parse_keyfile
 from netagent.core.owners.sources import OwnerFiles, Setting, SourceFile, Unit, _problem
 from netagent.core.owners.sysctl_d import (
@@ -150,17 +150,25 @@ def scan(files: OwnerFiles) -> OwnerScan:
     networks: list[Unit] = []
     keyfiles: list[Unit] = []
     iface_problems = list(tuned_problems)
-    sources = [(f, "networkd") for f in _networkd_order(files.networkd)]
-    sources += [(f, "networkmanager") for f in files.networkmanager]
-    for f, kind in sources:
-        if f.problem:
-            iface_problems.append(_problem(f, kind, f.problem))
+    mains, dropins = _networkd_order(files.networkd)
+    for f in mains:
+        kind = "networkd-link" if f.path.endswith(".link") else "networkd"
+        broken = [d for d in (f, *dropins.get(_name(f.path), ())) if d.problem]
+        if broken:
+            iface_problems += [_problem(d, kind, d.problem) for d in broken]
             continue
-        unit = parse_keyfile(f) if kind == "networkmanager" else parse_networkd(f)
-        if isinstance(unit, Owner):
-            iface_problems.append(unit)
-        else:
-            {"networkd-link": links, "networkd": networks, "networkmanager": keyfiles}[unit.kind].append(unit)
+        unit = parse_networkd(f, tuple(dropins.get(_name(f.path), ())))
+        if unit is not None:
+            (links if unit.kind == "networkd-link" else networks).append(unit)
+    for f in files.networkmanager:
+        if f.problem:
+            iface_problems.append(_problem(f, "networkmanager", f.problem))
+            continue
+        keyfile = parse_keyfile(f)
+        if isinstance(keyfile, Owner):
+            iface_problems.append(keyfile)
+        elif keyfile is not None:
+            keyfiles.append(keyfile)
     reapply = None
     if tuned_sysctl and _reapplies_sysctl(files.tuned_main):
         reapply = tuple(tuned_reapply_lines(files))
@@ -178,11 +186,25 @@ def scan(files: OwnerFiles) -> OwnerScan:
     )
 
 
-def _networkd_order(files: tuple[SourceFile, ...]) -> list[SourceFile]:
+def _name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def _networkd_order(files: tuple[SourceFile, ...]) -> tuple[list[SourceFile], dict[str, list[SourceFile]]]:
+    """Return the .link/.network files in systemd's order (an earlier directory hides a name, a
+    /dev/null link masks it, the survivors sort by name), and each one's drop-ins
+    (`<dir>/<name>.d/*.conf`, the first directory winning a drop-in name, sorted by name)."""
     by_name: dict[str, SourceFile] = {}
+    dropin_by: dict[str, dict[str, SourceFile]] = {}
     for f in files:
-        by_name.setdefault(f.path.rsplit("/", 1)[-1], f)
-    return [by_name[name] for name in sorted(by_name) if not by_name[name].masked]
+        parent = f.path.rsplit("/", 1)[0]
+        if parent.endswith((".link.d", ".network.d")):
+            dropin_by.setdefault(_name(parent)[:-2], {}).setdefault(_name(f.path), f)
+        else:
+            by_name.setdefault(_name(f.path), f)
+    mains = [by_name[name] for name in sorted(by_name) if not by_name[name].masked]
+    dropins = {unit: [d[n] for n in sorted(d) if not d[n].masked and d[n].text != ""] for unit, d in dropin_by.items()}
+    return mains, dropins
 
 
 def _join(*notes: str) -> str:
@@ -289,48 +311,91 @@ def _tuned_conflicts(value: str, want: str | None) -> bool:
     return normalize_sysctl(value) != want
 
 
-def iface_units(link: Link, found: OwnerScan) -> list[Unit]:
-    """Return the units that configure an interface at boot: the first matching .link and
-    .network file (networkd applies only the first), and every matching keyfile and TuneD unit."""
+def link_facts(link: Link) -> LinkFacts:
+    """Return the facts [Match] can test that a Link carries (name, driver); the rest unknown."""
     driver = link.driver.driver if isinstance(link.driver, DriverInfo) else None
-    units: list[Unit] = []
-    for group in (found.links, found.networks):  # networkd: the first matching file applies, alone
-        first = next((u for u in group if unit_matches(u, link.name, driver)), None)
-        units += [first] if first is not None else []
-    units += [u for u in (*found.keyfiles, *found.tuned_net) if unit_matches(u, link.name, driver)]
-    return units
+    return LinkFacts(link.name, driver=driver)
+
+
+class Applied(Value):
+    """A unit that configures an interface at boot: certainly (`maybe` empty) or perhaps (why)."""
+
+    __slots__ = ("unit", "maybe")
+    unit: Unit
+    maybe: str
+
+    def __init__(self, unit: Unit, maybe: str = "") -> None:
+        _set(self, "unit", unit)
+        _set(self, "maybe", maybe)
+
+
+def iface_units(link: Link, found: OwnerScan, facts: LinkFacts | None = None) -> list[Applied]:
+    """Return the units that configure an interface at boot: the first matching .link and
+    .network file (udev and networkd apply only the first), and every matching keyfile and TuneD
+    unit. A file netagent cannot decide on "may apply"; a file after it applies only if it does not.
+    On a live host, the files udev and networkd recorded for the interface are taken as they are."""
+    facts = facts or link_facts(link)
+    out: list[Applied] = []
+    for group, recorded in ((found.links, facts.link_file), (found.networks, facts.network_file)):
+        if recorded is not None:
+            out += [Applied(u) for u in group if u.source == recorded]
+            continue
+        before = ""
+        for unit in group:
+            verdict, why = match_unit(unit, facts)
+            if verdict == NO:
+                continue
+            if verdict == MAYBE:
+                out.append(Applied(unit, f"may apply: {why}"))
+                before = before or unit.source
+                continue
+            out.append(Applied(unit, f"applies unless {before} does" if before else ""))
+            break
+    driver = facts.driver
+    out += [Applied(u) for u in (*found.keyfiles, *found.tuned_net) if unit_matches(u, link.name, driver)]
+    return out
 
 
 def iface_owners(
-    link: Link, setting: str, want: str | None, found: OwnerScan, units: list[Unit] | None = None
+    link: Link, setting: str, want: str | None, found: OwnerScan, units: list[Applied] | None = None
 ) -> tuple[Owner, ...]:
     """Return the files that set an interface's mtu or channels at boot, the last applied marked.
 
-    `units` is iface_units(link, found), when the caller has it already.
+    `units` is iface_units(link, found), when the caller has it already. No winner is claimed
+    where a unit that may apply would act at the same stage or later.
     """
     if units is None:
         units = iface_units(link, found)
-    settings = [s for u in units for s in u.settings if s.key == setting]
+    settings = [(s, a.maybe) for a in units for s in a.unit.settings if s.key == setting]
     if not settings:  # most interfaces: no file sets it (issue 8)
         return found.iface_problems
+
+    def part(s: Setting) -> str:
+        return s.value.split("=", 1)[0] if setting == "channels" else setting
+
     # One winner per value it sets: the MTU, or each channel kind (rx=, tx=, combined=, other=).
     winners: dict[str, Setting] = {}
-    for s in sorted(settings, key=lambda s: _BOOT_RANK[s.kind]):
-        winners[s.value.split("=", 1)[0] if setting == "channels" else setting] = s
+    for s, maybe in sorted(settings, key=lambda pair: _BOOT_RANK[pair[0].kind]):
+        if not maybe:
+            winners[part(s)] = s
+    for s, maybe in settings:
+        w = winners.get(part(s))
+        if maybe and w is not None and _BOOT_RANK[s.kind] >= _BOOT_RANK[w.kind]:
+            del winners[part(s)]
     chosen = {id(s) for s in winners.values()}
-    out = [
-        Owner(s.source, s.line, s.kind, s.value, _conflicts(setting, s.value, want), id(s) in chosen, s.note)
-        for s in settings
-    ]
+    out = []
+    for s, maybe in settings:
+        note = ", ".join(n for n in (s.note, maybe) if n)
+        if id(s) not in chosen and not maybe and part(s) not in winners:
+            note = ", ".join(n for n in (note, "no boot winner: a file that may apply acts after it") if n)
+        out.append(Owner(s.source, s.line, s.kind, s.value, _conflicts(setting, s.value, want), id(s) in chosen, note))
     return tuple(out) + found.iface_problems
 
 
 def unit_matches(unit: Unit, ifname: str, driver: str | None) -> bool:
-    """Tell whether every match list of a unit accepts the interface (an unknown driver accepts)."""
+    """Tell whether every name list of a keyfile or TuneD unit accepts the interface (an
+    unknown driver accepts)."""
     for globs in unit.name_globs:
-        if not _match_list(globs, ifname):
-            return False
-    for globs in unit.original_globs:
         if not _match_list(globs, ifname):
             return False
     if driver is not None:
@@ -341,7 +406,7 @@ def unit_matches(unit: Unit, ifname: str, driver: str | None) -> bool:
 
 
 def _match_list(globs: tuple[str, ...], value: str) -> bool:
-    """A list of globs, any may match; a leading `!` on the first negates the whole list (systemd)."""
+    """A list of globs, any may match; a leading `!` on the first negates the whole list (TuneD)."""
     if globs and globs[0].startswith("!"):
         return not _match_list((globs[0][1:], *globs[1:]), value)
     for g in globs:  # noqa: SIM110 - a loop costs less than any(<genexpr>); runs per unit and interface
@@ -360,17 +425,22 @@ def _conflicts(setting: str, value: str, want: str | None) -> bool:
     return any(wanted.get(kind, v) != v for kind, v in have.items())
 
 
-def attach_owners(checks: list[Check], links: dict[str, Link], found: OwnerScan) -> list[Check]:
-    """Return the checks with the owners of each sysctl, mtu and channels setting attached."""
+def attach_owners(
+    checks: list[Check], links: dict[str, Link], found: OwnerScan, facts: dict[str, LinkFacts] | None = None
+) -> list[Check]:
+    """Return the checks with the owners of each sysctl, mtu and channels setting attached.
+
+    `facts`, per interface name, are what the host adds to a Link for [Match] (host/owner_files).
+    """
     out = []
-    units: dict[str, list[Unit]] = {}  # per interface: its mtu and channels checks share them
+    units: dict[str, list[Applied]] = {}  # per interface: its mtu and channels checks share them
     for c in checks:
         if c.setting == "sysctl":
             owners = sysctl_owners(c.subject, c.expected, found)
         elif c.setting in ("mtu", "channels") and c.subject in links:
             link = links[c.subject]
             if link.name not in units:
-                units[link.name] = iface_units(link, found)
+                units[link.name] = iface_units(link, found, (facts or {}).get(link.name))
             owners = iface_owners(link, c.setting, c.expected, found, units[link.name])
         else:
             owners = ()

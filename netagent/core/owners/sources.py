@@ -87,15 +87,21 @@ class Setting(Value):
 
 
 class Unit(Value):
-    """A parsed .link/.network file or NetworkManager keyfile: what it matches and what it sets."""
+    """A parsed .link/.network file or NetworkManager keyfile: what it matches and what it sets.
 
-    __slots__ = ("source", "kind", "name_globs", "original_globs", "driver_globs", "settings")
+    `match` holds a systemd [Match] section as (key, patterns) pairs, lines of one key joined as
+    systemd joins them (networkd.match_unit reads them); NetworkManager and TuneD units use the
+    name lists, every list of which must match.
+    """
+
+    __slots__ = ("source", "kind", "name_globs", "original_globs", "driver_globs", "settings", "match")
     source: str
     kind: str
     name_globs: tuple[tuple[str, ...], ...]  # every Name=/interface-name= list must match
     original_globs: tuple[tuple[str, ...], ...]
     driver_globs: tuple[tuple[str, ...], ...]
     settings: tuple[Setting, ...]
+    match: tuple[tuple[str, tuple[str, ...]], ...]
 
     def __init__(
         self,
@@ -105,6 +111,7 @@ class Unit(Value):
         original_globs: tuple[tuple[str, ...], ...] = (),
         driver_globs: tuple[tuple[str, ...], ...] = (),
         settings: tuple[Setting, ...] = (),
+        match: tuple[tuple[str, tuple[str, ...]], ...] = (),
     ) -> None:
         _set(self, "source", source)
         _set(self, "kind", kind)
@@ -112,6 +119,7 @@ class Unit(Value):
         _set(self, "original_globs", original_globs)
         _set(self, "driver_globs", driver_globs)
         _set(self, "settings", settings)
+        _set(self, "match", match)
 
 
 # ---------------------------------------------------------------- ini-style files
