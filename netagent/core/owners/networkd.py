@@ -69,8 +69,8 @@ class LinkFacts(Value):
     mac: str | None
     permanent_mac: str | None
     iftype: str | None
-    kind: str | None  # the rtnetlink kind (veth, vlan...); "" for a physical device
-    path: str | None
+    kind: str | None  # the rtnetlink kind (veth, vlan...); "" for a physical device (none)
+    path: str | None  # udev's ID_PATH; "" when the device has none
     properties: tuple[tuple[str, str], ...] | None
     link_file: str | None
     network_file: str | None
@@ -272,8 +272,8 @@ def match_unit(unit: Unit, facts: LinkFacts) -> tuple[str, str]:
                 "Path": facts.path,
             }.get(key)
             known = key in ("Name", "OriginalName") or value is not None
-            if key == "Kind" and facts.kind == "":
-                value, known = None, True  # a physical device has no kind
+            if value == "":
+                value = None  # known to be absent: a physical device has no kind, a veth no ID_PATH
             if not known:
                 unknown = unknown or f"{key}= (not known)"
                 continue
