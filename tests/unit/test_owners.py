@@ -171,7 +171,7 @@ def test_keyfile_channels_compare_per_kind_and_mtu_0_sets_nothing() -> None:
     keyfile = SourceFile("/etc/NetworkManager/system-connections/x.nmconnection", text)
     unit = parse_keyfile(keyfile)
     assert not isinstance(unit, Owner)
-    assert unit.name_globs == (("lab1",),)
+    assert unit.match == (("interface-name", ("lab1",)),)
     found = scan(OwnerFiles(networkmanager=(keyfile,)))
     assert iface_owners(veth("lab1"), "mtu", "9001", found) == ()  # mtu=0: NetworkManager leaves it alone
     rx, tx = iface_owners(veth("lab1"), "channels", "rx=4 tx=4", found)

@@ -6,7 +6,7 @@ from fnmatch import fnmatchcase
 
 from netagent.core.model import Check, DriverInfo, Link, Owner, normalize_sysctl
 from netagent.core.owners.networkd import MAYBE, NO, LinkFacts, match_unit, parse_networkd
-from netagent.core.owners.networkmanager import parse_keyfile
+from netagent.core.owners.networkmanager import match_keyfile, parse_keyfile
 from netagent.core.owners.sources import OwnerFiles, Setting, SourceFile, Unit, _problem
 from netagent.core.owners.sysctl_d import (
     SYSCTL_CONF,
@@ -351,8 +351,13 @@ def iface_units(link: Link, found: OwnerScan, facts: LinkFacts | None = None) ->
                 continue
             out.append(Applied(unit, f"applies unless {before} does" if before else ""))
             break
-    driver = facts.driver
-    out += [Applied(u) for u in (*found.keyfiles, *found.tuned_net) if unit_matches(u, link.name, driver)]
+    keyfiles = [(u, match_keyfile(u, link.name, facts.mac)) for u in found.keyfiles]
+    keyfiles = [(u, v) for u, v in keyfiles if v[0] != NO]
+    for u, (_verdict, why) in keyfiles:
+        # NetworkManager activates one profile per device (autoconnect-priority, then the most recent).
+        why = why or ("one of several profiles for it (autoconnect-priority decides)" if len(keyfiles) > 1 else "")
+        out.append(Applied(u, f"may apply: {why}" if why else ""))
+    out += [Applied(u) for u in found.tuned_net if unit_matches(u, link.name, facts.driver)]
     return out
 
 
