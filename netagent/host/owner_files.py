@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 
 from netagent.core.model import DriverInfo, Link
 from netagent.core.owners import (
@@ -23,9 +24,9 @@ from netagent.core.owners import (
     TUNED_MAIN,
     OwnerFiles,
     SourceFile,
-    tuned_includes,
 )
 from netagent.core.owners.networkd import LinkFacts
+from netagent.core.owners.tuned import include_names, read_config
 from netagent.host import rootpath
 
 # Owner files are small; a larger one is not a configuration file we should parse on an audit.
@@ -35,13 +36,15 @@ _MISSING = (errno.ENOENT, errno.ENOTDIR)
 
 def read_owner_files(root: str = "/") -> OwnerFiles:
     """Read every sysctl.d, networkd, NetworkManager and TuneD file the scan needs under `root`."""
+    profiles = tuple(read_tuned(root))
     return OwnerFiles(
         sysctl_d=tuple(read_masking_dirs(root, SYSCTL_DIRS, (".conf",))),
         sysctl_conf=read_optional(root, SYSCTL_CONF),
         networkd=tuple(read_masking_dirs(root, NETWORKD_DIRS, (".link", ".network")) + read_dropins(root)),
         networkmanager=tuple(f for d in NM_DIRS for f in read_dir(root, d, None)),
         tuned_main=read_optional(root, TUNED_MAIN),
-        tuned_profiles=tuple(read_tuned(root)),
+        tuned_profiles=profiles,
+        tuned_variables=tuple(read_tuned_variables(root, profiles)),
     )
 
 
@@ -210,20 +213,51 @@ def read_tuned(root: str) -> list[SourceFile]:
     out: list[SourceFile] = []
     seen: set[str] = set()
     for name in active.text.split():
-        _read_profile(root, name, out, seen)
+        if re.fullmatch(r"[a-zA-Z0-9_.-]+", name):  # loader.safe_name()
+            _read_profile(root, name, out, seen)
     return out
 
 
-def _read_profile(root: str, name: str, out: list[SourceFile], seen: set[str]) -> None:
-    if name in seen or "/" in name:
-        return
-    seen.add(name)
+def _read_profile(root: str, name: str, out: list[SourceFile], processed: set[str]) -> None:
+    """Load one profile as TuneD's locator and loader do (tuned/profiles/locator.py, loader.py):
+    the first TUNED_DIRS directory with `<name>/tuned.conf` that is not loaded already (so
+    /etc/tuned/X may include the system X); its includes before it; a `-name` that does not
+    exist is skipped, any other missing name makes TuneD refuse the whole profile."""
+    conditional = name.startswith("-")
+    name = os.path.basename(name[1:] if conditional else name)
+    skipped = False
     for directory in TUNED_DIRS:
-        found = read_optional(root, f"{directory}/{name}/tuned.conf")
+        path = os.path.normpath(f"{directory}/{name}/tuned.conf")
+        if path in processed:
+            skipped = True
+            continue
+        found = read_optional(root, path)
         if found is None:
             continue
+        processed.add(path)
         if not found.problem:
-            for parent in tuned_includes(found):
-                _read_profile(root, parent, out, seen)
+            includes = include_names(found)
+            if includes is None:
+                out.append(SourceFile(path, problem="include= uses a function: TuneD picks the profile at run time"))
+            for parent in includes or ():
+                _read_profile(root, parent, out, processed)
         out.append(found)
         return
+    if not conditional and not skipped:
+        problem = f"profile {name!r} not found: TuneD refuses to load the active profile"
+        out.append(SourceFile(f"/etc/tuned/active_profile ({name})", problem=problem))
+
+
+def read_tuned_variables(root: str, profiles: tuple[SourceFile, ...]) -> list[SourceFile]:
+    """Read the files that [variables] include= names in the loaded profiles."""
+    out: list[SourceFile] = []
+    for f in profiles:
+        if f.problem:
+            continue
+        config, problem = read_config(f)
+        path = config.get("variables", {}).get("include", ("", 0))[0]
+        if not problem and path.startswith("/"):
+            found = read_optional(root, os.path.normpath(path))
+            if found is not None:
+                out.append(found)
+    return out

@@ -265,6 +265,8 @@ def test_malformed_tree_reports_unreadable_owners_and_keeps_the_rest() -> None:
         "/etc/sysctl.d/10-latin1.conf": "not UTF-8 text (invalid continuation byte)",
         "/etc/sysctl.d/30-loop.conf": "cannot resolve: Too many levels of symbolic links",
         "/etc/sysctl.d/40-dir.conf": "cannot read: Is a directory",
+        # issue 16: TuneD's loader refuses a profile it cannot find; say so, never silently nothing
+        "/etc/tuned/active_profile (ghost)": "profile 'ghost' not found: TuneD refuses to load the active profile",
     }
     owners = sysctl_owners("net.ipv4.tcp_mtu_probing", "1", found)
     assert [o.source for o in owners if not o.problem] == ["/etc/sysctl.d/20-ok.conf"]
@@ -272,6 +274,10 @@ def test_malformed_tree_reports_unreadable_owners_and_keeps_the_rest() -> None:
     # Issue 16: systemd ignores a bad line or value, not the file (10-bad.link, 20-mtu.network).
     assert iface == {
         ("/etc/NetworkManager/system-connections/bad.nmconnection", 4): "mtu=big is not a number",
+        (
+            "/etc/tuned/active_profile (ghost)",
+            None,
+        ): "profile 'ghost' not found: TuneD refuses to load the active profile",
     }
     assert found.tuned_sysctl == ()  # active_profile names a profile that does not exist
 

@@ -21,7 +21,7 @@ from netagent.core.owners.sysctl_d import (
     sysctl_apply_order,
     sysctl_path,
 )
-from netagent.core.owners.tuned import _reapplies_sysctl, parse_tuned
+from netagent.core.owners.tuned import _reapplies_sysctl, devices_match, parse_tuned
 from netagent.core.value import Value, _set
 
 # Who applies last at boot wins: udev applies .link files when the device appears, systemd-networkd
@@ -145,7 +145,7 @@ def tuned_reapply_lines(files: OwnerFiles) -> list[SysctlLine]:
 def scan(files: OwnerFiles) -> OwnerScan:
     """Parse every file of the snapshot into an OwnerScan; malformed files become problem owners."""
     sysctl_lines, unread, sysctl_problems = scan_sysctl(files)
-    tuned_sysctl, tuned_net, tuned_problems = parse_tuned(files.tuned_profiles)
+    tuned_sysctl, tuned_net, tuned_problems = parse_tuned(files.tuned_profiles, files.tuned_variables)
     links: list[Unit] = []
     networks: list[Unit] = []
     keyfiles: list[Unit] = []
@@ -357,7 +357,12 @@ def iface_units(link: Link, found: OwnerScan, facts: LinkFacts | None = None) ->
         # NetworkManager activates one profile per device (autoconnect-priority, then the most recent).
         why = why or ("one of several profiles for it (autoconnect-priority decides)" if len(keyfiles) > 1 else "")
         out.append(Applied(u, f"may apply: {why}" if why else ""))
-    out += [Applied(u) for u in found.tuned_net if unit_matches(u, link.name, facts.driver)]
+    for u in found.tuned_net:
+        key, rules = u.match[0] if u.match else ("tuned-devices", ("*",))
+        if key == "tuned-devices-unknown":
+            out.append(Applied(u, f"may apply: devices={rules[0]} cannot be resolved here"))
+        elif devices_match(rules, link.name):
+            out.append(Applied(u))
     return out
 
 

@@ -36,13 +36,22 @@ class SourceFile(Value):
 class OwnerFiles(Value):
     """Every file the ownership scan reads, in directory order, as the shell found them."""
 
-    __slots__ = ("sysctl_d", "sysctl_conf", "networkd", "networkmanager", "tuned_main", "tuned_profiles")
+    __slots__ = (
+        "sysctl_d",
+        "sysctl_conf",
+        "networkd",
+        "networkmanager",
+        "tuned_main",
+        "tuned_profiles",
+        "tuned_variables",
+    )
     sysctl_d: tuple[SourceFile, ...]  # every *.conf of SYSCTL_DIRS, directory by directory
     sysctl_conf: SourceFile | None
     networkd: tuple[SourceFile, ...]  # every *.link and *.network of NETWORKD_DIRS
     networkmanager: tuple[SourceFile, ...]
     tuned_main: SourceFile | None
     tuned_profiles: tuple[SourceFile, ...]  # the active profiles' tuned.conf and their includes
+    tuned_variables: tuple[SourceFile, ...]  # files named by [variables] include=
 
     def __init__(
         self,
@@ -52,6 +61,7 @@ class OwnerFiles(Value):
         networkmanager: tuple[SourceFile, ...] = (),
         tuned_main: SourceFile | None = None,
         tuned_profiles: tuple[SourceFile, ...] = (),
+        tuned_variables: tuple[SourceFile, ...] = (),
     ) -> None:
         _set(self, "sysctl_d", sysctl_d)
         _set(self, "sysctl_conf", sysctl_conf)
@@ -59,6 +69,7 @@ class OwnerFiles(Value):
         _set(self, "networkmanager", networkmanager)
         _set(self, "tuned_main", tuned_main)
         _set(self, "tuned_profiles", tuned_profiles)
+        _set(self, "tuned_variables", tuned_variables)
 
 
 class Setting(Value):
