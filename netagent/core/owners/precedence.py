@@ -225,8 +225,8 @@ def boot_value(key: str, found: OwnerScan) -> tuple[SysctlLine | Setting | None,
     if tuned:
         t = tuned[-1]
         modifier = t.value[:1] if t.value[:1] in "<>" and len(t.value) > 1 else ""
-        if not t.value or "unknown value" in t.note:
-            winner, value, reason = None, None, f"{t.source}:{t.line}: TuneD's value is unknown"
+        if not t.value or "unknown value" in t.note or "may apply" in t.note:
+            winner, value, reason = None, None, f"{t.source}:{t.line}: TuneD's value is unknown or may not apply"
         elif modifier:
             target = t.value[1:]
             if value is None or not (_is_int(target) and _is_int(value)):
@@ -360,7 +360,7 @@ def iface_units(link: Link, found: OwnerScan, facts: LinkFacts | None = None) ->
     for u in found.tuned_net:
         key, rules = u.match[0] if u.match else ("tuned-devices", ("*",))
         if key == "tuned-devices-unknown":
-            out.append(Applied(u, f"may apply: devices={rules[0]} cannot be resolved here"))
+            out.append(Applied(u, f"may apply: {rules[0]} cannot be resolved here"))
         elif devices_match(rules, link.name):
             out.append(Applied(u))
     return out

@@ -40,12 +40,13 @@ class TunedUnit(Value):
     """One [section] of the merged profile (tuned/profiles/unit.py): its plugin type and options,
     each option with the file and line that set it last."""
 
-    __slots__ = ("name", "type", "enabled", "devices", "options")
+    __slots__ = ("name", "type", "enabled", "devices", "options", "condition")
     name: str
     type: str
     enabled: bool
     devices: str
     options: tuple[tuple[str, str, str, int], ...]  # (option, raw value, file, line)
+    condition: str  # cpuinfo_regex=/uname_regex=/devices_udev_regex=: applies only where it matches
 
     def __init__(
         self,
@@ -54,12 +55,14 @@ class TunedUnit(Value):
         enabled: bool = True,
         devices: str = "*",
         options: tuple[tuple[str, str, str, int], ...] = (),
+        condition: str = "",
     ) -> None:
         _set(self, "name", name)
         _set(self, "type", type)
         _set(self, "enabled", enabled)
         _set(self, "devices", devices)
         _set(self, "options", options)
+        _set(self, "condition", condition)
 
 
 # ---------------------------------------------------------------- tuned.conf syntax
@@ -201,6 +204,9 @@ def _functions(s: str) -> str | None:
 # ---------------------------------------------------------------- the loader
 
 
+_UNIT_CONDITIONS = ("devices_udev_regex", "cpuinfo_regex", "uname_regex")
+
+
 class _Merging:
     """A unit while the merger works on it (mutable; becomes a TunedUnit)."""
 
@@ -211,11 +217,16 @@ class _Merging:
         self.replace = opts.pop("replace", ("False", 0))[0] in ("True", "true", "1")
         self.drop = re.split(r"\b\s*[,;]\s*", opts.pop("drop")[0]) if "drop" in opts else []
         self.devices = opts.pop("devices", ("*", 0))[0]
+        # unit.py: conditions on the machine (a unit applies only where they match) and scripts.
+        self.conditions = {k: opts.pop(k)[0] for k in _UNIT_CONDITIONS if k in opts}
+        for key in ("script_pre", "script_post"):
+            opts.pop(key, None)
         self.options = {k: (v, path, line) for k, (v, line) in opts.items()}
 
     def update(self, newer: _Merging) -> None:
         """merger.py _merge_two() for a unit that is not replaced."""
         self.type, self.enabled, self.devices = newer.type, newer.enabled, newer.devices
+        self.conditions.update(newer.conditions)
         for option in newer.drop:
             self.options.pop(option, None)
         self.options.update(newer.options)
@@ -254,7 +265,14 @@ def load_profiles(profiles: tuple[SourceFile, ...], variable_files: tuple[Source
         elif re.fullmatch(r"\w+", option):
             variables.append((option, expand(value, tuple(variables))))
     out = tuple(
-        TunedUnit(name, u.type, u.enabled, u.devices, tuple((k, v, p, line) for k, (v, p, line) in u.options.items()))
+        TunedUnit(
+            name,
+            u.type,
+            u.enabled,
+            u.devices,
+            tuple((k, v, p, line) for k, (v, p, line) in u.options.items()),
+            "; ".join(f"{k}={v}" for k, v in u.conditions.items()),
+        )
         for name, u in units.items()
     )
     return TunedProfile(out, tuple(variables), tuple(problems))
@@ -288,10 +306,11 @@ def parse_tuned(
                 value = expand(_unquote(raw), profile.variables)
                 name = normalize_key(option)
                 sysctl.pop(name, None)
+                maybe = f"may apply: {unit.condition}" if unit.condition else ""
                 if value is None:
-                    sysctl[name] = Setting(name, "", path, line, "tuned", f"unknown value: {raw}")
+                    sysctl[name] = Setting(name, "", path, line, "tuned", _notes(f"unknown value: {raw}", maybe))
                 else:
-                    sysctl[name] = Setting(name, value, path, line, "tuned")
+                    sysctl[name] = Setting(name, value, path, line, "tuned", maybe)
         elif unit.type == "net":
             devices = expand(unit.devices, profile.variables)
             settings: list[Setting] = []
@@ -312,6 +331,10 @@ def parse_tuned(
             )
             nets.append(Unit(profile_source(unit), "tuned", settings=tuple(settings), match=match))
     return list(sysctl.values()), nets, list(profile.problems)
+
+
+def _notes(*notes: str) -> str:
+    return ", ".join(n for n in notes if n)
 
 
 def profile_source(unit: TunedUnit) -> str:
