@@ -6,6 +6,7 @@ import json
 
 from netagent.core import ec2
 from netagent.core.model import Check, Owner, Plan, Report
+from netagent.core.reports.names import escape_name
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def owner_dict(o: Owner) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     """Render an audit report as indented JSON."""
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return escape_name(json.dumps(to_dict(report), indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_apply(plan: Plan, dry_run: bool, after: Report | None) -> str:
@@ -75,4 +76,4 @@ def render_apply(plan: Plan, dry_run: bool, after: Report | None) -> str:
         "unfixable": [check_dict(c) for c in plan.unfixable],
         "after": to_dict(after) if after is not None else None,
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return escape_name(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

@@ -22,15 +22,17 @@ import xml.etree.ElementTree as ET
 
 from netagent.core import ec2
 from netagent.core.model import Check, Report, Status
+from netagent.core.reports.names import escape_chars
 
 # Characters XML 1.0 cannot carry at all, even escaped (https://www.w3.org/TR/xml/#charsets).
 # Interface names may hold control characters (the kernel's dev_valid_name refuses only '/', ':'
-# and whitespace), so they are shown as \xNN instead of producing a file no parser accepts.
+# and whitespace), so they are shown as :xNN (reports/names.py, as undecodable bytes) instead of
+# producing a file no parser accepts.
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _text(value: object) -> str:
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    return escape_chars(str(value), _NOT_XML)
 
 
 def _detail(c: Check) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netagent.core import ec2
 from netagent.core.model import Check, Plan, Report, Severity
+from netagent.core.reports.names import escape_name
 
 _HEADERS = ("STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE")
 
@@ -20,7 +21,7 @@ def render(report: Report) -> str:
     extra = [f"ec2: {ec2.describe(report.ec2)}"]
     extra += [f"ena {h.ifname}: " + " ".join(f"{k}={n}" for k, n in h.counters) for h in report.ena if h.counters]
     extra += [f"note: {note}" for note in report.notes]
-    return "\n".join([*lines, "", *extra, summary(report)]) + "\n"
+    return escape_name("\n".join([*lines, "", *extra, summary(report)])) + "\n"
 
 
 def _note(c: Check) -> str:
@@ -53,7 +54,7 @@ def render_plan(plan: Plan, dry_run: bool) -> str:
     if not plan.changes:
         lines.append("nothing to change")
     lines += [f"cannot fix {c.id}: {c.message or f'expected {c.expected}, found {c.actual}'}" for c in plan.unfixable]
-    return "\n".join(lines) + "\n"
+    return escape_name("\n".join(lines)) + "\n"
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
