@@ -157,3 +157,12 @@ def test_issue16_tuned_modifiers_and_reapply_of_etc_only() -> None:
     )
     winner, kept, _ = boot_value("net.core.somaxconn", scan(etc))
     assert (getattr(winner, "source", None), kept) == ("/etc/sysctl.d/10.conf", "1024")
+
+
+def test_owners_of_dispatches_by_setting_kind() -> None:
+    from netagent.core.owners import owners_of
+
+    found = scan(OwnerFiles(sysctl_d=(SourceFile("/etc/sysctl.d/1.conf", "net.ipv4.tcp_ecn = 1\n"),)))
+    (owner,) = owners_of("sysctl", "net.ipv4.tcp_ecn", "1", found)
+    assert (owner.source, owner.wins_at_boot, owner.conflicts) == ("/etc/sysctl.d/1.conf", True, False)
+    assert owners_of("driver", "eth0", "ena", found) == ()

@@ -435,6 +435,27 @@ def _conflicts(setting: str, value: str, want: str | None) -> bool:
     return any(wanted.get(kind, v) != v for kind, v in have.items())
 
 
+def owners_of(
+    kind: str,
+    subject: str,
+    want: str | None,
+    found: OwnerScan,
+    link: Link | None = None,
+    units: list[Applied] | None = None,
+) -> tuple[Owner, ...]:
+    """Return the owners of one setting, by the setting's kind (its core/settings module name) and
+    subject (a sysctl key, an interface name): what a settings module asks of the owner scan.
+
+    `link` is the interface for interface settings; `units` its iface_units(), when known.
+    Kinds no owner file sets (driver...) have no owners.
+    """
+    if kind == "sysctl":
+        return sysctl_owners(subject, want, found)
+    if kind in ("mtu", "channels") and link is not None:
+        return iface_owners(link, kind, want, found, units)
+    return ()
+
+
 def attach_owners(
     checks: list[Check], links: dict[str, Link], found: OwnerScan, facts: dict[str, LinkFacts] | None = None
 ) -> list[Check]:
@@ -445,15 +466,10 @@ def attach_owners(
     out = []
     units: dict[str, list[Applied]] = {}  # per interface: its mtu and channels checks share them
     for c in checks:
-        if c.setting == "sysctl":
-            owners = sysctl_owners(c.subject, c.expected, found)
-        elif c.setting in ("mtu", "channels") and c.subject in links:
-            link = links[c.subject]
-            if link.name not in units:
-                units[link.name] = iface_units(link, found, (facts or {}).get(link.name))
-            owners = iface_owners(link, c.setting, c.expected, found, units[link.name])
-        else:
-            owners = ()
+        link = links.get(c.subject) if c.setting in ("mtu", "channels") else None
+        if link is not None and link.name not in units:
+            units[link.name] = iface_units(link, found, (facts or {}).get(link.name))
+        owners = owners_of(c.setting, c.subject, c.expected, found, link, units.get(c.subject))
         out.append(c.replace(owners=owners) if owners else c)
     return out
 
