@@ -148,6 +148,11 @@ class SysctlReference:
 
 def disagreements(reference: SysctlReference, tree: Tree, baseline: dict[str, str] | None = None) -> list[str]:
     """Return one line per key where netagent's boot value differs from what systemd-sysctl left."""
+    return compare(reference, tree, baseline)[0]
+
+
+def compare(reference: SysctlReference, tree: Tree, baseline: dict[str, str] | None = None) -> tuple[list[str], int]:
+    """Return the disagreements and how many keys netagent claims a boot winner for."""
     baseline = baseline or BASELINE
     actual = reference.apply(tree, baseline)
     ours = predict(tree, list(baseline))
@@ -156,7 +161,7 @@ def disagreements(reference: SysctlReference, tree: Tree, baseline: dict[str, st
         expected = normalize_sysctl(baseline[key]) if value is None else value
         if actual[key] != expected:
             out.append(f"{key}: netagent {value!r} (untouched: {baseline[key]!r}), systemd-sysctl {actual[key]!r}")
-    return out
+    return out, sum(v is not None for v in ours.values())
 
 
 def own_namespaces() -> tuple[str, str]:
