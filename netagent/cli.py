@@ -388,10 +388,10 @@ def _silence(stream: TextIO) -> None:
         os.close(devnull)
 
 
-def _load(args: argparse.Namespace) -> Profile:
+def _load(args: argparse.Namespace, root: str = "/") -> Profile:
+    """Load --profile, else the default under `root` (audit and plan: the image's own, issue 16)."""
     from netagent.host.trust import load_profile
 
-    root = getattr(args, "root", None) or "/"
     return load_profile(args.profile or default_profile_path(root), args.insecure_profile)
 
 
@@ -470,7 +470,8 @@ def host_facts() -> dict[str, str]:
 
 def cmd_audit(args: argparse.Namespace) -> ExitCode:
     """Audit the host against a profile."""
-    root, profile = _root(args), _load(args)
+    root = _root(args)
+    profile = _load(args, root)
     report = observe_and_audit(profile, instance_facts(args), args.phase, root=root, strict=args.strict)
     text = _render(report, args.format)
     if args.output:
@@ -564,7 +565,8 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
     from netagent.core.diff import plan as make_plan
     from netagent.core.reports import plan as plan_report
 
-    root, profile = _root(args), _load(args)
+    root = _root(args)
+    profile = _load(args, root)
     report = observe_and_audit(profile, instance_facts(args), root=root)
     plan = make_plan(list(report.checks))
     render = plan_report.render_json if args.format == "json" else plan_report.render_text

@@ -102,3 +102,13 @@ def test_issue16_audit_root_without_profile_uses_the_images_profile(tmp_path: Pa
     assert cli.default_profile_path(str(image)) != str(image / "etc/netagent/profile.yaml")
     (image / "etc/netagent/profile.yaml").write_text(PROFILE)
     assert cli.default_profile_path(str(image)) == str(image / "etc/netagent/profile.yaml")
+
+
+def test_issue16_audit_root_loads_the_images_profile_end_to_end(mocker, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch("netagent.host.observe.observe", return_value=state(9001))
+    image = tmp_path / "img"
+    (image / "etc/netagent").mkdir(parents=True)
+    (image / "etc/netagent/profile.yaml").write_text(PROFILE.replace("name: t", "name: from-image"))
+    (image / "etc/netagent/profile.yaml").chmod(0o600)
+    cli.main(["audit", "--root", str(image), "--format", "json"])
+    assert json.loads(capsys.readouterr().out)["profile"]["name"] == "from-image"
