@@ -27,22 +27,33 @@ pytestmark = pytest.mark.integration
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "owners-corpus" / "tuned"
 REFERENCE = Path(__file__).with_name("tuned_reference.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
+# Where .ci/run and scripts/test extract Debian's tuned package (never installed, never started).
+TUNED_TREE = Path(os.environ.get("NETAGENT_TUNED_TREE", "/var/cache/netagent-test/tuned"))
+TUNED_PATH = str(TUNED_TREE / "usr/lib/python3/dist-packages")
 PROFILES = sorted(p.name for p in (CORPUS / "usr/lib/tuned").iterdir() if (p / "tuned.conf").is_file())
 
 
 @pytest.fixture(scope="module")
 def tuned_loader() -> str:
     """The interpreter that has TuneD's module; CI must have it (apt: tuned), elsewhere the test skips."""
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import tuned.profiles"], capture_output=True, check=False)
+    probe = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import tuned.profiles"], capture_output=True, check=False, env=_env()
+    )
     if probe.returncode != 0:
         if os.environ.get("CI"):
-            pytest.fail("CI must run the TuneD differential: python3 module tuned is missing (apt: tuned)")
+            pytest.fail(f"CI must run the TuneD differential: no tuned module under {TUNED_PATH} (see .ci/run)")
         pytest.skip("TuneD is not installed")
     return SYSTEM_PYTHON
 
 
+def _env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=TUNED_PATH)
+
+
 def reference(python: str, root: Path, names: list[str]) -> dict:
-    out = subprocess.run([python, str(REFERENCE), str(root), *names], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [python, str(REFERENCE), str(root), *names], capture_output=True, text=True, check=True, env=_env()
+    )
     return json.loads(out.stdout)
 
 

@@ -1,6 +1,10 @@
 """TuneD's own profile loader as the reference (Debian `tuned` 2.20; run with /usr/bin/python3).
 
-    /usr/bin/python3 tuned_reference.py ROOT PROFILE...
+    PYTHONPATH=<tuned's dist-packages> /usr/bin/python3 tuned_reference.py ROOT PROFILE...
+
+CI does not install the tuned package (its postinst would start the daemon on a systemd host):
+it extracts the .deb (`apt-get download tuned`, `dpkg-deb -x`) into /var/cache/netagent-test/tuned
+and points PYTHONPATH there; the loader needs only the standard library.
 
 Loads the profiles from ROOT/usr/lib/tuned and ROOT/etc/tuned with tuned.profiles (Locator,
 Loader, Merger, Variables) exactly as the daemon does, then expands each [sysctl] and [net]
@@ -34,8 +38,19 @@ def _pure_only(self, name):
 repository.Repository.load_func = _pure_only
 
 
+def _variables_under(root):
+    """Read `[variables] include=` files under ROOT (as netagent reads them), not the host's /etc."""
+    add_from_file = Variables.add_from_file
+
+    def add(self, filename):
+        return add_from_file(self, root + filename if filename.startswith("/") else filename)
+
+    Variables.add_from_file = add
+
+
 def main() -> None:
     root, names = sys.argv[1], sys.argv[2:]
+    _variables_under(root)
     variables = Variables()
     loader = Loader(Locator([f"{root}/usr/lib/tuned", f"{root}/etc/tuned"]), Factory(), Merger(), None, variables)
     try:
