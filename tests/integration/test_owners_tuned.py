@@ -36,9 +36,7 @@ PROFILES = sorted(p.name for p in (CORPUS / "usr/lib/tuned").iterdir() if (p / "
 @pytest.fixture(scope="module")
 def tuned_loader() -> str:
     """The interpreter that has TuneD's module; CI must have it (apt: tuned), elsewhere the test skips."""
-    probe = subprocess.run(
-        [SYSTEM_PYTHON, "-c", "import tuned.profiles"], capture_output=True, check=False, env=_env()
-    )
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import tuned.profiles"], capture_output=True, check=False, env=_env())
     if probe.returncode != 0:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the TuneD differential: no tuned module under {TUNED_PATH} (see .ci/run)")
