@@ -310,7 +310,7 @@ def test_owners_attach_to_checks_and_render_as_warnings_in_text_json_and_plan(la
         "value": "212992",
         "conflicts": False,
         "wins_at_boot": True,
-        "note": "",
+        "note": "TuneD reapplies it after its own sysctls",
         "problem": None,
     }
     from netagent.core.diff import plan

@@ -166,3 +166,21 @@ def test_owners_of_dispatches_by_setting_kind() -> None:
     (owner,) = owners_of("sysctl", "net.ipv4.tcp_ecn", "1", found)
     assert (owner.source, owner.wins_at_boot, owner.conflicts) == ("/etc/sysctl.d/1.conf", True, False)
     assert owners_of("driver", "eth0", "ena", found) == ()
+
+
+def test_issue16_tuned_reapply_brings_back_an_etc_line_that_usr_lib_overrode() -> None:
+    files = OwnerFiles(
+        sysctl_d=(
+            SourceFile("/etc/sysctl.d/10-local.conf", "net.core.somaxconn = 1024\n"),
+            SourceFile("/usr/lib/sysctl.d/90-vendor.conf", "net.core.somaxconn = 4096\n"),
+        ),
+        tuned_profiles=(SourceFile("/usr/lib/tuned/t/tuned.conf", "[sysctl]\nnet.ipv4.tcp_ecn = 1\n"),),
+    )
+    winner, kept, _ = boot_value("net.core.somaxconn", scan(files))
+    assert (getattr(winner, "source", None), getattr(winner, "kind", None), kept) == (
+        "/etc/sysctl.d/10-local.conf",
+        "tuned",
+        "1024",
+    )
+    no_tuned = OwnerFiles(sysctl_d=files.sysctl_d)
+    assert boot_value("net.core.somaxconn", scan(no_tuned))[1] == "4096"

@@ -238,12 +238,13 @@ def boot_value(key: str, found: OwnerScan) -> tuple[SysctlLine | Setting | None,
             kept = kernel_value(path, t.value)
             if kept is not None:
                 winner, value = t, kept
-        if found.tuned_reapply is not None:
-            for line in found.tuned_reapply:
-                if line.key == path.strip("/") and line.value is not None:
-                    kept = kernel_value(path, line.value)
-                    if kept is not None:
-                        winner, value, reason = line, kept, ""
+    # TuneD re-writes /run and /etc sysctl.d lines after its own, for every key: an /etc line that
+    # a later /usr/lib file overrode for systemd-sysctl wins again.
+    for line in found.tuned_reapply or ():
+        if line.key == path.strip("/") and line.value is not None:
+            kept = kernel_value(path, line.value)
+            if kept is not None:
+                winner, value, reason = line, kept, ""
     for source, how in derived_from(path):
         if source.startswith(f"net/{path.split('/')[1]}/conf/default/") and decision.winner is not None:
             continue  # the interface's own line is applied again when it appears (99-systemd.rules)
@@ -262,11 +263,22 @@ def sysctl_owners(key: str, want: str | None, found: OwnerScan) -> tuple[Owner, 
     path = sysctl_path(key)
     winner, _value, reason = boot_value(key, found)
     out: list[Owner] = []
-    for e in lines_for(path, found.sysctl_lines):
-        out.append(_line_owner(path, e, want, e is winner, _join(e.note, f"glob {e.dotted}" if e.is_glob else "")))
-    for e in lines_for(path, found.sysctl_unread):
-        note = "not applied at boot: no /etc/sysctl.d/99-sysctl.conf link; only procps `sysctl --system` reads it"
-        out.append(_line_owner(path, e, want, False, _join(e.note, note)))
+    # A line TuneD re-applies last is shown once, on the file's own line.
+    reapplied = winner if isinstance(winner, SysctlLine) and winner.kind == "tuned" else None
+    shown = False
+    for e in lines_for(path, found.sysctl_lines) + lines_for(path, found.sysctl_unread):
+        again = reapplied is not None and (e.source, e.line) == (reapplied.source, reapplied.line)
+        shown = shown or again
+        note = _join(e.note, f"glob {e.dotted}" if e.is_glob else "")
+        if e.kind == "sysctl.conf" and e in found.sysctl_unread:
+            note = _join(
+                note,
+                "not applied at boot by systemd-sysctl (no /etc/sysctl.d/99-sysctl.conf link);"
+                " only procps `sysctl --system` and TuneD's reapply_sysctl read it",
+            )
+        if again:
+            note = _join(note, "TuneD reapplies it after its own sysctls")
+        out.append(_line_owner(path, e, want, e is winner or again, note))
     for t in found.tuned_sysctl:
         if sysctl_path(t.key) == path:
             conflicts = _tuned_conflicts(t.value, want)
@@ -274,9 +286,8 @@ def sysctl_owners(key: str, want: str | None, found: OwnerScan) -> tuple[Owner, 
             if found.tuned_reapply is not None and winner is not t:
                 note = _join(note, "TuneD reapplies /run and /etc sysctl.d and /etc/sysctl.conf after it")
             out.append(Owner(t.source, t.line, "tuned", t.value or None, conflicts, t is winner, note))
-    for e in found.tuned_reapply or ():
-        if e.key == path.strip("/") and e is winner:
-            out.append(_line_owner(path, e, want, True, e.note))
+    if reapplied is not None and not shown:
+        out.append(_line_owner(path, reapplied, want, True, reapplied.note))
     for source, how in derived_from(path):
         d = decide(source, found.sysctl_table)
         if d.winner is not None:
