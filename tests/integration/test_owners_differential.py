@@ -258,6 +258,10 @@ def sysctl_line(draw: st.DrawFn) -> str:
 
 @st.composite
 def trees(draw: st.DrawFn) -> Tree:
+    # A pool of lines that files share: the same line (or the same key with the same value) in
+    # several files is where systemd-sysctl's table order matters most.
+    pool = draw(st.lists(sysctl_line(), min_size=2, max_size=6))
+    line = st.one_of(st.sampled_from(pool), st.sampled_from(pool), sysctl_line())
     files: dict[str, object] = {}
     for d in DIRS:
         for name in draw(st.lists(st.sampled_from(NAMES), max_size=3, unique=True)):
@@ -268,8 +272,8 @@ def trees(draw: st.DrawFn) -> Tree:
             elif draw(st.integers(0, 9)) == 0:
                 files[f"{d}/{name}"] = ""  # an empty file masks too
             else:
-                files[f"{d}/{name}"] = "\n".join(draw(st.lists(sysctl_line(), min_size=1, max_size=6))) + "\n"
-    conf = "\n".join(draw(st.lists(sysctl_line(), max_size=3)))
+                files[f"{d}/{name}"] = "\n".join(draw(st.lists(line, min_size=1, max_size=6))) + "\n"
+    conf = "\n".join(draw(st.lists(line, max_size=3)))
     return Tree(files, sysctl_conf=conf + "\n" if conf else "")  # type: ignore[arg-type]
 
 
