@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
-import selectors
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 NETWORKD = "/lib/systemd/systemd-networkd"
@@ -77,35 +78,46 @@ def serve(stage: str, request: dict) -> dict:
             with open(path, "w") as f:
                 f.write(content)
     for name in os.listdir("/sys/class/net"):
+        # The same start for every tree: the last networkd run brought links up and changed MTUs.
+        mtu = "65536" if name == "lo" else "1500"
+        subprocess.run(["ip", "link", "set", "dev", name, "down", "mtu", mtu], check=True)
+        subprocess.run(["ip", "-6", "addr", "flush", "dev", name], check=True)
         with open(f"/sys/class/net/{name}/ifindex") as f:
             index = f.read().strip()
         with open(f"/run/udev/data/n{index}", "w") as f:
             f.write("I:1\n")  # "initialized by udev": networkd waits for this
     wanted = set(request["ifaces"])
-    answer: dict = {}
-    for _attempt in range(3):  # networkd 252 here sometimes exits at start-up; a new run answers
-        answer = run_networkd(wanted)
-        if not answer["missing"]:
-            break
-    return answer
+    return run_networkd(wanted)
 
 
 def run_networkd(wanted: set[str]) -> dict:
     """Run systemd-networkd until it has a verdict for every wanted interface (or a deadline)."""
+    for leftover in os.listdir("/run/systemd/netif"):  # the last run's state: start afresh
+        path = os.path.join("/run/systemd/netif", leftover)
+        if os.path.isdir(path):
+            for name in os.listdir(path):
+                os.unlink(os.path.join(path, name))
+        else:
+            os.unlink(path)
     env = dict(os.environ, SYSTEMD_LOG_LEVEL="debug", SYSTEMD_LOG_TARGET="console")
     proc = subprocess.Popen([NETWORKD], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
     assert proc.stderr is not None
     out: dict[str, str | None] = {}
     deadline = time.monotonic() + DEADLINE_S
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stderr, selectors.EVENT_READ)
+    # A reader thread, not select() on a buffered pipe: lines already in the file object's buffer
+    # would never wake select().
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in iter(proc.stderr.readline, "")], daemon=True)
+    reader.start()
     log: list[str] = []
     try:
-        while wanted - set(out) and time.monotonic() < deadline:
-            if not sel.select(timeout=deadline - time.monotonic()):
+        while wanted - set(out):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 break
-            line = proc.stderr.readline()
-            if not line:
+            try:
+                line = lines.get(timeout=remaining)
+            except queue.Empty:
                 break
             log.append(line)
             found, unmanaged = _FOUND.match(line), _UNMANAGED.match(line)
@@ -116,6 +128,7 @@ def run_networkd(wanted: set[str]) -> dict:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        reader.join(timeout=10)
     missing = sorted(wanted - set(out))
     log.append(f"(exit status {proc.returncode})")
     return {"files": out, "missing": missing, "log": log[-15:] if missing else []}

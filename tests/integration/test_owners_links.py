@@ -204,6 +204,7 @@ def test_issue16_link_choice_agrees_with_udev(udev: LinkReference, name: str) ->
 MATCH_LINES = (
     "OriginalName=lab*",
     "OriginalName=!lab1",
+    "OriginalName=!lab1 ens5",
     "OriginalName=lab[!0] ens?",
     "OriginalName=e*",
     "OriginalName=",
