@@ -27,10 +27,14 @@ DEFAULT_PROFILE_NAME = "ec2-default.yaml"
 log = logs.get_logger()
 
 
-def default_profile_path() -> str:
-    """Return /etc/netagent/profile.yaml when present, else the packaged ec2-default profile."""
-    if os.path.exists(SYSTEM_PROFILE):
-        return SYSTEM_PROFILE
+def default_profile_path(root: str = "/") -> str:
+    """Return ROOT/etc/netagent/profile.yaml when present, else the packaged ec2-default profile.
+
+    With an image root (`audit --root IMG`), the image's own profile is the one that matters (issue 16).
+    """
+    image_profile = os.path.join(root, SYSTEM_PROFILE.lstrip("/"))
+    if os.path.exists(image_profile):
+        return image_profile
     here = os.path.dirname(os.path.abspath(__file__))
     installed = os.path.join(here, "profiles", DEFAULT_PROFILE_NAME)  # wheel: netagent/profiles/
     checkout = os.path.join(os.path.dirname(here), "profiles", DEFAULT_PROFILE_NAME)  # source tree, editable
@@ -626,10 +630,11 @@ def _silence(stream: TextIO) -> None:
         os.close(devnull)
 
 
-def _load(args: argparse.Namespace) -> Profile:
+def _load(args: argparse.Namespace, root: str = "/") -> Profile:
+    """Load --profile, else the default under `root` (audit and plan: the image's own, issue 16)."""
     from netagent.host.trust import load_profile
 
-    return load_profile(args.profile or default_profile_path(), args.insecure_profile)
+    return load_profile(args.profile or default_profile_path(root), args.insecure_profile)
 
 
 def _root(args: argparse.Namespace) -> str:
@@ -667,7 +672,8 @@ def cmd_audit(args: argparse.Namespace) -> ExitCode:
     from netagent.core.exit import exit_code
 
     started = time.monotonic()
-    root, profile = _root(args), _load(args)
+    root = _root(args)
+    profile = _load(args, root)
     report = observe_and_audit(system_host(), profile, instance_facts(args), args.phase, root=root, strict=args.strict)
     text = _render(report, args.format, colour=args.colour and not args.output, only=args.only)
     if args.output:
@@ -742,7 +748,8 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
     from netagent.core.diff import plan as make_plan
     from netagent.core.reports import plan as plan_report
 
-    root, profile = _root(args), _load(args)
+    root = _root(args)
+    profile = _load(args, root)
     report = observe_and_audit(system_host(), profile, instance_facts(args), root=root)
     plan = make_plan(list(report.checks))
     render = plan_report.render_json if args.format == "json" else plan_report.render_text

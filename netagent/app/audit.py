@@ -72,9 +72,10 @@ def observe_and_audit(
     checks = audit(profile, state, ctx)
     if root is not None:
         from netagent.core.owners import attach_owners, scan
-        from netagent.host.owner_files import read_owner_files
+        from netagent.host.owner_files import read_link_facts, read_owner_files
 
-        checks = attach_owners(checks, state.links, scan(read_owner_files(root)))
+        facts = read_link_facts(root, state.links)
+        checks = attach_owners(checks, state.links, scan(read_owner_files(root)), facts)
     return Report(
         profile=profile,
         host=host_facts(),

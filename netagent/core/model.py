@@ -343,12 +343,15 @@ class Owner(Value):
     def describe(self) -> str:
         """Return one line for people: `/etc/sysctl.d/99-local.conf:3 sets 212992; wins at boot`.
 
-        A source that a later one overrides at boot says so (`...; overridden at boot`).
+        A source that a later one overrides at boot says so (`...; overridden at boot`); one whose
+        effect cannot be known (its note says "may apply" or "no boot winner") claims neither.
         """
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         if self.problem:
             return f"{where} unreadable: {self.problem}; it may set this"
         tail = "; wins at boot" if self.wins_at_boot else "; overridden at boot"
+        if not self.wins_at_boot and ("may apply" in self.note or "no boot winner" in self.note):
+            tail = ""  # issue 16: never claim what is not knowable
         note = f" ({self.note})" if self.note else ""
         return f"{where} sets {self.value}{note}{tail}"
 

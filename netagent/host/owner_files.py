@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 
+from netagent.core.model import Link
 from netagent.core.owners import (
     NETWORKD_DIRS,
     NM_DIRS,
@@ -22,8 +24,10 @@ from netagent.core.owners import (
     TUNED_MAIN,
     OwnerFiles,
     SourceFile,
-    tuned_includes,
 )
+from netagent.core.owners.networkd import LinkFacts
+from netagent.core.owners.tuned import include_names, read_config
+from netagent.core.settings.driver import DriverInfo
 from netagent.host import rootpath
 
 # Owner files are small; a larger one is not a configuration file we should parse on an audit.
@@ -33,13 +37,15 @@ _MISSING = (errno.ENOENT, errno.ENOTDIR)
 
 def read_owner_files(root: str = "/") -> OwnerFiles:
     """Read every sysctl.d, networkd, NetworkManager and TuneD file the scan needs under `root`."""
+    profiles = tuple(read_tuned(root))
     return OwnerFiles(
         sysctl_d=tuple(read_masking_dirs(root, SYSCTL_DIRS, (".conf",))),
         sysctl_conf=read_optional(root, SYSCTL_CONF),
-        networkd=tuple(read_masking_dirs(root, NETWORKD_DIRS, (".link", ".network"))),
+        networkd=tuple(read_masking_dirs(root, NETWORKD_DIRS, (".link", ".network")) + read_dropins(root)),
         networkmanager=tuple(f for d in NM_DIRS for f in read_dir(root, d, None)),
         tuned_main=read_optional(root, TUNED_MAIN),
-        tuned_profiles=tuple(read_tuned(root)),
+        tuned_profiles=profiles,
+        tuned_variables=tuple(read_tuned_variables(root, profiles)),
     )
 
 
@@ -68,6 +74,76 @@ def read_masking_dirs(root: str, directories: tuple[str, ...], suffixes: tuple[s
                 continue
             seen.add((st.st_dev, st.st_ino))
         out += read_dir(root, directory, suffixes)
+    return out
+
+
+def read_dropins(root: str) -> list[SourceFile]:
+    """Read the drop-ins of .link and .network files: `<dir>/<name>.link.d/*.conf` in every
+    networkd directory (systemd.link(5), systemd.network(5)); a directory seen already is skipped."""
+    seen: set[tuple[int, int]] = set()
+    out: list[SourceFile] = []
+    for directory in NETWORKD_DIRS:
+        try:
+            host_dir = full_path(root, directory)
+            st = os.stat(host_dir)
+            names = sorted(os.listdir(host_dir))
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        for name in names:
+            if name.endswith((".link.d", ".network.d")):
+                out += read_dir(root, f"{directory}/{name}", (".conf",))
+    return out
+
+
+def read_link_facts(root: str, links: dict[str, Link]) -> dict[str, LinkFacts]:
+    """Return what [Match] tests about each interface, from sysfs; on a live host (root `/`) also
+    udev's record (properties, ID_NET_LINK_FILE, /run/udev/data/n<ifindex>) and networkd's
+    (NETWORK_FILE=, /run/systemd/netif/links/<ifindex>). An image's /run is not the boot's truth."""
+    out: dict[str, LinkFacts] = {}
+    for name, link in links.items():
+        sysfs = f"/sys/class/net/{name}"
+        mac = _read_text(f"{sysfs}/address")
+        arphrd = _read_text(f"{sysfs}/type")
+        uevent = _pairs(_read_text(f"{sysfs}/uevent") or "", "")
+        iftype = uevent.get("DEVTYPE") or {"1": "ether", "772": "loopback", "65534": "none"}.get(arphrd or "")
+        kind = "" if os.path.exists(f"{sysfs}/device") else None  # a physical device has no rtnl kind
+        info = link.get("driver")
+        driver = info.driver if isinstance(info, DriverInfo) else None
+        facts = LinkFacts(name, driver=driver, mac=mac, iftype=iftype, kind=kind)
+        if os.path.realpath(root) == "/":
+            udev = _read_text(f"/run/udev/data/n{link.index}")
+            if udev is not None:
+                props = _pairs(udev, "E:")
+                facts = facts.replace(
+                    properties=tuple(sorted(props.items())),
+                    path=props.get("ID_PATH", ""),
+                    link_file=props.get("ID_NET_LINK_FILE") or None,
+                )
+            state = _read_text(f"/run/systemd/netif/links/{link.index}")
+            if state is not None:
+                facts = facts.replace(network_file=_pairs(state, "").get("NETWORK_FILE") or None)
+        out[name] = facts
+    return out
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(MAX_FILE_BYTES).strip()
+    except OSError:
+        return None
+
+
+def _pairs(text: str, prefix: str) -> dict[str, str]:
+    """Return KEY=VALUE lines (each after `prefix`) as a dict."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(prefix) and "=" in line:
+            key, value = line[len(prefix) :].split("=", 1)
+            out[key] = value
     return out
 
 
@@ -139,20 +215,51 @@ def read_tuned(root: str) -> list[SourceFile]:
     out: list[SourceFile] = []
     seen: set[str] = set()
     for name in active.text.split():
-        _read_profile(root, name, out, seen)
+        if re.fullmatch(r"[a-zA-Z0-9_.-]+", name):  # loader.safe_name()
+            _read_profile(root, name, out, seen)
     return out
 
 
-def _read_profile(root: str, name: str, out: list[SourceFile], seen: set[str]) -> None:
-    if name in seen or "/" in name:
-        return
-    seen.add(name)
+def _read_profile(root: str, name: str, out: list[SourceFile], processed: set[str]) -> None:
+    """Load one profile as TuneD's locator and loader do (tuned/profiles/locator.py, loader.py):
+    the first TUNED_DIRS directory with `<name>/tuned.conf` that is not loaded already (so
+    /etc/tuned/X may include the system X); its includes before it; a `-name` that does not
+    exist is skipped, any other missing name makes TuneD refuse the whole profile."""
+    conditional = name.startswith("-")
+    name = os.path.basename(name[1:] if conditional else name)
+    skipped = False
     for directory in TUNED_DIRS:
-        found = read_optional(root, f"{directory}/{name}/tuned.conf")
+        path = os.path.normpath(f"{directory}/{name}/tuned.conf")
+        if path in processed:
+            skipped = True
+            continue
+        found = read_optional(root, path)
         if found is None:
             continue
+        processed.add(path)
         if not found.problem:
-            for parent in tuned_includes(found):
-                _read_profile(root, parent, out, seen)
+            includes = include_names(found)
+            if includes is None:
+                out.append(SourceFile(path, problem="include= uses a function: TuneD picks the profile at run time"))
+            for parent in includes or ():
+                _read_profile(root, parent, out, processed)
         out.append(found)
         return
+    if not conditional and not skipped:
+        problem = f"profile {name!r} not found: TuneD refuses to load the active profile"
+        out.append(SourceFile(f"/etc/tuned/active_profile ({name})", problem=problem))
+
+
+def read_tuned_variables(root: str, profiles: tuple[SourceFile, ...]) -> list[SourceFile]:
+    """Read the files that [variables] include= names in the loaded profiles."""
+    out: list[SourceFile] = []
+    for f in profiles:
+        if f.problem:
+            continue
+        config, problem = read_config(f)
+        path = config.get("variables", {}).get("include", ("", 0))[0]
+        if not problem and path.startswith("/"):
+            found = read_optional(root, os.path.normpath(path))
+            if found is not None:
+                out.append(found)
+    return out

@@ -60,7 +60,11 @@ def test_audit_text_names_the_boot_winner(mocker, tmp_path: Path, capsys) -> Non
     profile.write_text(PROFILE.replace("212992", "67108864"))
     assert cli.main(["audit", "--profile", str(profile), "--root", LAYERED]) == ExitCode.DRIFT
     out = capsys.readouterr().out
-    assert "    owner: /etc/sysctl.d/99-local.conf:3 sets 212992; wins at boot\n" in out
+    # issue 16: the layered tree's TuneD profile reapplies /etc/sysctl.d after its own sysctls
+    assert (
+        "    owner: /etc/sysctl.d/99-local.conf:3 sets 212992"
+        " (TuneD reapplies it after its own sysctls); wins at boot\n" in out
+    )
 
 
 def test_malformed_owner_files_are_reported_not_crashed_on(mocker, profile_path: str, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -69,7 +73,7 @@ def test_malformed_owner_files_are_reported_not_crashed_on(mocker, profile_path:
     assert code == ExitCode.DRIFT  # the rmem_max drift, not the files
     checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
     problems = {o["source"] for o in checks["lab0/mtu"]["owners"] if o["problem"]}
-    assert "/etc/systemd/network/10-bad.link" in problems
+    assert "/etc/NetworkManager/system-connections/bad.nmconnection" in problems
     assert "/etc/sysctl.d/10-latin1.conf" in {o["source"] for o in checks["sysctl/net.core.rmem_max"]["owners"]}
 
 
@@ -98,3 +102,21 @@ def test_root_that_is_not_a_directory_is_bad_input(mocker, profile_path: str, tm
     missing = str(tmp_path / "no-such-image")
     assert cli.main(["audit", "--profile", profile_path, "--root", missing]) == ExitCode.BAD_INPUT
     assert capsys.readouterr().err == f"netagent: error: --root {missing}: not a directory\n"
+
+
+def test_issue16_audit_root_without_profile_uses_the_images_profile(tmp_path: Path) -> None:
+    image = tmp_path / "img"
+    (image / "etc/netagent").mkdir(parents=True)
+    assert cli.default_profile_path(str(image)) != str(image / "etc/netagent/profile.yaml")
+    (image / "etc/netagent/profile.yaml").write_text(PROFILE)
+    assert cli.default_profile_path(str(image)) == str(image / "etc/netagent/profile.yaml")
+
+
+def test_issue16_audit_root_loads_the_images_profile_end_to_end(mocker, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    mocker.patch("netagent.host.observe.observe", return_value=state(9001))
+    image = tmp_path / "img"
+    (image / "etc/netagent").mkdir(parents=True)
+    (image / "etc/netagent/profile.yaml").write_text(PROFILE.replace("name: t", "name: from-image"))
+    (image / "etc/netagent/profile.yaml").chmod(0o600)
+    cli.main(["audit", "--root", str(image), "--format", "json"])
+    assert json.loads(capsys.readouterr().out)["profile"]["name"] == "from-image"

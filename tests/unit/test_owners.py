@@ -21,8 +21,9 @@ from netagent.core.owners import (
     scan,
     sysctl_apply_order,
     sysctl_owners,
-    sysctl_winner,
 )
+from netagent.core.owners.precedence import OwnerScan
+from netagent.core.owners.sysctl_d import SysctlLine, decide, sysctl_path
 from netagent.core.reports import json as json_report
 from netagent.core.reports import plan as plan_report
 from netagent.core.reports import text as text_report
@@ -37,6 +38,11 @@ VETH_CH = Channels(8, 8, 0, 0, 8, 8, 0, 0)
 
 def veth(name: str, driver: str = "veth") -> Link:
     return Link(name, 2, 1500, "up", {"driver": DriverInfo(driver, "1.0"), "channels": VETH_CH})
+
+
+def sysctl_winner(key: str, found: OwnerScan) -> SysctlLine | None:
+    """The sysctl.d line systemd-sysctl leaves the key at (TuneD aside)."""
+    return decide(sysctl_path(key), found.sysctl_table).winner
 
 
 def files(*sysctl_d: SourceFile, conf: SourceFile | None = None) -> OwnerFiles:
@@ -54,12 +60,12 @@ def test_normalize_key_swaps_separators_only_when_the_first_is_a_slash() -> None
 
 def test_parse_sysctl_file_skips_comments_and_non_assignments_and_keeps_lines() -> None:
     text = "# c\n; c\n\n net.a.b = 1 \n-net/a/c=2 3\nnot an assignment\n-net.a.d\n"
-    found, excluded = parse_sysctl_file(text, "/etc/sysctl.d/x.conf")
-    assert [(a.key, a.value, a.line, a.note) for a in found] == [
-        ("net.a.b", "1", 4, ""),
-        ("net.a.c", "2 3", 5, "errors ignored"),
+    found = parse_sysctl_file(text, "/etc/sysctl.d/x.conf")
+    assert [(a.key, a.value, a.line, a.ignore_failure) for a in found] == [
+        ("net/a/b", "1", 4, False),
+        ("net/a/c", "2 3", 5, True),
+        ("net/a/d", None, 7, False),
     ]
-    assert excluded == {"net.a.d"}
 
 
 def test_earlier_directory_masks_the_same_name_and_files_sort_across_directories() -> None:
@@ -71,22 +77,24 @@ def test_earlier_directory_masks_the_same_name_and_files_sort_across_directories
             SourceFile("/usr/lib/sysctl.d/50-x.conf", "a=usr"),
             SourceFile("/usr/lib/sysctl.d/90-z.conf", "a=masked"),
         ),
-        None,
     )
     assert [f.path for f in order] == ["/run/sysctl.d/10-y.conf", "/etc/sysctl.d/50-x.conf"]
 
 
-def test_sysctl_conf_applies_last_unless_a_sysctl_d_link_reads_it() -> None:
-    conf = SourceFile("/etc/sysctl.conf", "net.a=conf\n")
-    late = SourceFile("/usr/lib/sysctl.d/zz.conf", "net.a=zz\n")
+def test_issue16_sysctl_conf_applies_at_boot_only_through_a_sysctl_d_link() -> None:
+    conf = SourceFile("/etc/sysctl.conf", "net.a=1\n")
+    late = SourceFile("/usr/lib/sysctl.d/zz.conf", "net.a=2\n")
     found = scan(files(late, conf=conf))
-    assert sysctl_winner("net.a", found.sysctl, found.sysctl_excluded).source == "/etc/sysctl.conf"  # type: ignore[union-attr]
-    linked = SourceFile("/etc/sysctl.d/99-sysctl.conf", "net.a=conf\n", target="/etc/sysctl.conf")
+    assert sysctl_winner("net.a", found).source == "/usr/lib/sysctl.d/zz.conf"  # type: ignore[union-attr]
+    unread = [o for o in sysctl_owners("net.a", "1", found) if o.kind == "sysctl.conf"]
+    assert [(o.wins_at_boot, o.conflicts) for o in unread] == [(False, False)]
+    assert "not applied at boot" in unread[0].note
+    linked = SourceFile("/etc/sysctl.d/99-sysctl.conf", "net.a=1\n", target="/etc/sysctl.conf")
     found = scan(files(linked, late, conf=conf))
-    winner = sysctl_winner("net.a", found.sysctl, found.sysctl_excluded)
+    winner = sysctl_winner("net.a", found)
     assert winner is not None
-    assert (winner.source, winner.value) == ("/usr/lib/sysctl.d/zz.conf", "zz")
-    assert [a.source for a in found.sysctl] == ["/etc/sysctl.conf", "/usr/lib/sysctl.d/zz.conf"]
+    assert (winner.source, winner.value) == ("/usr/lib/sysctl.d/zz.conf", "2")
+    assert [a.source for a in found.sysctl_lines] == ["/etc/sysctl.conf", "/usr/lib/sysctl.d/zz.conf"]
 
 
 def test_explicit_key_beats_a_later_glob_and_excluded_keys_escape_globs() -> None:
@@ -96,9 +104,9 @@ def test_explicit_key_beats_a_later_glob_and_excluded_keys_escape_globs() -> Non
             SourceFile("/etc/sysctl.d/20-b.conf", "net.c.*.rp = 2\n"),
         )
     )
-    assert sysctl_winner("net.c.eth0.rp", found.sysctl, found.sysctl_excluded).value == "1"  # type: ignore[union-attr]
-    assert sysctl_winner("net.c.eth2.rp", found.sysctl, found.sysctl_excluded).value == "2"  # type: ignore[union-attr]
-    assert sysctl_winner("net.c.eth1.rp", found.sysctl, found.sysctl_excluded) is None
+    assert sysctl_winner("net.c.eth0.rp", found).value == "1"  # type: ignore[union-attr]
+    assert sysctl_winner("net.c.eth2.rp", found).value == "2"  # type: ignore[union-attr]
+    assert sysctl_winner("net.c.eth1.rp", found) is None
 
 
 def test_sysctl_owner_message_names_file_line_value_and_boot_winner() -> None:
@@ -166,7 +174,7 @@ def test_keyfile_channels_compare_per_kind_and_mtu_0_sets_nothing() -> None:
     keyfile = SourceFile("/etc/NetworkManager/system-connections/x.nmconnection", text)
     unit = parse_keyfile(keyfile)
     assert not isinstance(unit, Owner)
-    assert unit.name_globs == (("lab1",),)
+    assert unit.match == (("interface-name", ("lab1",)),)
     found = scan(OwnerFiles(networkmanager=(keyfile,)))
     assert iface_owners(veth("lab1"), "mtu", "9001", found) == ()  # mtu=0: NetworkManager leaves it alone
     rx, tx = iface_owners(veth("lab1"), "channels", "rx=4 tx=4", found)
@@ -175,19 +183,25 @@ def test_keyfile_channels_compare_per_kind_and_mtu_0_sets_nothing() -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "text", "problem"),
+    ("path", "text"),
     [
-        ("/etc/systemd/network/a.link", "# c\nName=x\n", "key=value before any [section]"),
-        ("/etc/systemd/network/a.link", "[Match]\nbogus line\n", "not a [section] or key=value: 'bogus line'"),
-        ("/etc/systemd/network/a.network", "[Link]\nMTUBytes=jumbo\n", "MTUBytes=jumbo is not a size"),
+        ("/etc/systemd/network/a.link", "# c\nName=x\n[Match]\nOriginalName=lab0\n[Link]\nMTUBytes=1400\n"),
+        ("/etc/systemd/network/a.link", "[Match]\nOriginalName=lab0\nbogus line\n[Link]\nMTUBytes=1400\n"),
+        ("/etc/systemd/network/a.link", "[Match]\nOriginalName=lab0\n[Foo]\nX=1\n[Link]\nMTUBytes=1400\n"),
     ],
 )
-def test_malformed_networkd_file_is_an_unreadable_owner(path: str, text: str, problem: str) -> None:
-    owner = parse_networkd(SourceFile(path, text))
-    assert isinstance(owner, Owner)
-    assert owner.problem == problem
-    assert owner.line == 2
-    assert owner.describe() == f"{path}:2 unreadable: {problem}; it may set this"
+def test_issue16_systemd_ignores_bad_lines_not_the_file(path: str, text: str) -> None:
+    """udevadm test-builtin net_setup_link (252): "Missing '=', ignoring line", "Assignment outside
+    of section. Ignoring", "Unknown section 'Foo'. Ignoring": the file still applies."""
+    unit = parse_networkd(SourceFile(path, text))
+    assert unit is not None
+    assert [(s.key, s.value) for s in unit.settings] == [("mtu", "1400")]
+
+
+def test_issue16_unparsable_mtu_is_ignored_not_the_file() -> None:
+    unit = parse_networkd(SourceFile("/etc/systemd/network/a.network", "[Match]\nName=lab0\n[Link]\nMTUBytes=jumbo\n"))
+    assert unit is not None
+    assert unit.settings == ()
 
 
 # ---------------------------------------------------------------- the fixture trees
@@ -202,7 +216,7 @@ def test_layered_tree_sysctl_winners(layered: OwnerFiles) -> None:
     found = scan(layered)
 
     def winner(key: str) -> tuple[str, int, str]:
-        w = sysctl_winner(key, found.sysctl, found.sysctl_excluded)
+        w = sysctl_winner(key, found)
         assert w is not None
         return w.source, w.line, w.value
 
@@ -216,13 +230,15 @@ def test_layered_tree_sysctl_winners(layered: OwnerFiles) -> None:
     assert winner("net.ipv4.conf.lab0.rp_filter") == ("/usr/local/lib/sysctl.d/80-glob.conf", 2, "1")
     assert winner("net.ipv4.conf.lab1.rp_filter") == ("/usr/local/lib/sysctl.d/80-glob.conf", 1, "2")
     # 60-vendor.conf is masked by a /dev/null link: its tcp_rmem never applies, TuneD's is the only one.
-    assert sysctl_winner("net.ipv4.tcp_rmem", found.sysctl, found.sysctl_excluded) is None
+    assert sysctl_winner("net.ipv4.tcp_rmem", found) is None
     (tuned,) = sysctl_owners("net.ipv4.tcp_rmem", "4096 131072 67108864", found)
     assert tuned.describe() == "/usr/lib/tuned/network-throughput/tuned.conf:5 sets 4096 131072 16777216; wins at boot"
+    # Issue 16: TuneD >= 2.13 reapplies only /run and /etc sysctl.d and /etc/sysctl.conf, so a
+    # /usr/lib/sysctl.d line loses to TuneD's [sysctl] even with reapply_sysctl=1.
     owners = sysctl_owners("net.ipv4.tcp_slow_start_after_idle", "0", found)
     assert [(o.kind, o.value, o.wins_at_boot, o.conflicts) for o in owners] == [
-        ("sysctl.d", "1", True, True),
-        ("tuned", "0", False, False),
+        ("sysctl.d", "1", False, True),
+        ("tuned", "0", True, False),
     ]
     assert not found.sysctl_problems
 
@@ -252,14 +268,19 @@ def test_malformed_tree_reports_unreadable_owners_and_keeps_the_rest() -> None:
         "/etc/sysctl.d/10-latin1.conf": "not UTF-8 text (invalid continuation byte)",
         "/etc/sysctl.d/30-loop.conf": "cannot resolve: Too many levels of symbolic links",
         "/etc/sysctl.d/40-dir.conf": "cannot read: Is a directory",
+        # issue 16: TuneD's loader refuses a profile it cannot find; say so, never silently nothing
+        "/etc/tuned/active_profile (ghost)": "profile 'ghost' not found: TuneD refuses to load the active profile",
     }
     owners = sysctl_owners("net.ipv4.tcp_mtu_probing", "1", found)
     assert [o.source for o in owners if not o.problem] == ["/etc/sysctl.d/20-ok.conf"]
     iface = {(o.source, o.line): o.problem for o in found.iface_problems}
+    # Issue 16: systemd ignores a bad line or value, not the file (10-bad.link, 20-mtu.network).
     assert iface == {
-        ("/etc/systemd/network/10-bad.link", 3): "not a [section] or key=value: 'this is not ini'",
-        ("/etc/systemd/network/20-mtu.network", 4): "MTUBytes=jumbo is not a size",
         ("/etc/NetworkManager/system-connections/bad.nmconnection", 4): "mtu=big is not a number",
+        (
+            "/etc/tuned/active_profile (ghost)",
+            None,
+        ): "profile 'ghost' not found: TuneD refuses to load the active profile",
     }
     assert found.tuned_sysctl == ()  # active_profile names a profile that does not exist
 
@@ -283,7 +304,7 @@ def test_owners_attach_to_checks_and_render_as_warnings_in_text_json_and_plan(la
     text = text_report.render(report)
     assert "    owner: /etc/systemd/network/20-lab0.network:5 sets 9216 (MTUBytes=); wins at boot" in text
     assert "owner: /etc/sysctl.d/99-local.conf" not in text  # agrees with the profile: no warning
-    assert text.rstrip().endswith("; 2 owner warnings")
+    assert text.rstrip().endswith("; 3 owner warnings")  # 50-default.conf's 4194304 too, overridden
     doc = json.loads(json_report.render(report))
     assert doc["checks"][1]["owners"][1] == {
         "source": "/etc/sysctl.d/99-local.conf",
@@ -292,7 +313,7 @@ def test_owners_attach_to_checks_and_render_as_warnings_in_text_json_and_plan(la
         "value": "212992",
         "conflicts": False,
         "wins_at_boot": True,
-        "note": "",
+        "note": "TuneD reapplies it after its own sysctls",
         "problem": None,
     }
     from netagent.core.diff import plan

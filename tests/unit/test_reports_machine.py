@@ -15,6 +15,7 @@ from netagent.core.model import Check, Profile, Report, Severity, Status
 from netagent.core.reports import json as json_report
 from netagent.core.reports import junit, prometheus
 from netagent.core.reports import text as text_report
+from netagent.core.reports.names import unescape_name
 from netagent.core.settings.mtu import SetMtu
 from netagent.core.settings.sysctl import SetSysctl
 
@@ -90,7 +91,8 @@ def test_junit_properties_carry_instance_facts_and_notes_go_to_system_out() -> N
 def test_junit_survives_quotes_markup_and_control_characters() -> None:
     root = ET.fromstring(junit.render(_weird_report()))  # parses: nothing XML cannot hold
     names = [case.get("name") for case in root.iter("testcase")]
-    assert names == ['q"uote/mtu', "back\\slash/mtu", "dollar$/mtu", "semi;colon/mtu", "ctl\\x01/mtu"]
+    # issue 16: characters XML cannot carry are :xNN, as undecodable bytes are (reports/names.py)
+    assert names == ['q"uote/mtu', "back\\slash/mtu", "dollar$/mtu", "semi;colon/mtu", "ctl:x01/mtu"]
     assert root.find("testsuite").get("name") == 'netagent.p"<&>'  # type: ignore[union-attr]
 
 
@@ -223,9 +225,27 @@ def test_escape_label(value: str, escaped: str) -> None:
 
 def test_issue9_non_utf8_interface_name_is_a_parseable_prometheus_label() -> None:
     name = os.fsdecode(b"\xff\xfe")  # what os.listdir gives for a name that is not UTF-8
-    assert prometheus.escape_label(name) == "\\\\udcff\\\\udcfe"
+    assert prometheus.escape_label(name) == ":xff:xfe"
     [(labels, _)] = _families(f'm{{interface="{prometheus.escape_label(name)}"}} 1\n')["m"]
-    assert labels["interface"] == "\\udcff\\udcfe"
+    assert labels["interface"] == ":xff:xfe"
+
+
+def test_issue16_names_differing_in_undecodable_bytes_stay_distinct_in_every_format() -> None:
+    raw = os.fsdecode(b"\xff")
+    lookalike = "\\udcff"  # a real name may hold a backslash: it must not collide with the byte
+    checks = tuple(
+        Check(n, "mtu", Status.DRIFT, "9001", "1500", change=SetMtu(n, 1500, 9001)) for n in (raw, lookalike)
+    )
+    report = Report(PROFILE, {}, checks)
+    fam = _families(prometheus.render(report))
+    assert len({labels["interface"] for labels, _ in fam["netagent_check_drift"]}) == 2
+    text = json_report.render(report)
+    text.encode("utf-8")  # strict: no lone surrogates survive
+    doc = json.loads(text)
+    assert [c["subject"] for c in doc["checks"]] == [":xff", "\\udcff"]
+    assert unescape_name(":xff") == b"\xff"
+    cases = [c.get("name") for c in ET.fromstring(junit.render(report)).iter("testcase")]
+    assert cases == [":xff/mtu", "\\udcff/mtu"]
 
 
 # ---------------------------------------------------------------- JSON and text carry the facts
@@ -252,3 +272,12 @@ def test_text_shows_an_ec2_line_ena_counters_and_notes() -> None:
     )
     assert "note: a note" in lines
     assert "ec2: unavailable (off EC2)" in text_report.render(_weird_report())
+
+
+def test_issue16_junit_writes_a_skipped_check_as_skipped_with_its_reason() -> None:
+    skipped_check = Check("lab0", "driver", Status.SKIPPED, "ena", None, "when: instance_type c6in.*")
+    suite, cases = _cases(Report(PROFILE, {}, (skipped_check,)))
+    assert suite.get("skipped") == "1"
+    skipped = cases["lab0/driver"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "when: instance_type c6in.*"

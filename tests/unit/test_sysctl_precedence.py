@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from netagent.core.owners import SYSCTL_DIRS, scan, sysctl_winner
+from netagent.core.owners import SYSCTL_DIRS, boot_value, scan
 from netagent.host.owner_files import read_owner_files
 
 KEYS = [f"net.test.k{i}" for i in range(6)]
@@ -75,9 +75,9 @@ def test_boot_winner_matches_systemd(systemd_analyze: str, tmp_path: Path, seed:
     found = scan(read_owner_files(str(tmp_path)))
     ours = {}
     for key in KEYS:
-        winner = sysctl_winner(key, found.sysctl, found.sysctl_excluded)
+        winner, value, _ = boot_value(key, found)
         if winner is not None:
-            ours[key] = winner.value
+            ours[key] = value
     assert ours == systemd_winners(systemd_analyze, tmp_path)
 
 

@@ -8,13 +8,16 @@ import pickle
 
 import pytest
 
-from netagent.core import boot, ec2, ena, model, owners, restore
+from netagent.core import boot, ec2, ena, model, restore
 from netagent.core.model import Check, Link, Status, Unreadable
-from netagent.core.settings import channels, driver, mtu, sysctl
+from netagent.core.owners import networkd, precedence, sysctl_d, tuned
+from netagent.core.owners import sources as owners
+from netagent.core.settings import bounds, channels, coalesce, driver, mtu, rings, rps, sysctl
 from netagent.core.settings.mtu import SetMtu
 from netagent.core.value import FrozenInstanceError, Value
 
-MODULES = (model, ec2, ena, owners, boot, restore, channels, driver, mtu, sysctl)
+MODULES = (model, ec2, ena, owners, networkd, precedence, sysctl_d, tuned, boot, restore)
+MODULES += (bounds, channels, coalesce, driver, mtu, rings, rps, sysctl)
 CLASSES = sorted(
     {c for m in MODULES for c in vars(m).values() if isinstance(c, type) and issubclass(c, Value)}
     - {Value, model.Change},  # Change is an abstract base: its subclasses have the fields

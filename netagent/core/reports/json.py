@@ -6,6 +6,7 @@ import json
 
 from netagent.core import ec2
 from netagent.core.model import Check, Owner, Plan, Report
+from netagent.core.reports.names import escape_name
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def render(report: Report, only: Collection[str] | None = None) -> str:
     doc = to_dict(report)
     if only is not None:
         doc["checks"] = [c for c in doc["checks"] if c["status"] in only]
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return escape_name(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_apply(plan: Plan, dry_run: bool, after: Report | None) -> str:
@@ -82,4 +83,4 @@ def render_apply(plan: Plan, dry_run: bool, after: Report | None) -> str:
         "unfixable": [check_dict(c) for c in plan.unfixable],
         "after": to_dict(after) if after is not None else None,
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return escape_name(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

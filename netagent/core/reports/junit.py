@@ -8,6 +8,7 @@ Mapping (README.md, "Report formats"):
                -> <skipped message="recommended: ...">: the gate must agree with the exit code
                   and `netagent_compliant`, so it is not a failure; the message keeps expected
                   and actual so that the drift stays visible.
+- skipped      -> <skipped message="...">: the check did not apply here (its `when:`), as goss writes it.
 - unsupported  -> <skipped>: the device or driver cannot do it; it does not fail the audit, and
                   JUnit consumers count a skip as neither pass nor failure, which matches.
 The instance facts go into <properties>; ENA warnings and notes into <system-out>, since they
@@ -21,16 +22,18 @@ import xml.etree.ElementTree as ET
 
 from netagent.core import ec2
 from netagent.core.model import Check, Report, Status
+from netagent.core.reports.names import escape_chars
 from netagent.core.reports.text import change_line
 
 # Characters XML 1.0 cannot carry at all, even escaped (https://www.w3.org/TR/xml/#charsets).
 # Interface names may hold control characters (the kernel's dev_valid_name refuses only '/', ':'
-# and whitespace), so they are shown as \xNN instead of producing a file no parser accepts.
+# and whitespace), so they are shown as :xNN (reports/names.py, as undecodable bytes) instead of
+# producing a file no parser accepts.
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _text(value: object) -> str:
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    return escape_chars(str(value), _NOT_XML)
 
 
 def _detail(c: Check) -> str:
@@ -62,7 +65,7 @@ def _outcome(c: Check, strict: bool) -> str | None:
         return "failure"
     if c.status is Status.ERROR:
         return "error"
-    return "skipped" if c.status is Status.UNSUPPORTED else None
+    return "skipped" if c.status in (Status.UNSUPPORTED, Status.SKIPPED) else None
 
 
 def _testcase(parent: ET.Element, c: Check, suite: str, strict: bool) -> None:
@@ -70,6 +73,8 @@ def _testcase(parent: ET.Element, c: Check, suite: str, strict: bool) -> None:
     outcome = _outcome(c, strict)
     if outcome == "skipped" and c.is_failure:
         ET.SubElement(case, "skipped", message=_text(_recommended(c))).text = _text(_detail(c))
+    elif outcome == "skipped" and c.status is Status.SKIPPED:  # issue 16: as goss writes a skipped check
+        ET.SubElement(case, "skipped", message=_text(c.message or "skipped"))
     elif outcome == "skipped":
         ET.SubElement(case, "skipped", message=_text(c.message or "unsupported on this device"))
     elif outcome == "failure":

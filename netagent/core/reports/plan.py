@@ -8,6 +8,7 @@ from typing import Any
 from netagent.core.model import Change, Owner, Plan, Report
 from netagent.core.owners import reverted_by
 from netagent.core.reports.json import SCHEMA_VERSION, check_dict, owner_dict
+from netagent.core.reports.names import escape_name
 from netagent.core.reports.text import plan_tail
 
 
@@ -28,7 +29,7 @@ def render_text(report: Report, plan: Plan) -> str:
     lines += plan_tail(plan)
     n = len(plan.changes)
     lines += ["", f"{n} change{'s' if n != 1 else ''}; {reverted} would be reverted at the next boot"]
-    return "\n".join(lines) + "\n"
+    return escape_name("\n".join(lines)) + "\n"
 
 
 def render_json(report: Report, plan: Plan) -> str:
@@ -50,4 +51,4 @@ def render_json(report: Report, plan: Plan) -> str:
         "changes": changes,
         "unfixable": [check_dict(c) for c in plan.unfixable],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return escape_name(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from netagent.core import ec2, ena
 from netagent.core.model import Check, Report, Severity, Status
+from netagent.core.reports.names import escape_name
 
 # One gauge family per failing status, each with a sample per check.
 _PER_CHECK = (
@@ -31,10 +32,10 @@ _PER_CHECK = (
 def escape_label(value: str) -> str:
     """Escape a label value: backslash, double quote and line feed, as the text format requires.
 
-    A non-UTF-8 interface name holds lone surrogates (os.listdir's surrogateescape): they become
-    the text `\\udcff`, whose backslash is then escaped like any other (issue 9).
+    A non-UTF-8 interface name holds lone surrogates (os.listdir's surrogateescape): each becomes
+    `:xNN` (reports/names.py), so distinct names stay distinct series (issues 9, 16).
     """
-    value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    value = escape_name(value)
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 

@@ -9,6 +9,7 @@ from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Collection
+from netagent.core.reports.names import escape_name
 
 _HEADERS = ("STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE")
 
@@ -36,7 +37,7 @@ def render(report: Report, colour: bool = False, only: Collection[str] | None = 
     extra.append(f"ec2: {ec2.describe(report.ec2)}")
     extra += [f"ena {h.ifname}: " + " ".join(f"{k}={n}" for k, n in h.counters) for h in report.ena if h.counters]
     extra += [f"note: {note}" for note in report.notes]
-    return "\n".join([*lines, "", *extra, summary(report, colour)]) + "\n"
+    return escape_name("\n".join([*lines, "", *extra, summary(report, colour)])) + "\n"
 
 
 def change_line(change: Change, dry_run: bool = True) -> str:
@@ -81,7 +82,7 @@ def summary(report: Report, colour: bool = False) -> str:
 def render_plan(plan: Plan, dry_run: bool) -> str:
     """Render what apply will do (or, with dry_run, would do), and the drift it cannot fix."""
     lines = [change_line(change, dry_run) for change in plan.changes]
-    return "\n".join([*lines, *plan_tail(plan)]) + "\n"
+    return escape_name("\n".join([*lines, *plan_tail(plan)])) + "\n"
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
