@@ -4,7 +4,10 @@ The copy is loop-mounted in a private mount namespace (`unshare --mount`), where
 is a tmpfs holding a `netagent` console script for this checkout: persist writes the unit's
 ExecStart= as the path of the netagent that runs it, so the bake runs /usr/local/bin/netagent,
 the path the boot payload installs netagent at in the guest (as a Packer bake installs netagent
-into the image at the path it runs it from). Nothing of this is visible outside the namespace.
+into the image at the path it runs it from). The script names the image's interpreter,
+/usr/bin/python3, as the guest's does (the host's own Python may live under /root, which the
+unit's ProtectHome= hides, and persist refuses such a unit); the host's interpreter runs it.
+Nothing of this is visible outside the namespace.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ mnt=$(mktemp -d)
 mount -o loop "$DISK" "$mnt"
 trap 'umount "$mnt"; rmdir "$mnt"' EXIT
 mount -t tmpfs -o mode=0755 tmpfs /usr/local/bin
-printf '#!%s\nimport sys\nfrom netagent.entry import main\nsys.exit(main())\n' "$PYTHON" > /usr/local/bin/netagent
+printf '#!/usr/bin/python3\nimport sys\nfrom netagent.entry import main\nsys.exit(main())\n' > /usr/local/bin/netagent
 chmod 755 /usr/local/bin/netagent
-/usr/local/bin/netagent persist --profile "$PROFILE" --root "$mnt"
+"$PYTHON" /usr/local/bin/netagent persist --profile "$PROFILE" --root "$mnt"
 if [ "$ENABLE" = 1 ]; then systemctl --root "$mnt" enable netagent.service; fi
 grep -H '' "$mnt"/etc/systemd/network/60-netagent-* "$mnt"/etc/sysctl.d/60-netagent.conf
 grep -H '^ExecStart' "$mnt"/etc/systemd/system/netagent.service

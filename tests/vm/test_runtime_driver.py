@@ -29,8 +29,6 @@ interfaces:
     rings:
       rx: 512
       tx: max
-    coalesce:
-      adaptive_rx: false
 sysctl:
   net.core.rmem_max: 33554432
 """
@@ -40,6 +38,14 @@ interfaces:
   - match: ["ens5"]
     channels:
       combined: 9
+"""
+# virtio_net reads interrupt moderation (ETHTOOL_GCOALESCE) but refuses to set rx-usecs.
+COALESCE = """\
+name: vm-coalesce
+interfaces:
+  - match: ["ens5"]
+    coalesce:
+      rx_usecs: 64
 """
 NICS = ("ens5", "ens6")
 
@@ -57,7 +63,11 @@ def checks_by_id(report: dict) -> dict[str, dict]:
 
 
 def test_audit_apply_restore_mtu_and_channels_on_virtio_net(vm_image: str, vm_dir: str) -> None:
-    files = {"/etc/netagent/lab/good.yaml": GOOD, "/etc/netagent/lab/too-many.yaml": TOO_MANY}
+    files = {
+        "/etc/netagent/lab/good.yaml": GOOD,
+        "/etc/netagent/lab/too-many.yaml": TOO_MANY,
+        "/etc/netagent/lab/coalesce.yaml": COALESCE,
+    }
     with VM(vm_image, vm_dir, files=files) as vm:
         vm.sh("systemctl is-system-running --wait", check=False)
         info = vm.sh("ethtool -i ens5").out
@@ -81,7 +91,6 @@ def test_audit_apply_restore_mtu_and_channels_on_virtio_net(vm_image: str, vm_di
             assert (checks[f"{n}/mtu"]["status"], checks[f"{n}/mtu"]["actual"]) == ("drift", "1500")
             assert checks[f"{n}/channels"]["status"] == "drift", checks[f"{n}/channels"]
             assert checks[f"{n}/rings"]["status"] == "drift", checks[f"{n}/rings"]  # rx 1024 -> 512
-            assert checks[f"{n}/coalesce"]["status"] == "unsupported", checks[f"{n}/coalesce"]
         rings_before = {n: guest.rings(vm, n)["current"]["rx"] for n in NICS}
 
         rc, applied = run_json(vm, "netagent apply --no-imds --profile /etc/netagent/lab/good.yaml --format json")
@@ -116,3 +125,14 @@ def test_audit_apply_restore_mtu_and_channels_on_virtio_net(vm_image: str, vm_di
         assert "change_failed" not in res.err, res.err
         assert "setting_changed" not in res.err, res.err
         assert guest.combined(vm, "ens5") == 2
+
+        # Moderation virtio_net cannot set: audit compares what it reads, apply stops at the
+        # driver's refusal and rolls back; nothing is left changed.
+        rc, report = run_json(vm, "netagent audit --no-imds --profile /etc/netagent/lab/coalesce.yaml --format json")
+        assert checks_by_id(report)["ens5/coalesce"]["status"] == "drift", report
+        res = vm.sh("netagent apply --no-imds --profile /etc/netagent/lab/coalesce.yaml", check=False)
+        print(f"apply of rx_usecs 64 on virtio_net: rc {res.rc}: {res.err.strip().splitlines()[-1:]}")
+        assert res.rc == 3, res.out + res.err
+        assert "ens5 coalesce" in res.err
+        assert "does not support" in res.err or "Operation not supported" in res.err, res.err
+        assert vm.sh("netagent restore", check=False).rc == 0
