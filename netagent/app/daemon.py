@@ -40,7 +40,7 @@ from netagent.core.events import (
 )
 from netagent.core.healing import DaemonStats, Governor, HealPolicy
 from netagent.core.model import AuditContext, Change, Check, CheckId, HostState, InterfaceRule, Plan, Profile, Status
-from netagent.core.settings import PER_QUEUE, RULE_KEY_OF_CHECK, SYSCTL, kind_of_check, kinds_to_read
+from netagent.core.settings import PER_QUEUE, QUEUE_COUNT, RULE_KEY_OF_CHECK, SYSCTL, kind_of_check, kinds_to_read
 from netagent.host.ethtool_monitor import EthtoolMonitor
 from netagent.host.guard import PathGuard
 from netagent.host.netlink import LinkMonitor
@@ -529,7 +529,7 @@ class Daemon:
                 self.pending[check.cid] = decision.not_before
                 log.debug("heal_deferred", check=check.id, until_s=round(decision.not_before - now, 3))
         for items in by_subject.values():
-            if any(change.kind == "channels" for _, change in items):
+            if any(change.kind == QUEUE_COUNT for _, change in items):
                 # Per-queue settings wait until the new queue count has made its queues: re-read then.
                 later = [(c, ch) for c, ch in items if ch.kind in PER_QUEUE]
                 for check, _ in later:

@@ -20,7 +20,15 @@ from netagent.core.model import (
     Status,
     Unreadable,
 )
-from netagent.core.settings import APPLY_ORDER, PER_QUEUE, RULE_KEY_OF_CHECK, SYSCTL, host_kind, interface_kinds
+from netagent.core.settings import (
+    APPLY_ORDER,
+    PER_QUEUE,
+    QUEUE_COUNT,
+    RULE_KEY_OF_CHECK,
+    SYSCTL,
+    host_kind,
+    interface_kinds,
+)
 
 _STATUS_ORDER = {Status.ERROR: 0, Status.DRIFT: 1, Status.UNSUPPORTED: 2, Status.SKIPPED: 3, Status.OK: 4}
 
@@ -123,7 +131,7 @@ def plan(checks: list[Check]) -> Plan:
     whose queue count changes is `deferred`: apply plans it again once the count is set.
     """
     fixable = [c for c in checks if c.change is not None]
-    requeued = {c.change.cid.subject for c in fixable if c.change is not None and c.change.kind == "channels"}
+    requeued = {c.change.cid.subject for c in fixable if c.change is not None and c.change.kind == QUEUE_COUNT}
     deferred = tuple(c for c in fixable if c.setting in PER_QUEUE and c.subject in requeued)
     changes = sorted((c.change for c in fixable if c not in deferred and c.change is not None), key=change_order)
     unfixable = tuple(c for c in checks if c.is_failure and c.change is None)

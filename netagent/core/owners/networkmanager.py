@@ -6,7 +6,7 @@ from netagent.core.model import Owner
 from netagent.core.owners.networkd import MAYBE, NO, YES
 from netagent.core.owners.sources import Setting, SourceFile, Unit, _problem, parse_ini
 from netagent.core.owners.sysctl_d import fnmatch_posix
-from netagent.core.settings import coalesce, rings
+from netagent.core.settings import channels, coalesce, rings
 
 # nm-settings-keyfile(5): keyfiles NetworkManager loads as connection profiles.
 NM_DIRS = (
@@ -14,7 +14,7 @@ NM_DIRS = (
     "/run/NetworkManager/system-connections",
     "/usr/lib/NetworkManager/system-connections",
 )
-_NM_CHANNEL_KEYS = {f"channels-{kind}": kind for kind in ("rx", "tx", "other", "combined")}
+_NM_CHANNEL_KEYS = {key: part for part, key in channels.NM_KEYS.items()}
 # [ethtool] keys of the settings set part by part, as their kind modules name them.
 _NM_PART_KEYS = {
     key: (mod.KIND.name, part, mod.owner_value) for mod in (rings, coalesce) for part, key in mod.NM_KEYS.items()

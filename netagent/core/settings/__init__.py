@@ -43,6 +43,7 @@ INTERFACE_TABLE: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]],
 APPLY_ORDER = ("channels", "rings", "coalesce", "mtu", "txqueuelen", "rps", "xps", "bql")
 # Kinds set queue by queue (queues/rx-N, tx-N): planned only once the queue count is settled.
 PER_QUEUE = ("rps", "xps", "bql")
+QUEUE_COUNT = "channels"  # the kind whose change adds or removes queues
 # Host-wide kinds, each under its own top-level profile key: (module, key).
 HOST_TABLE = (("kernel", "kernel"),)
 

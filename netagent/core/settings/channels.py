@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 CHANNEL_KINDS = ("combined", "rx", "tx")
 # systemd.link(5) [Link] keys for each channel type.
 LINK_KEYS = {"rx": "RxChannels", "tx": "TxChannels", "combined": "CombinedChannels"}
+# NetworkManager keyfile [ethtool] keys (nm-settings-keyfile(5)), for the owner scan; `other` too.
+NM_KEYS = {kind: f"channels-{kind}" for kind in ("rx", "tx", "other", "combined")}
 COUNT_MAX = 4096
 
 
