@@ -72,10 +72,12 @@ def observe_and_audit(
     checks = audit(profile, state, ctx)
     if root is not None:
         from netagent.core.owners import attach_owners, scan
+        from netagent.core.owners.precedence import facts_needed
         from netagent.host.owner_files import read_link_facts, read_owner_files
 
-        facts = read_link_facts(root, state.links)
-        checks = attach_owners(checks, state.links, scan(read_owner_files(root)), facts)
+        found = scan(read_owner_files(root))
+        facts = read_link_facts(root, state.links, facts_needed(found, os.path.realpath(root) == "/"))
+        checks = attach_owners(checks, state.links, found, facts)
     return Report(
         profile=profile,
         host=host_facts(),

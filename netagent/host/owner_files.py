@@ -98,22 +98,36 @@ def read_dropins(root: str) -> list[SourceFile]:
     return out
 
 
-def read_link_facts(root: str, links: dict[str, Link]) -> dict[str, LinkFacts]:
+ALL_FACTS = frozenset(("mac", "type", "kind", "udev", "networkd"))
+
+
+def read_link_facts(root: str, links: dict[str, Link], needs: frozenset[str] = ALL_FACTS) -> dict[str, LinkFacts]:
     """Return what [Match] tests about each interface, from sysfs; on a live host (root `/`) also
     udev's record (properties, ID_NET_LINK_FILE, /run/udev/data/n<ifindex>) and networkd's
-    (NETWORK_FILE=, /run/systemd/netif/links/<ifindex>). An image's /run is not the boot's truth."""
+    (NETWORK_FILE=, /run/systemd/netif/links/<ifindex>). An image's /run is not the boot's truth.
+    Only the facts in `needs` are read (owners.facts_needed: what the scanned files can test)."""
     out: dict[str, LinkFacts] = {}
+    live = os.path.realpath(root) == "/"
+    # No udev or networkd runs here (a container, a namespace lab): one look, not one per interface.
+    if live and not os.path.isdir("/run/udev/data"):
+        needs = needs - {"udev"}
+    if live and not os.path.isdir("/run/systemd/netif/links"):
+        needs = needs - {"networkd"}
     for name, link in links.items():
         sysfs = f"/sys/class/net/{name}"
-        mac = _read_text(f"{sysfs}/address")
-        arphrd = _read_text(f"{sysfs}/type")
-        uevent = _pairs(_read_text(f"{sysfs}/uevent") or "", "")
-        iftype = uevent.get("DEVTYPE") or {"1": "ether", "772": "loopback", "65534": "none"}.get(arphrd or "")
-        kind = "" if os.path.exists(f"{sysfs}/device") else None  # a physical device has no rtnl kind
+        mac = _read_text(f"{sysfs}/address") if "mac" in needs else None
+        iftype = None
+        if "type" in needs:
+            arphrd = _read_text(f"{sysfs}/type")
+            uevent = _pairs(_read_text(f"{sysfs}/uevent") or "", "")
+            iftype = uevent.get("DEVTYPE") or {"1": "ether", "772": "loopback", "65534": "none"}.get(arphrd or "")
+        kind = None
+        if "kind" in needs:
+            kind = "" if os.path.exists(f"{sysfs}/device") else None  # a physical device has no rtnl kind
         info = link.get("driver")
         driver = info.driver if isinstance(info, DriverInfo) else None
         facts = LinkFacts(name, driver=driver, mac=mac, iftype=iftype, kind=kind)
-        if os.path.realpath(root) == "/":
+        if live and "udev" in needs:
             udev = _read_text(f"/run/udev/data/n{link.index}")
             if udev is not None:
                 props = _pairs(udev, "E:")
@@ -122,6 +136,7 @@ def read_link_facts(root: str, links: dict[str, Link]) -> dict[str, LinkFacts]:
                     path=props.get("ID_PATH", ""),
                     link_file=props.get("ID_NET_LINK_FILE") or None,
                 )
+        if live and "networkd" in needs:
             state = _read_text(f"/run/systemd/netif/links/{link.index}")
             if state is not None:
                 facts = facts.replace(network_file=_pairs(state, "").get("NETWORK_FILE") or None)

@@ -353,6 +353,27 @@ class Applied(Value):
         _set(self, "maybe", maybe)
 
 
+# The [Match] keys that test each fact read_link_facts can read (networkd.match_unit).
+_FACT_KEYS = {"mac": ("MACAddress", "PermanentMACAddress"), "type": ("Type",), "kind": ("Kind",)}
+
+
+def facts_needed(found: OwnerScan, live: bool) -> frozenset[str]:
+    """Return which interface facts the scanned files can test, so the host reads no others:
+    a sysfs read per fact per interface is most of an audit's per-interface cost (issue 8).
+
+    `udev` and `networkd` are the live host's own records of the file each applied.
+    """
+    keys = {key for unit in (*found.links, *found.networks) for key, _ in unit.match}
+    needs = {fact for fact, match_keys in _FACT_KEYS.items() if keys & set(match_keys)}
+    if found.keyfiles:
+        needs.add("mac")  # NetworkManager binds a profile to a MAC address (mac-address=)
+    if live and (found.links or keys & {"Property", "Path"}):
+        needs.add("udev")
+    if live and found.networks:
+        needs.add("networkd")
+    return frozenset(needs)
+
+
 def iface_units(link: Link, found: OwnerScan, facts: LinkFacts | None = None) -> list[Applied]:
     """Return the units that configure an interface at boot: the first matching .link and
     .network file (udev and networkd apply only the first), and every matching keyfile and TuneD

@@ -25,6 +25,7 @@ The model follows src/sysctl/sysctl.c of systemd v252 (Debian 12), checked again
 
 from __future__ import annotations
 
+import functools
 import re
 
 from netagent.core.owners.sources import Setting, SourceFile
@@ -181,7 +182,13 @@ def glob_matches(pattern: str, path: str) -> bool:
 
 def fnmatch_posix(pattern: str, name: str) -> bool:
     """Match one name against a pattern as fnmatch(3) does without flags (`[!x]` and `[^x]` negate)."""
-    return re.fullmatch(_translate(pattern), name, re.DOTALL) is not None
+    return _compiled(pattern).fullmatch(name) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """Translate and compile a pattern once: an audit tests the same few against every interface."""
+    return re.compile(_translate(pattern), re.DOTALL)
 
 
 def _translate(pattern: str) -> str:
