@@ -1,28 +1,9 @@
-"""`netagent persist`: install a profile's boot-time files (netagent.core.boot renders them) into a root.
+"""`netagent persist`: install a profile's boot-time files into a root (`/` on a live host).
 
-What it writes (README.md, "Baking an AMI"):
-- `etc/sysctl.d/60-netagent.conf`: the profile's sysctls, applied by systemd-sysctl at boot.
-- `etc/systemd/network/60-netagent-NN-<name>.link`: per-interface MTU and queue counts.
-  .link files are read by udev's net_setup_link builtin when a device appears, so they hold on
-  every boot whatever manages addresses (systemd-networkd, NetworkManager, ifupdown, netplan):
-  networkd itself is not needed, which is why netagent writes .link files and no udev rules
-  (a udev rule would have to RUN a program per device; .link files are declarative).
-- `etc/netagent/profile.yaml`: the profile, so the daemon and `netagent audit` use the same one.
-- `etc/systemd/system/netagent.service`: the daemon's unit, when the package ships one, its
-  ExecStart= naming the netagent that runs `persist` (a venv or pyenv install is not in
-  /usr/local/bin, where the shipped unit looks).
-
-Caveats the files carry as comments:
-- Only the first .link file (in lexical order) that matches a device applies, so netagent's
-  files (60-) come before systemd's 99-default.link and repeat its naming policy; otherwise a
-  matched device would lose its predictable name (ens5 would stay eth0).
-- .link [Match] cannot see the final name: `OriginalName=` is the kernel's name (eth0), and a
-  predictable name is matched through the udev property that produces it (ens5 through
-  ID_NET_NAME_SLOT, enp0s5 through ID_NET_NAME_PATH, eno1 through ID_NET_NAME_ONBOARD).
-- `channels: max` cannot be written: RxChannels=/TxChannels=/CombinedChannels= take a number
-  (systemd.link(5)). It is left out, with a comment and a note; ENA already brings its queues
-  up at its default count, MIN(device maximum, vCPUs) (../shared/ENA.md §5), and `netagent
-  apply` or the daemon resolves `max` on the live device.
+netagent.core.boot renders them and says what each file holds and why (README.md, "Baking an
+AMI"); this module resolves the paths under the root as chroot(2) would, writes only what
+changed (temp file, fsync, rename), removes netagent's stale .link files, and fits the shipped
+unit's ExecStart= to the netagent that runs it.
 """
 
 from __future__ import annotations

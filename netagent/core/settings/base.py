@@ -67,7 +67,7 @@ class Recorded:
         """Fold a later change's original into an existing entry; True when the entry grew.
 
         The first value recorded for a setting is kept for good; only kinds with parts (channel
-        types) record the parts first touched by a later change.
+        types, rings, queues) record the parts first touched by a later change (merge_parts).
         """
         return False
 
@@ -138,3 +138,14 @@ def is_count(n: object) -> bool:
 
 
 IFNAMSIZ = 16  # include/uapi/linux/if.h: names are 1..15 bytes
+
+
+def merge_parts(have: dict[str, object], entry: Mapping[str, object]) -> bool:
+    """Record in an existing original the parts a later change touches first (rx earlier, tx now);
+    a part already recorded keeps its first value. True when the entry grew."""
+    recorded, value = have["value"], entry["value"]
+    assert isinstance(recorded, dict)
+    assert isinstance(value, dict)
+    new = {part: v for part, v in value.items() if part not in recorded}
+    recorded.update(new)
+    return bool(new)

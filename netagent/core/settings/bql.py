@@ -17,6 +17,7 @@ from netagent.core.settings.base import (
     is_count,
     is_ifname,
     is_queue,
+    merge_parts,
     unreadable,
 )
 from netagent.core.value import TYPE_CHECKING, Value, _set
@@ -128,12 +129,7 @@ class Bql(InterfaceKind):
 
     def merge_original(self, have: dict[str, object], entry: Mapping[str, object]) -> bool:
         """Record the queues first touched now."""
-        recorded, value = have["value"], entry["value"]
-        assert isinstance(recorded, dict)
-        assert isinstance(value, dict)
-        new = {q: n for q, n in value.items() if q not in recorded}
-        recorded.update(new)
-        return bool(new)
+        return merge_parts(have, entry)
 
     def restore(self, entry: Mapping[str, object], current: object) -> SetBql | None:
         """Return the change back to the recorded limits; None when every queue has its own."""

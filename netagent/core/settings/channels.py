@@ -16,6 +16,7 @@ from netagent.core.settings.base import (
     InterfaceKind,
     is_count,
     is_ifname,
+    merge_parts,
     unreadable,
 )
 from netagent.core.value import TYPE_CHECKING, Value, _set
@@ -171,12 +172,7 @@ class ChannelsKind(InterfaceKind):
 
     def merge_original(self, have: dict[str, object], entry: Mapping[str, object]) -> bool:
         """Record the channel types first touched now (rx earlier, combined now)."""
-        recorded, value = have["value"], entry["value"]
-        assert isinstance(recorded, dict)
-        assert isinstance(value, dict)
-        new_kinds = {k: v for k, v in value.items() if k not in recorded}
-        recorded.update(new_kinds)
-        return bool(new_kinds)
+        return merge_parts(have, entry)
 
     def restore(self, entry: Mapping[str, object], current: object) -> SetChannels | None:
         """Return the change back to the recorded counts; None when the device has them."""

@@ -20,6 +20,7 @@ from netagent.core.settings.base import (
     InterfaceKind,
     is_count,
     is_ifname,
+    merge_parts,
     unreadable,
 )
 from netagent.core.value import TYPE_CHECKING, Value, _set
@@ -174,12 +175,7 @@ class CoalesceKind(InterfaceKind):
 
     def merge_original(self, have: dict[str, object], entry: Mapping[str, object]) -> bool:
         """Record the fields first touched now."""
-        recorded, value = have["value"], entry["value"]
-        assert isinstance(recorded, dict)
-        assert isinstance(value, dict)
-        new_fields = {k: v for k, v in value.items() if k not in recorded}
-        recorded.update(new_fields)
-        return bool(new_fields)
+        return merge_parts(have, entry)
 
     def restore(self, entry: Mapping[str, object], current: object) -> SetCoalesce | None:
         """Return the change back to the recorded values; None when the device has them."""

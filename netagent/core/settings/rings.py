@@ -19,6 +19,7 @@ from netagent.core.settings.base import (
     InterfaceKind,
     is_count,
     is_ifname,
+    merge_parts,
     unreadable,
 )
 from netagent.core.settings.bounds import Bound, parse_bound
@@ -189,12 +190,7 @@ class RingsKind(InterfaceKind):
 
     def merge_original(self, have: dict[str, object], entry: Mapping[str, object]) -> bool:
         """Record the rings first touched now (rx earlier, tx now)."""
-        recorded, value = have["value"], entry["value"]
-        assert isinstance(recorded, dict)
-        assert isinstance(value, dict)
-        new_kinds = {k: v for k, v in value.items() if k not in recorded}
-        recorded.update(new_kinds)
-        return bool(new_kinds)
+        return merge_parts(have, entry)
 
     def restore(self, entry: Mapping[str, object], current: object) -> SetRings | None:
         """Return the change back to the recorded sizes; None when the device has them."""

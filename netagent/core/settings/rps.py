@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from netagent.core import cpumask
 from netagent.core.model import Change, Check, InterfaceChange, Status, Unreadable
-from netagent.core.settings.base import UNKNOWN_TARGET, BootTarget, InterfaceKind, is_ifname, is_queue, unreadable
+from netagent.core.settings.base import (
+    UNKNOWN_TARGET,
+    BootTarget,
+    InterfaceKind,
+    is_ifname,
+    is_queue,
+    merge_parts,
+    unreadable,
+)
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -158,12 +166,7 @@ class QueueMaskKind(InterfaceKind):
 
     def merge_original(self, have: dict[str, object], entry: Mapping[str, object]) -> bool:
         """Record the queues first touched now."""
-        recorded, value = have["value"], entry["value"]
-        assert isinstance(recorded, dict)
-        assert isinstance(value, dict)
-        new = {q: m for q, m in value.items() if q not in recorded}
-        recorded.update(new)
-        return bool(new)
+        return merge_parts(have, entry)
 
     def restore(self, entry: Mapping[str, object], current: object) -> SetQueueMasks | None:
         """Return the change back to the recorded masks; None when every queue has its own."""
