@@ -101,6 +101,13 @@ def read_dropins(root: str) -> list[SourceFile]:
 ALL_FACTS = frozenset(("mac", "type", "kind", "udev", "networkd"))
 
 
+def _listing(directory: str) -> set[str]:
+    try:
+        return set(os.listdir(directory))
+    except OSError:
+        return set()
+
+
 def read_link_facts(root: str, links: dict[str, Link], needs: frozenset[str] = ALL_FACTS) -> dict[str, LinkFacts]:
     """Return what [Match] tests about each interface, from sysfs; on a live host (root `/`) also
     udev's record (properties, ID_NET_LINK_FILE, /run/udev/data/n<ifindex>) and networkd's
@@ -108,11 +115,10 @@ def read_link_facts(root: str, links: dict[str, Link], needs: frozenset[str] = A
     Only the facts in `needs` are read (owners.facts_needed: what the scanned files can test)."""
     out: dict[str, LinkFacts] = {}
     live = os.path.realpath(root) == "/"
-    # No udev or networkd runs here (a container, a namespace lab): one look, not one per interface.
-    if live and not os.path.isdir("/run/udev/data"):
-        needs = needs - {"udev"}
-    if live and not os.path.isdir("/run/systemd/netif/links"):
-        needs = needs - {"networkd"}
+    # Which interfaces udev and networkd recorded: one listing each, not one open per interface
+    # (none where neither runs: a container, a namespace lab).
+    udev_entries = _listing("/run/udev/data") if live and "udev" in needs else set()
+    networkd_entries = _listing("/run/systemd/netif/links") if live and "networkd" in needs else set()
     for name, link in links.items():
         sysfs = f"/sys/class/net/{name}"
         mac = _read_text(f"{sysfs}/address") if "mac" in needs else None
@@ -127,7 +133,7 @@ def read_link_facts(root: str, links: dict[str, Link], needs: frozenset[str] = A
         info = link.get("driver")
         driver = info.driver if isinstance(info, DriverInfo) else None
         facts = LinkFacts(name, driver=driver, mac=mac, iftype=iftype, kind=kind)
-        if live and "udev" in needs:
+        if f"n{link.index}" in udev_entries:
             udev = _read_text(f"/run/udev/data/n{link.index}")
             if udev is not None:
                 props = _pairs(udev, "E:")
@@ -136,7 +142,7 @@ def read_link_facts(root: str, links: dict[str, Link], needs: frozenset[str] = A
                     path=props.get("ID_PATH", ""),
                     link_file=props.get("ID_NET_LINK_FILE") or None,
                 )
-        if live and "networkd" in needs:
+        if str(link.index) in networkd_entries:
             state = _read_text(f"/run/systemd/netif/links/{link.index}")
             if state is not None:
                 facts = facts.replace(network_file=_pairs(state, "").get("NETWORK_FILE") or None)
