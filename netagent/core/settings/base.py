@@ -9,7 +9,7 @@ why it cannot persist). Adding a tunable is one module here, its registry entry 
 
 from __future__ import annotations
 
-from netagent.core.model import Check, Status, Unreadable
+from netagent.core.model import Check, InterfaceChange, Status, Unreadable
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
@@ -149,3 +149,43 @@ def merge_parts(have: dict[str, object], entry: Mapping[str, object]) -> bool:
     new = {part: v for part, v in value.items() if part not in recorded}
     recorded.update(new)
     return bool(new)
+
+
+class PartsChange(InterfaceChange):
+    """A change to some parts of one interface's setting (channel types, rings, moderation fields);
+    old/new are (part, value) pairs, and what the adapter reads has a `current(part)`."""
+
+    old: tuple[tuple[str, int], ...]
+    new: tuple[tuple[str, int], ...]
+
+    def __init__(self, ifname: str, old: tuple[tuple[str, int], ...], new: tuple[tuple[str, int], ...]) -> None:
+        super().__init__(ifname, old, new)
+
+    def format(self, parts: tuple[tuple[str, int], ...]) -> str:
+        """Render parts as `rx=4 tx=4`."""
+        return format_parts(parts)
+
+    @property
+    def new_text(self) -> str:
+        """Return the new values of the parts this change sets."""
+        return self.format(self.new)
+
+    def text_of(self, observed: object) -> str:
+        """Render the device's current values of the parts this change sets."""
+        current = observed.current  # type: ignore[attr-defined]  # Channels, Rings, Coalesce
+        return self.format(tuple((part, current(part)) for part, _ in self.new))
+
+
+def format_parts(parts: tuple[tuple[str, int], ...]) -> str:
+    """Render (part, value) pairs as `rx=4 tx=4`."""
+    return " ".join(f"{part}={n}" for part, n in parts)
+
+
+def parse_switch(w: Walker, node: Node, field: str) -> str | None:
+    """Validate `off` or `on`; YAML 1.1 reads a bare off/on (or false/true) as a boolean, which means the same."""
+    if w.is_text(node) and node.value in ("off", "on"):
+        return str(node.value)
+    if w.is_scalar(node) and node.tag.endswith(":bool"):
+        return "on" if str(node.value).lower() in ("on", "true", "yes", "y") else "off"
+    w.problem(node, field, f"expected off or on, got {w.describe(node)}")
+    return None

@@ -18,6 +18,7 @@ from netagent.core.settings.base import (
     is_ifname,
     is_queue,
     merge_parts,
+    parse_switch,
     unreadable,
 )
 from netagent.core.value import TYPE_CHECKING, Value, _set
@@ -86,12 +87,7 @@ class Bql(InterfaceKind):
 
     def parse(self, w: Walker, key: str, node: Node, field: str) -> object | None:
         """Validate `bql: off|on`; YAML 1.1 reads a bare off/on (or false/true) as a boolean, which means the same."""
-        if w.is_text(node) and node.value in (OFF, ON):
-            return str(node.value)
-        if w.is_scalar(node) and node.tag.endswith(":bool"):
-            return ON if str(node.value).lower() in ("on", "true", "yes", "y") else OFF
-        w.problem(node, field, f"expected off or on, got {w.describe(node)}")
-        return None
+        return parse_switch(w, node, field)
 
     def check(self, ifname: str, want: Mapping[str, object], link: Link) -> list[Check]:
         """Compare every Tx queue's limit_min with what off (the maximum) or on (0) means."""

@@ -8,12 +8,14 @@ image's systemd accepts it (250 and later), else left out with a note (pure).
 
 from __future__ import annotations
 
-from netagent.core.model import MAX, Change, Check, InterfaceChange, Status, Unreadable
+from netagent.core.model import MAX, Change, Check, Status, Unreadable
 from netagent.core.settings.base import (
     SYSTEMD_LINK_MAX,
     UNKNOWN_TARGET,
     BootTarget,
     InterfaceKind,
+    PartsChange,
+    format_parts,
     is_count,
     is_ifname,
     merge_parts,
@@ -94,25 +96,10 @@ class Channels(Value):
         return int(getattr(self, "max_" + kind))
 
 
-class SetChannels(InterfaceChange):
+class SetChannels(PartsChange):
     """Set one interface's queue counts; old/new are (type, count) pairs."""
 
     kind = "channels"
-    old: tuple[tuple[str, int], ...]
-    new: tuple[tuple[str, int], ...]
-
-    def __init__(self, ifname: str, old: tuple[tuple[str, int], ...], new: tuple[tuple[str, int], ...]) -> None:
-        super().__init__(ifname, old, new)
-
-    @property
-    def new_text(self) -> str:
-        """Return the new counts as `rx=4 tx=4`."""
-        return format_counts(self.new)
-
-    def text_of(self, observed: object) -> str:
-        """Render the device's current counts of the types this change sets."""
-        assert isinstance(observed, Channels)
-        return format_counts(tuple((kind, observed.current(kind)) for kind, _ in self.new))
 
 
 class ChannelsKind(InterfaceKind):
@@ -230,19 +217,14 @@ def check_channels(ifname: str, wanted: Mapping[str, ChannelCount], have: Channe
         return Check(ifname, "channels", Status.UNSUPPORTED, spec, _counts(have, wanted), note)
     old = tuple((k, have.current(k)) for k in target)
     new = tuple(target.items())
-    expected, actual = format_counts(new), format_counts(old)
+    expected, actual = format_parts(new), format_parts(old)
     if old == new:
         return Check(ifname, "channels", Status.OK, expected, actual, note)
     return Check(ifname, "channels", Status.DRIFT, expected, actual, note, SetChannels(ifname, old=old, new=new))
 
 
-def format_counts(counts: tuple[tuple[str, int], ...]) -> str:
-    """Render channel counts as `rx=4 tx=4`."""
-    return " ".join(f"{kind}={n}" for kind, n in counts)
-
-
 def _counts(have: Channels, wanted: Mapping[str, ChannelCount]) -> str:
-    return format_counts(tuple((k, have.current(k)) for k in wanted))
+    return format_parts(tuple((k, have.current(k)) for k in wanted))
 
 
 KIND = ChannelsKind()

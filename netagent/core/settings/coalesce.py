@@ -12,12 +12,13 @@ UseAdaptiveTxCoalesce=, RxCoalesceSec=, TxCoalesceSec= (systemd.link(5), from sy
 
 from __future__ import annotations
 
-from netagent.core.model import Change, Check, InterfaceChange, Status, Unreadable
+from netagent.core.model import Change, Check, Status, Unreadable
 from netagent.core.settings.base import (
     SYSTEMD_LINK_COALESCE,
     UNKNOWN_TARGET,
     BootTarget,
     InterfaceKind,
+    PartsChange,
     is_count,
     is_ifname,
     merge_parts,
@@ -102,25 +103,14 @@ class CoalesceSpec(Value):
         return {k: int(v) for k in FIELDS if (v := getattr(self, k)) is not None}
 
 
-class SetCoalesce(InterfaceChange):
+class SetCoalesce(PartsChange):
     """Set some interrupt moderation fields of one interface; old/new are (field, value) pairs."""
 
     kind = "coalesce"
-    old: tuple[tuple[str, int], ...]
-    new: tuple[tuple[str, int], ...]
 
-    def __init__(self, ifname: str, old: tuple[tuple[str, int], ...], new: tuple[tuple[str, int], ...]) -> None:
-        super().__init__(ifname, old, new)
-
-    @property
-    def new_text(self) -> str:
-        """Return the new values as `adaptive_rx=off rx_usecs=0`."""
-        return format_fields(self.new)
-
-    def text_of(self, observed: object) -> str:
-        """Render the device's current values of the fields this change sets."""
-        assert isinstance(observed, Coalesce)
-        return format_fields(tuple((field, observed.current(field)) for field, _ in self.new))
+    def format(self, parts: tuple[tuple[str, int], ...]) -> str:
+        """Render moderation fields as ethtool does: `adaptive_rx=off rx_usecs=0`."""
+        return format_fields(parts)
 
 
 class CoalesceKind(InterfaceKind):

@@ -9,7 +9,7 @@ drops every ENA interface, so apply never does it and the check names the fix in
 from __future__ import annotations
 
 from netagent.core.model import Check, Status, Unreadable
-from netagent.core.settings.base import InterfaceKind, unreadable
+from netagent.core.settings.base import InterfaceKind, parse_switch, unreadable
 from netagent.core.value import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,12 +35,7 @@ class LargeLlq(InterfaceKind):
 
     def parse(self, w: Walker, key: str, node: Node, field: str) -> object | None:
         """Validate `large_llq: off|on` (a bare YAML off/on is a boolean and means the same)."""
-        if w.is_text(node) and node.value in (OFF, ON):
-            return str(node.value)
-        if w.is_scalar(node) and node.tag.endswith(":bool"):
-            return ON if str(node.value).lower() in ("on", "true", "yes", "y") else OFF
-        w.problem(node, field, f"expected off or on, got {w.describe(node)}")
-        return None
+        return parse_switch(w, node, field)
 
     def check(self, ifname: str, want: Mapping[str, object], link: Link) -> list[Check]:
         """Compare the parameter (`0` off; `1` on; newer drivers also take `2`, the device's choice)."""

@@ -11,12 +11,14 @@ device without ring control (veth) is `unsupported`. ENA: 1K entries each by def
 
 from __future__ import annotations
 
-from netagent.core.model import MAX, Change, Check, InterfaceChange, Status, Unreadable
+from netagent.core.model import MAX, Change, Check, Status, Unreadable
 from netagent.core.settings.base import (
     SYSTEMD_LINK_MAX,
     UNKNOWN_TARGET,
     BootTarget,
     InterfaceKind,
+    PartsChange,
+    format_parts,
     is_count,
     is_ifname,
     merge_parts,
@@ -104,25 +106,10 @@ class RingSpec(Value):
         return {k: v for k in RING_KINDS if (v := getattr(self, k)) is not None}
 
 
-class SetRings(InterfaceChange):
+class SetRings(PartsChange):
     """Set one interface's ring sizes; old/new are (ring, size) pairs."""
 
     kind = "rings"
-    old: tuple[tuple[str, int], ...]
-    new: tuple[tuple[str, int], ...]
-
-    def __init__(self, ifname: str, old: tuple[tuple[str, int], ...], new: tuple[tuple[str, int], ...]) -> None:
-        super().__init__(ifname, old, new)
-
-    @property
-    def new_text(self) -> str:
-        """Return the new sizes as `rx=4096 tx=1024`."""
-        return format_sizes(self.new)
-
-    def text_of(self, observed: object) -> str:
-        """Render the device's current sizes of the rings this change sets."""
-        assert isinstance(observed, Rings)
-        return format_sizes(tuple((kind, observed.current(kind)) for kind, _ in self.new))
 
 
 class RingsKind(InterfaceKind):
@@ -274,7 +261,7 @@ def check_rings(ifname: str, wanted: Mapping[str, RingSize], have: Rings | Unrea
         return Check(ifname, "rings", Status.UNSUPPORTED, spec, _sizes(have, wanted), note)
     old = tuple((k, have.current(k)) for k in target)
     new = tuple(target.items())
-    actual = format_sizes(old)
+    actual = format_parts(old)
     if old == new:
         return Check(ifname, "rings", Status.OK, " ".join(expected), actual, note)
     changed = tuple((k, n) for k, n in new if have.current(k) != n)
@@ -282,13 +269,8 @@ def check_rings(ifname: str, wanted: Mapping[str, RingSize], have: Rings | Unrea
     return Check(ifname, "rings", Status.DRIFT, " ".join(expected), actual, note, change)
 
 
-def format_sizes(sizes: tuple[tuple[str, int], ...]) -> str:
-    """Render ring sizes as `rx=4096 tx=1024`."""
-    return " ".join(f"{kind}={n}" for kind, n in sizes)
-
-
 def _sizes(have: Rings, wanted: Mapping[str, RingSize]) -> str:
-    return format_sizes(tuple((k, have.current(k)) for k in wanted))
+    return format_parts(tuple((k, have.current(k)) for k in wanted))
 
 
 KIND = RingsKind()
