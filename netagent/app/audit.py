@@ -72,11 +72,13 @@ def observe_and_audit(
     checks = audit(profile, state, ctx)
     if root is not None:
         from netagent.core.owners import attach_owners, scan
-        from netagent.core.owners.precedence import facts_needed
+        from netagent.core.owners.precedence import facts_needed, for_settings, has_interface_units
         from netagent.host.owner_files import read_link_facts, read_owner_files
 
-        found = scan(read_owner_files(root))
-        facts = read_link_facts(root, state.links, facts_needed(found, os.path.realpath(root) == "/"))
+        found = for_settings(scan(read_owner_files(root)), {c.setting for c in checks})
+        facts = {}
+        if has_interface_units(found):
+            facts = read_link_facts(root, state.links, facts_needed(found, os.path.realpath(root) == "/"))
         checks = attach_owners(checks, state.links, found, facts)
     return Report(
         profile=profile,
@@ -92,9 +94,12 @@ def observe_and_audit(
 
 
 def _utc_now() -> str:
-    import datetime
+    """Return the time now as datetime's isoformat(timespec="milliseconds") in UTC writes it,
+    without importing datetime (1.5 ms of an audit's start-up)."""
+    import time
 
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}+00:00"
 
 
 # systemd's machine-id(5): a host id that outlives a hostname change (the fleet report's key off EC2).

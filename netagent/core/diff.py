@@ -29,6 +29,10 @@ from netagent.core.settings import (
     host_kind,
     interface_kinds,
 )
+from netagent.core.value import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from netagent.core.settings.base import InterfaceKind
 
 _STATUS_ORDER = {Status.ERROR: 0, Status.DRIFT: 1, Status.UNSUPPORTED: 2, Status.SKIPPED: 3, Status.OK: 4}
 
@@ -72,7 +76,7 @@ def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) ->
     checks: list[Check] = []
     # Interfaces matched by the same rules share the merge and its providers: with hundreds of
     # interfaces and a few rules, merging once per set of rules (issue 8).
-    merged: dict[tuple[int, ...], tuple[InterfaceRule, dict[str, InterfaceRule]]] = {}
+    merged: dict[tuple[int, ...], tuple[InterfaceRule, tuple[InterfaceKind, ...], dict[str, InterfaceRule]]] = {}
     used: set[int] = set()
     for ifname, link in host.links.items():
         rules = _matching(profile, ifname)
@@ -80,12 +84,14 @@ def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) ->
             continue
         key = tuple(map(id, rules))  # the rules themselves would be hashed field by field
         if key not in merged:
-            merged[key] = (merge_rules(rules), _providers(rules))
+            want = merge_rules(rules)
+            merged[key] = (want, interface_kinds(want.settings), _providers(rules))
             used.update(key)
-        want, by_key = merged[key]
-        for check in check_link(want, link):
-            rule = by_key[RULE_KEY_OF_CHECK[check.setting]]
-            checks.append(qualify(check, rule.severity, rule.when, ctx))
+        want, kinds, by_key = merged[key]
+        for kind in kinds:
+            for check in kind.check(ifname, want.settings, link):
+                rule = by_key[RULE_KEY_OF_CHECK[check.setting]]
+                checks.append(qualify(check, rule.severity, rule.when, ctx))
     for rule in profile.interfaces:
         if id(rule) not in used:
             checks.append(qualify(check_unmatched(rule), rule.severity, rule.when, ctx))

@@ -303,6 +303,11 @@ class Status(str, enum.Enum):
     SKIPPED = "skipped"  # not checked here: a `when:` condition does not hold (message says why)
 
 
+# A status's text, by status: enum's `.value` is a property lookup, and reports ask it of every check.
+STATUS_TEXT = {s: s.value for s in Status}
+_FAILURES = frozenset((Status.DRIFT, Status.ERROR))
+
+
 class Owner(Value):
     """A persistent source that also sets a checked setting (a sysctl.d line, a .network file...).
 
@@ -421,12 +426,13 @@ class Check(Value):
     @property
     def id(self) -> str:
         """Return the id people and reports see (`lab0/mtu`, `sysctl/net.ipv4.tcp_rmem`)."""
-        return str(CheckId(self.subject, self.setting))
+        # CheckId.__str__, without making one: sorting and rendering ask for every check's id (issue 12)
+        return f"sysctl/{self.subject}" if self.setting == "sysctl" else f"{self.subject}/{self.setting}"
 
     @property
     def is_failure(self) -> bool:
         """Tell whether this check found drift or could not be checked (whatever its severity)."""
-        return self.status in (Status.DRIFT, Status.ERROR)
+        return self.status in _FAILURES
 
     def fails(self, strict: bool = False) -> bool:
         """Tell whether this check fails the audit: required failures, and any failure under --strict."""
@@ -483,10 +489,10 @@ class Report(Value):
 
     def counts(self) -> dict[str, int]:
         """Return the number of checks per status, every status present."""
-        out = {s.value: 0 for s in Status}
+        tally = dict.fromkeys(Status, 0)
         for c in self.checks:
-            out[c.status.value] += 1
-        return out
+            tally[c.status] += 1
+        return {STATUS_TEXT[s]: n for s, n in tally.items()}
 
 
 class Plan(Value):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import array
 import errno
 import fcntl
-import os
 import socket
 import struct
+import sys
 
 from netagent.core.errors import AdapterError, NotSupported
 from netagent.core.settings.channels import Channels
@@ -48,6 +48,16 @@ _IFREQ_INT = struct.Struct("16si20x")  # ifr_name, an int member of the union; s
 _UNSUPPORTED = (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL)
 
 
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+
+
+def fsencode(ifname: str) -> bytes:
+    """Return an interface name as the kernel's bytes: what os.fsencode() returns, without its
+    Python-level checks (four ioctls per interface ask). os.listdir() decoded undecodable bytes
+    with surrogateescape, and a plain ifname.encode() would raise on them (issue 9)."""
+    return ifname.encode(_FS_ENCODING, _FS_ERRORS)
+
+
 class Ethtool:
     """One AF_INET datagram socket, used for every ioctl of an observation or apply."""
 
@@ -67,9 +77,7 @@ class Ethtool:
     def _ioctl(self, ifname: str, buf: array.array[int], op: str, refused: str = "") -> None:
         addr, _ = buf.buffer_info()
         try:
-            # fsencode: a name is bytes to the kernel; os.listdir() decoded undecodable ones with
-            # surrogateescape, and ifname.encode() would raise on them (issue 9).
-            fcntl.ioctl(self._sock, SIOCETHTOOL, _IFREQ.pack(os.fsencode(ifname), addr))
+            fcntl.ioctl(self._sock, SIOCETHTOOL, _IFREQ.pack(fsencode(ifname), addr))
         except OSError as exc:
             code = exc.errno
             if code in (errno.EOPNOTSUPP, errno.ENOTSUP) or (code == errno.EINVAL and op.startswith("get")):
@@ -83,7 +91,7 @@ class Ethtool:
 
     def _ifreq_int(self, ifname: str, request: int, op: str) -> int:
         try:
-            out = fcntl.ioctl(self._sock, request, _IFREQ_INT.pack(os.fsencode(ifname), 0))
+            out = fcntl.ioctl(self._sock, request, _IFREQ_INT.pack(fsencode(ifname), 0))
         except OSError as exc:
             reason = "no such device" if exc.errno == errno.ENODEV else (exc.strerror or str(exc))
             raise AdapterError(ifname, op, exc.errno, reason) from None

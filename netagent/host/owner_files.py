@@ -171,7 +171,8 @@ def _pairs(text: str, prefix: str) -> dict[str, str]:
 def read_dir(root: str, directory: str, suffixes: tuple[str, ...] | None) -> list[SourceFile]:
     """Read the files of one directory whose names end in a suffix (any name when None), by name."""
     try:
-        names = sorted(os.listdir(rootpath.host_path(root, resolve(root, directory))))
+        real_dir = resolve(root, directory)
+        names = sorted(os.listdir(rootpath.host_path(root, real_dir)))
     except OSError as exc:
         if exc.errno in _MISSING:
             return []
@@ -179,7 +180,7 @@ def read_dir(root: str, directory: str, suffixes: tuple[str, ...] | None) -> lis
     wanted = [n for n in names if not n.startswith(".") and not n.endswith("~")]
     if suffixes is not None:
         wanted = [n for n in wanted if n.endswith(suffixes)]
-    return [read_source(root, f"{directory}/{n}") for n in wanted]
+    return [read_source(root, f"{directory}/{n}", real_dir) for n in wanted]
 
 
 def read_optional(root: str, inner: str) -> SourceFile | None:
@@ -192,10 +193,14 @@ def read_optional(root: str, inner: str) -> SourceFile | None:
     return read_source(root, inner)
 
 
-def read_source(root: str, inner: str) -> SourceFile:
-    """Read one file under the root, following symlinks inside the root; /dev/null means masked."""
+def read_source(root: str, inner: str, real_dir: str | None = None) -> SourceFile:
+    """Read one file under the root, following symlinks inside the root; /dev/null means masked.
+
+    `real_dir` is the file's directory already resolved (read_dir lists it): then only the file
+    itself is looked at, not every directory above it again (issue 12: most of the scan's syscalls).
+    """
     try:
-        target = resolve(root, inner)
+        target = _resolve_in(root, inner, real_dir) if real_dir is not None else resolve(root, inner)
     except OSError as exc:
         return SourceFile(inner, problem=f"cannot resolve: {exc.strerror or exc}")
     link_target = target if target != inner else ""
@@ -224,6 +229,18 @@ def resolve(root: str, inner: str) -> str:
         OSError: ELOOP after too many links, a link that leads outside the root, or a readlink failure.
     """
     return rootpath.resolve(root, inner)
+
+
+def _resolve_in(root: str, inner: str, real_dir: str) -> str:
+    """Resolve `inner`, whose directory resolves to `real_dir` (a path with no symlink): a file
+    that is no symlink is `real_dir/name`; a symlink is resolved from the start, as resolve() does."""
+    path = f"{real_dir.rstrip('/')}/{inner.rsplit('/', 1)[-1]}"
+    try:
+        os.readlink(rootpath.host_path(root, path))
+    except OSError as exc:
+        if exc.errno in (errno.EINVAL, errno.ENOENT, errno.ENOTDIR):
+            return path  # not a symlink (or gone: reading it says so)
+    return resolve(root, inner)
 
 
 def read_tuned(root: str) -> list[SourceFile]:

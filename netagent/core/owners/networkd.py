@@ -141,6 +141,8 @@ def parse_unit_text(text: str) -> list[tuple[str, str, str, int]]:
 
 def _words(value: str) -> list[str]:
     """Split a value into words as extract_first_word(EXTRACT_UNQUOTE) does, for plain cases."""
+    if '"' not in value and "'" not in value:
+        return value.split()  # the common case: no quoting, no regex
     out = []
     for m in re.finditer(r'"([^"]*)"|\'([^\']*)\'|(\S+)', value):
         out.append(next(g for g in m.groups() if g is not None))

@@ -353,6 +353,31 @@ class Applied(Value):
         _set(self, "maybe", maybe)
 
 
+def for_settings(found: OwnerScan, settings: frozenset[str] | set[str]) -> OwnerScan:
+    """Return the scan with only the interface units that can decide the owners of `settings`
+    (the interface settings an audit checks), so the host reads no facts for the rest (issue 12).
+
+    udev and networkd apply only the first matching .link and .network file, so a unit that
+    sets none of them still hides every later one: each of those lists is cut after its last
+    unit that sets one of `settings`, never filtered. Keyfiles and TuneD units all apply; those
+    that set none of them are dropped.
+    """
+
+    def sets(unit: Unit) -> bool:
+        return any(s.key in settings for s in unit.settings)
+
+    def first_match(units: tuple[Unit, ...]) -> tuple[Unit, ...]:
+        last = max((i for i, u in enumerate(units) if sets(u)), default=-1)
+        return units[: last + 1]
+
+    return found.replace(
+        links=first_match(found.links),
+        networks=first_match(found.networks),
+        keyfiles=tuple(u for u in found.keyfiles if sets(u)),
+        tuned_net=tuple(u for u in found.tuned_net if sets(u)),
+    )
+
+
 # The [Match] keys that test each fact read_link_facts can read (networkd.match_unit).
 _FACT_KEYS = {"mac": ("MACAddress", "PermanentMACAddress"), "type": ("Type",), "kind": ("Kind",)}
 
@@ -472,6 +497,12 @@ def _match_list(globs: tuple[str, ...], value: str) -> bool:
 
 # Settings whose value is parts (`rx=4 tx=4`): each part has its own boot winner.
 _PART_SETTINGS = ("channels", "rings", "coalesce")
+_IFACE_SETTINGS = ("mtu", *_PART_SETTINGS)  # the interface settings owner files set
+
+
+def has_interface_units(found: OwnerScan) -> bool:
+    """Tell whether any scanned .link, .network, keyfile or TuneD unit is left to match interfaces."""
+    return bool(found.links or found.networks or found.keyfiles or found.tuned_net)
 
 
 def _conflicts(setting: str, value: str, want: str | None) -> bool:
@@ -521,7 +552,7 @@ def owners_of(
     """
     if kind == "sysctl":
         return sysctl_owners(subject, want, found)
-    if kind in ("mtu", *_PART_SETTINGS) and link is not None:
+    if kind in _IFACE_SETTINGS and link is not None:
         return iface_owners(link, kind, want, found, units)
     return ()
 
@@ -535,8 +566,12 @@ def attach_owners(
     """
     out = []
     units: dict[str, list[Applied]] = {}  # per interface: its mtu and channels checks share them
+    any_units = has_interface_units(found)
     for c in checks:
-        link = links.get(c.subject) if c.setting in ("mtu", *_PART_SETTINGS) else None
+        if not any_units and c.setting in _IFACE_SETTINGS and c.subject in links:  # most hosts (issue 12)
+            out.append(c.replace(owners=found.iface_problems) if found.iface_problems else c)
+            continue
+        link = links.get(c.subject) if c.setting in _IFACE_SETTINGS else None
         if link is not None and link.name not in units:
             units[link.name] = iface_units(link, found, (facts or {}).get(link.name))
         owners = owners_of(c.setting, c.subject, c.expected, found, link, units.get(c.subject))

@@ -7,12 +7,8 @@ them, where a frozen dataclass costs about 1.5 ms to create, a NamedTuple about 
 
 from __future__ import annotations
 
-import re
-
 from netagent.core.model import Owner
 from netagent.core.value import Value, _set
-
-_GLOB_CHARS = re.compile(r"[*?\[]")
 
 
 class SourceFile(Value):
@@ -94,7 +90,7 @@ class Setting(Value):
     @property
     def is_glob(self) -> bool:
         """Tell whether the key is a pattern (`net.ipv4.conf.*.rp_filter`, systemd 249+)."""
-        return _GLOB_CHARS.search(self.key) is not None
+        return "*" in self.key or "?" in self.key or "[" in self.key
 
 
 class Unit(Value):

@@ -39,7 +39,6 @@ SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/us
 # at boot only through the /etc/sysctl.d/99-sysctl.conf symlink that distributions ship (procps).
 SYSCTL_CONF = "/etc/sysctl.conf"
 # systemd's GLOB_CHARS (src/basic/glob-util.h): a key with any of these is a glob.
-_GLOB_CHARS = re.compile(r"[*?\[]")
 # Sysctls the kernel reads as strings (proc_dostring and friends), not integer vectors: whatever
 # is written is their value, or the handler refuses it; netagent cannot tell which ahead of time.
 STRING_KEYS = frozenset(
@@ -99,7 +98,7 @@ class SysctlLine(Value):
     @property
     def is_glob(self) -> bool:
         """Tell whether the key is a pattern (`net.ipv4.conf.*.rp_filter`, systemd 249+)."""
-        return _GLOB_CHARS.search(self.key) is not None
+        return is_glob(self.key)
 
     @property
     def dotted(self) -> str:
@@ -130,8 +129,7 @@ def normalize_key(key: str) -> str:
 
     sysctl.d(5): `net/ipv4/conf/eth0.100/rp_filter` is `net.ipv4.conf.eth0/100.rp_filter`.
     """
-    first = re.search(r"[./]", key)
-    if first is None or first.group() == ".":
+    if _first_separator(key) != "/":
         return key
     return key.translate(str.maketrans("./", "/."))
 
@@ -139,11 +137,18 @@ def normalize_key(key: str) -> str:
 def sysctl_path(key: str) -> str:
     """Return a key as systemd-sysctl normalises it (sysctl_normalize + path_simplify): slash form,
     no empty or `.` components, no trailing slash (`net.ipv4..x` and `net/ipv4//x` are `net/ipv4/x`)."""
-    first = re.search(r"[./]", key)
-    if first is not None and first.group() == ".":
+    if _first_separator(key) == ".":
         key = key.translate(str.maketrans("./", "/."))
     parts = [p for p in key.split("/") if p not in ("", ".")]
     return ("/" if key.startswith("/") else "") + "/".join(parts)
+
+
+def _first_separator(key: str) -> str:
+    """Return the first `.` or `/` of a key, or "" when it has neither."""
+    dot, slash = key.find("."), key.find("/")
+    if dot < 0 or 0 <= slash < dot:
+        return "/" if slash >= 0 else ""
+    return "."
 
 
 def dotted_key(path: str) -> str:
@@ -153,7 +158,7 @@ def dotted_key(path: str) -> str:
 
 def is_glob(key: str) -> bool:
     """Tell whether a key has glob characters (systemd's string_is_glob)."""
-    return _GLOB_CHARS.search(key) is not None
+    return "*" in key or "?" in key or "[" in key
 
 
 # ---------------------------------------------------------------- glob(3)
@@ -385,17 +390,17 @@ def lines_for(path: str, lines: tuple[SysctlLine, ...]) -> list[SysctlLine]:
 # writing `ip_forward` or `conf.all.forwarding` sets every interface's and the default's
 # `forwarding` when it is written; `ipv6 conf.all.forwarding` and `conf.all.disable_ipv6` likewise;
 # a `conf.default.*` value is copied into interfaces created after it is written.
-_IFACE_KEY = re.compile(r"^net/(ipv4|ipv6)/conf/([^/]+)/([^/]+)$")
+_FAMILIES = ("ipv4", "ipv6")
 
 
 def derived_from(path: str) -> list[tuple[str, str]]:
     """Return the keys whose writes also change key `path`, each with how (for people)."""
     if path.strip("/") == "net/ipv4/ip_forward":
         return [("net/ipv4/conf/all/forwarding", "ip_forward is conf.all.forwarding")]
-    m = _IFACE_KEY.match(path.strip("/"))
-    if m is None:
+    parts = path.strip("/").split("/")  # net/<family>/conf/<ifname>/<name>
+    if len(parts) != 5 or parts[:3] != ["net", parts[1], "conf"] or parts[1] not in _FAMILIES or "" in parts:
         return []
-    family, ifname, name = m.groups()
+    family, ifname, name = parts[1], parts[3], parts[4]
     out: list[tuple[str, str]] = []
     if name == "forwarding" and ifname != "all":
         if family == "ipv4":

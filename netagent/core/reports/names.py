@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import re
 
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
-_ESCAPE = re.compile(":x([0-9a-f]{2})")
+# Patterns are compiled on first use (re's cache): most reports are ASCII and never need them.
+_UNDECODABLE = "[\udc80-\udcff]"
+_ESCAPE = ":x([0-9a-f]{2})"
 
 
 def escape_name(text: str) -> str:
     """Return text with every undecodable byte (a lone surrogate U+DC80..U+DCFF) as `:xNN`."""
-    return _UNDECODABLE.sub(lambda m: f":x{ord(m.group()) - 0xDC00:02x}", text)
+    if text.isascii():
+        return text
+    return re.sub(_UNDECODABLE, lambda m: f":x{ord(m.group()) - 0xDC00:02x}", text)
 
 
 def escape_chars(text: str, pattern: re.Pattern[str]) -> str:
@@ -31,7 +34,7 @@ def unescape_name(shown: str) -> bytes:
     """Return the bytes of an interface name as a report shows it (the inverse of escape_name)."""
     out = bytearray()
     pos = 0
-    for m in _ESCAPE.finditer(shown):
+    for m in re.finditer(_ESCAPE, shown):
         out += shown[pos : m.start()].encode("utf-8")
         out.append(int(m.group(1), 16))
         pos = m.end()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netagent.core import ec2
-from netagent.core.model import Change, Check, Plan, Report, Severity
+from netagent.core.model import STATUS_TEXT, Change, Check, Plan, Report, Severity
 from netagent.core.reports.colour import paint
 from netagent.core.value import TYPE_CHECKING
 
@@ -17,8 +17,8 @@ _HEADERS = ("STATUS", "CHECK", "EXPECTED", "ACTUAL", "NOTE")
 def render(report: Report, colour: bool = False, only: Collection[str] | None = None) -> str:
     """Render an audit report as an aligned table and a summary line; `colour` paints the statuses,
     and `only` keeps the rows of those statuses (the summary still counts every check)."""
-    checks = report.checks if only is None else tuple(c for c in report.checks if c.status.value in only)
-    rows = [(c.status.value, c.id, c.expected or "-", c.actual or "-", _note(c)) for c in checks]
+    checks = report.checks if only is None else tuple(c for c in report.checks if STATUS_TEXT[c.status] in only)
+    rows = [(STATUS_TEXT[c.status], c.id, c.expected or "-", c.actual or "-", _note(c)) for c in checks]
     if rows:
         table = _table([_HEADERS, *rows])
     elif report.checks:
@@ -29,9 +29,12 @@ def render(report: Report, colour: bool = False, only: Collection[str] | None = 
     lines = table[:1]
     hidden = len(report.checks) - len(checks)
     for row, check in zip(table[1:], checks):
-        status = check.status.value  # padded first, painted after: escapes take no columns
-        lines.append(paint(status, colour) + row[len(status) :] if colour else row)
-        lines += [f"    owner: {o.describe()}" for o in check.conflicting_owners]
+        if colour:
+            status = STATUS_TEXT[check.status]  # padded first, painted after: escapes take no columns
+            row = paint(status, colour) + row[len(status) :]
+        lines.append(row)
+        if check.owners:
+            lines += [f"    owner: {o.describe()}" for o in check.conflicting_owners]
     extra = [f"({hidden} check{'s' if hidden != 1 else ''} not shown: --only {','.join(sorted(only or ()))})"]
     extra = extra if hidden else []
     extra.append(f"ec2: {ec2.describe(report.ec2)}")

@@ -57,10 +57,16 @@ _MODULE_OF_CHECK = {setting: name for name, _, checks in INTERFACE_TABLE for set
 _INTERFACE_NAMES = tuple(name for name, _, _ in INTERFACE_TABLE)
 
 
-def _module_kind(name: str) -> object:
-    import importlib
+_LOADED: dict[str, object] = {}  # kind name -> its module's KIND, once imported
 
-    return importlib.import_module(f"netagent.core.settings.{name}").KIND
+
+def _module_kind(name: str) -> object:
+    kind = _LOADED.get(name)
+    if kind is None:
+        import importlib
+
+        kind = _LOADED[name] = importlib.import_module(f"netagent.core.settings.{name}").KIND
+    return kind
 
 
 def interface_kind(name: str) -> InterfaceKind:
