@@ -41,6 +41,23 @@ def default_profile_path(root: str = "/") -> str:
     return installed if os.path.exists(installed) else checkout
 
 
+def _english_argparse() -> None:
+    """Let argparse's own words (`usage:`, `options`...) be English without asking gettext.
+
+    argparse passes each of them through gettext's default `messages` domain, which netagent
+    never binds (its own output is English): every lookup searches the locale directories, and the
+    first one imports `locale`, 2 ms of a one-shot audit's 35 (issue 12). An unrelated
+    `messages.mo` could otherwise translate argparse's half of a help screen.
+    """
+    import gettext
+
+    if getattr(argparse, "_", None) is gettext.gettext:
+        argparse._ = str  # type: ignore[attr-defined]  # str(text) is the text itself
+
+
+_english_argparse()
+
+
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser that sizes help to the terminal once, without importing shutil.
 

@@ -155,6 +155,9 @@ class Unreadable(Value):
         _set(self, "unsupported", unsupported)
 
 
+_NOT_READ = Unreadable("not read")  # what Link.get returns for a kind that was not read
+
+
 class Link(Value):
     """One interface as observed: its identity and MTU, and what each device setting kind read.
 
@@ -183,7 +186,7 @@ class Link(Value):
 
     def get(self, kind: str) -> object:
         """Return what was read for one kind, or Unreadable when it was not read."""
-        return self.values.get(kind, Unreadable("not read"))
+        return self.values.get(kind, _NOT_READ)
 
 
 class HostState(Value):

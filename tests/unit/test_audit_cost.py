@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,13 @@ def test_utc_now_is_datetime_isoformat(_: int) -> None:
     assert stamp == parsed.isoformat(timespec="milliseconds")
     assert parsed.utcoffset() == datetime.timedelta(0)
     assert before - datetime.timedelta(milliseconds=1) <= parsed <= after
+
+
+def test_the_parser_asks_no_locale_directory() -> None:
+    # argparse's words go through gettext, whose first lookup imports `locale` (2 ms): not here.
+    code = (
+        "import sys, netagent.cli as c; c.build_parser('audit').parse_args(['audit', '--no-imds']);"
+        " print('locale' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
