@@ -103,6 +103,7 @@ class Daemon:
         self.udev = Udev()
         self.udev_manages = False  # set at start: udev processes this namespace's new devices
         self.udev_fd: int | None = None  # its monitor, polled for "finished with a device"
+        self.udev_db_fd: int | None = None  # its database directory's watch: an entry written
         self.unsettled: dict[int, float] = {}  # new devices udev has not finished with: ifindex -> give-up time
         self.stats = DaemonStats(pid=os.getpid(), started_at=_utc_now(), profile={})
         self._stop: int | None = None
@@ -229,8 +230,9 @@ class Daemon:
         poller.register(self.monitor.fileno(), select.POLLIN)
         if self.ethtool_monitor is not None:
             poller.register(self.ethtool_monitor.fileno(), select.POLLIN)
-        if self.udev_fd is not None:
-            poller.register(self.udev_fd, select.POLLIN)
+        for fd in (self.udev_fd, self.udev_db_fd):
+            if fd is not None:
+                poller.register(fd, select.POLLIN)
         while self._stop is None:
             wait_s = min(self._next_deadline() - self.clock(), MAX_WAIT_S)
             timeout_ms = max(0, int(wait_s * 1000) + 1)
@@ -392,6 +394,11 @@ class Daemon:
             except OSError as exc:
                 self.udev_manages = False  # unwatchable: tune new devices at once, as without udev
                 log.warning("udev_monitor_unavailable", why=str(exc))
+                return
+            try:
+                self.udev_db_fd = self.udev.open_db_watch()
+            except OSError as exc:  # the monitor still says when udev is done, only later
+                log.info("udev_database_unwatched", why=str(exc))
 
     def _on_events(self, events: Sequence[LinkEvent]) -> None:
         for event in latest_per_index(events):
