@@ -33,7 +33,7 @@ BOOT_TIMEOUT_S = float(os.environ.get("NETAGENT_VM_BOOT_TIMEOUT_S", "240"))  # T
 HARD_TIMEOUT_S = 900  # `timeout` kills QEMU after this, whatever happens
 QUEUES = 8  # virtio-net queue pairs per NIC; vectors = 2 * QUEUES + 2
 PYTHON = "3.11"  # the image's python3
-HOTPLUG_SLOTS = (7, 8)  # free root ports for device_add
+HOTPLUG_SLOTS = tuple(range(7, 13))  # free root ports for device_add (three rounds of two NICs)
 GUEST_SITE = f"usr/local/lib/python{PYTHON}/dist-packages"
 
 AGENT_UNIT = """[Unit]
