@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from netagent.app import logs
-from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, StateError
+from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, NotSupported, StateError
 from netagent.core.model import Change, Plan
 from netagent.core.settings.mtu import SetMtu
 from netagent.core.settings.sysctl import normalize_sysctl
@@ -52,13 +52,16 @@ def apply_plan(
     originals: Originals | None = None,
     guard: Guard | None = None,
     should_stop: Callable[[], bool] | None = None,
+    refused: list[tuple[Change, str]] | None = None,
 ) -> list[Change]:
     """Make every change in order and verify each; on a failure undo this run's changes in reverse.
 
     The pre-change values are recorded durably before the first write, and each raised MTU
     must pass the guard. `should_stop` is asked before each change (a stop signal arrived):
     then the changes made so far are undone, so a stop never leaves a plan half-applied.
-    Returns the changes made.
+    Given a `refused` list, a change the device refuses as unsupported (EOPNOTSUPP, nothing
+    changed: virtio_net and rx-usecs) is no failure: it is added there with the kernel's reason,
+    and the others go on. Returns the changes made.
 
     Raises:
         ApplyFailed: naming the setting, the value and the kernel's reason, after rolling back.
@@ -69,7 +72,7 @@ def apply_plan(
     if originals is not None and previous is not None:
         originals.record_originals(plan.changes)
     try:
-        return _apply(plan, host, guard, should_stop)
+        return _apply(plan, host, guard, should_stop, refused)
     except ApplyFailed as exc:
         if originals is not None and previous is not None and not exc.rollback_failures:
             rewind(originals, previous)
@@ -88,7 +91,13 @@ def rewind(originals: Originals, previous: dict[str, dict[str, Any]]) -> None:
         log.warning("originals_kept", reason=str(exc))
 
 
-def _apply(plan: Plan, host: Executor, guard: Guard | None, should_stop: Callable[[], bool] | None) -> list[Change]:
+def _apply(
+    plan: Plan,
+    host: Executor,
+    guard: Guard | None,
+    should_stop: Callable[[], bool] | None,
+    refused: list[tuple[Change, str]] | None,
+) -> list[Change]:
     done: list[Change] = []
     for change in plan.changes:
         if should_stop is not None and should_stop():
@@ -104,6 +113,10 @@ def _apply(plan: Plan, host: Executor, guard: Guard | None, should_stop: Callabl
             if guard is not None and isinstance(change, SetMtu):
                 guard.check(change)
         except AdapterError as exc:
+            if isinstance(exc, NotSupported) and refused is not None and not _changed(change, host):
+                log.warning("change_unsupported", setting=change.setting, value=change.new_text, reason=exc.reason)
+                refused.append((change, exc.reason))
+                continue
             log.error("change_failed", setting=change.setting, value=change.new_text, reason=exc.reason)
             undo = list(done)
             if _changed(change, host):  # the kernel kept part of a failed write
@@ -170,21 +183,26 @@ def apply_profile(
     """
     from netagent.app.audit import observe_and_audit
     from netagent.app.signals import StopSignals
+    from netagent.core.diff import mark_refused
     from netagent.core.diff import plan as make_plan
     from netagent.host.guard import PathGuard
 
+    refused: list[tuple[Change, str]] = []
     with state.lock(lock_timeout_s):
         plan = make_plan(list(observe_and_audit(host, profile, ec2).checks))
         if plan.changes:
             with StopSignals() as stopped:
                 guard = PathGuard(profile.guard, host.route_dev) if profile.guard else None
                 previous = state.load()
-                done = apply_plan(plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped))
+                done = apply_plan(
+                    plan, host, originals=state, guard=guard, should_stop=lambda: bool(stopped), refused=refused
+                )
                 if plan.deferred:  # per-queue settings, on the queues the new count made
                     follow = make_plan(list(observe_and_audit(host, profile, ec2).checks))
-                    _apply_follow_up(follow, done, previous, host, state, guard, lambda: bool(stopped))
+                    _apply_follow_up(follow, done, previous, host, state, guard, lambda: bool(stopped), refused)
                     plan = Plan(plan.changes + follow.changes, follow.unfixable, follow.deferred)
         after = observe_and_audit(host, profile, ec2)
+        after = after.replace(checks=tuple(mark_refused(list(after.checks), refused)))
     log.info("plan_applied", changes=len(plan.changes), compliant=after.compliant)
     return plan, after
 
@@ -197,6 +215,7 @@ def _apply_follow_up(
     state: StateDir,
     guard: Guard | None,
     should_stop: Callable[[], bool],
+    refused: list[tuple[Change, str]],
 ) -> None:
     """Apply the second pass of a plan; if it fails, undo the first pass too, so the run stays all or nothing.
 
@@ -204,7 +223,7 @@ def _apply_follow_up(
         ApplyFailed: a change of either pass failed; both were rolled back.
     """
     try:
-        apply_plan(follow, host, originals=state, guard=guard, should_stop=should_stop)
+        apply_plan(follow, host, originals=state, guard=guard, should_stop=should_stop, refused=refused)
     except ApplyFailed as exc:
         failures = roll_back(done, host)
         if not failures and not exc.rollback_failures:

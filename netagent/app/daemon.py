@@ -100,6 +100,9 @@ class Daemon:
         self.known: dict[int, str] = {}  # matching interfaces: ifindex -> name
         self.wanted: dict[str, InterfaceRule] = {}  # matching interfaces: merged rule
         self.pending: dict[CheckId, float] = {}  # check -> when to look at it again
+        # Changes the device refused as unsupported (EOPNOTSUPP): check -> the value it refused.
+        # Not tried again while the profile wants that value; a reload forgets them.
+        self.refused: dict[CheckId, str] = {}
         self.udev = Udev()
         self.udev_manages = False  # set at start: udev processes this namespace's new devices
         self.udev_fd: int | None = None  # its monitor, polled for "finished with a device"
@@ -306,9 +309,16 @@ class Daemon:
             if plan.changes:
                 with self._transaction():
                     guard = PathGuard(profile.guard, self.host.route_dev) if profile.guard else None
+                    refused: list[tuple[Change, str]] = []
                     apply_plan(
-                        plan, self.host, originals=self.state, guard=guard, should_stop=lambda: self._stop is not None
+                        plan,
+                        self.host,
+                        originals=self.state,
+                        guard=guard,
+                        should_stop=lambda: self._stop is not None,
+                        refused=refused,
                     )
+                    self._remember_refused(refused)
         self._adopt(host)
         for check in plan.unfixable:
             log.warning(
@@ -349,6 +359,7 @@ class Daemon:
             old_profile, old_stats, old_wanted = self.profile, self.stats.profile, self.wanted
             self.profile = new
             self.pending.clear()
+            self.refused.clear()
             self.stats.profile = {"name": new.name, "path": self.profile_path}
             try:
                 changes = self._apply_all()
@@ -511,8 +522,8 @@ class Daemon:
         now = self.clock()
         by_subject: dict[str, list[tuple[Check, Change]]] = {}
         for check in checks:
-            if check.change is None:
-                continue
+            if check.change is None or self.refused.get(check.cid) == check.change.new_text:
+                continue  # nothing to do, or the device refused this very value as unsupported
             decision = self.governor.drift(check.cid, now)
             if decision.contest_ended:
                 log.info("contest_ended", check=check.id)
@@ -548,10 +559,11 @@ class Daemon:
         assert self.profile is not None
         changes = sorted((c for _, c in items), key=change_order)  # the order `apply` uses
         now = self.clock()
+        refused: list[tuple[Change, str]] = []
         try:
             with self.state.lock(0), self._transaction():
                 guard = PathGuard(self.profile.guard, self.host.route_dev) if self.profile.guard else None
-                apply_plan(Plan(tuple(changes)), self.host, originals=self.state, guard=guard)
+                apply_plan(Plan(tuple(changes)), self.host, originals=self.state, guard=guard, refused=refused)
         except LockBusy as exc:
             retry = now + self.governor.policy.debounce_s
             for check, _ in items:
@@ -568,7 +580,10 @@ class Daemon:
             return
         done = self.clock()  # the value is set now: the next heal of it is spaced from here
         at, took_s = _utc_now(), round(done - self._woke_at, 6)
+        self._remember_refused(refused)
         for check, change in items:
+            if self.refused.get(check.cid) == change.new_text:
+                continue
             self.governor.healed(check.cid, done)
             found, value = change.inverse().new_text, change.new_text
             self.stats.record_heal(check.id, found, value, at)
@@ -576,6 +591,12 @@ class Daemon:
             if self.textfile is not None:
                 self.textfile.checked(self._read_check(check.cid) or check)
         self._dirty = True
+
+    def _remember_refused(self, refused: Sequence[tuple[Change, str]]) -> None:
+        """Keep the values the device refused as unsupported, so they are not tried again (apply
+        has logged each, `change_unsupported`)."""
+        for change, _reason in refused:
+            self.refused[change.cid] = change.new_text
 
     def _run_due(self, now: float) -> None:
         for cid in [c for c, due in self.pending.items() if due <= now]:

@@ -144,6 +144,18 @@ def plan(checks: list[Check]) -> Plan:
     return Plan(changes=tuple(changes), unfixable=unfixable, deferred=deferred)
 
 
+def mark_refused(checks: list[Check], refused: list[tuple[Change, str]]) -> list[Check]:
+    """Return the checks with each drift whose change the device refused as unsupported (apply's
+    `refused`: EOPNOTSUPP, nothing changed) made `unsupported`, saying what was refused and why."""
+    why = {change.cid: f"the device refused {change.new_text}: {reason}" for change, reason in refused}
+    return [
+        c.replace(status=Status.UNSUPPORTED, change=None, message=why[c.cid])
+        if c.status is Status.DRIFT and c.cid in why
+        else c
+        for c in checks
+    ]
+
+
 def check_unmatched(rule: InterfaceRule) -> Check:
     """A rule that selects no interface is drift: the host lacks what the profile expects."""
     globs = ", ".join(rule.match)

@@ -20,6 +20,7 @@ from netagent.core.settings.coalesce import Coalesce
 from netagent.core.settings.driver import DriverInfo
 from netagent.core.settings.rings import Rings
 
+NETLINK_GENERIC = 16  # include/uapi/linux/netlink.h
 SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
 SIOCGIFMTU = 0x8921  # netdevice(7): struct ifreq .ifr_mtu
 SIOCGIFINDEX = 0x8933  # netdevice(7): struct ifreq .ifr_ifindex
@@ -63,10 +64,15 @@ class Ethtool:
 
     def __init__(self) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        self._genl: tuple[socket.socket, int] | None = None  # ethtool netlink: socket, family id
+        self._genl_failed = False  # no ethtool family here: asked once
 
     def close(self) -> None:
-        """Close the socket."""
+        """Close the sockets."""
         self._sock.close()
+        if self._genl is not None:
+            self._genl[0].close()
+            self._genl = None
 
     def __enter__(self) -> Ethtool:
         return self
@@ -196,7 +202,51 @@ class Ethtool:
         """
         buf = array.array("B", _COALESCE.pack(ETHTOOL_GCOALESCE, *[0] * 22))
         self._ioctl(ifname, buf, "get coalesce")
-        return decode_coalesce(buf.tobytes())
+        return decode_coalesce(buf.tobytes(), self.coalesce_fields(ifname))
+
+    def coalesce_fields(self, ifname: str) -> frozenset[str] | None:
+        """Return which of the fields netagent sets the device supports, from ethtool netlink's
+        COALESCE_GET (its reply carries only those); None where that cannot be asked (kernel
+        < 5.7, no ethtool family, a failed request): then every field counts as settable.
+
+        The ioctl cannot tell: it returns every field, 0 for those the driver ignores, and a
+        write of one the driver does not support fails only then (virtio_net: rx-usecs).
+        """
+        genl = self._genl_socket()
+        if genl is None:
+            return None
+        from netagent.host import genetlink  # only for a device with moderation (none in a veth lab)
+
+        sock, family = genl
+        try:
+            sock.send(genetlink.coalesce_get_request(family, fsencode(ifname), 2))
+            found = genetlink.parse_coalesce_fields(sock.recv(1 << 16), family)
+        except OSError:
+            return None
+        return found if isinstance(found, frozenset) else None
+
+    def _genl_socket(self) -> tuple[socket.socket, int] | None:
+        if self._genl is None and not self._genl_failed:
+            from netagent.host import genetlink
+
+            self._genl_failed = True
+            try:
+                sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_GENERIC)
+            except OSError:
+                return None
+            try:
+                sock.settimeout(2.0)  # the kernel answers at once; never hang an audit
+                sock.bind((0, 0))
+                sock.send(genetlink.getfamily_request(genetlink.ETHTOOL_GENL_NAME, 1))
+                found = genetlink.parse_family(sock.recv(1 << 16))
+            except OSError:
+                sock.close()
+                return None
+            if isinstance(found, int) or not found[0]:
+                sock.close()
+                return None
+            self._genl, self._genl_failed = (sock, found[0]), False
+        return self._genl
 
     def set_coalesce(self, ifname: str, values: dict[str, int]) -> None:
         """Set some moderation fields (ETHTOOL_SCOALESCE); every other field is written back as read.
@@ -250,10 +300,10 @@ def decode_rings(raw: bytes) -> Rings:
     return Rings(*_RINGPARAM.unpack(raw[: _RINGPARAM.size])[1:])
 
 
-def decode_coalesce(raw: bytes) -> Coalesce:
-    """Decode the four compared fields of a struct ethtool_coalesce."""
+def decode_coalesce(raw: bytes, supported: frozenset[str] | None = None) -> Coalesce:
+    """Decode the four compared fields of a struct ethtool_coalesce; `supported` as Coalesce takes it."""
     fields = _COALESCE.unpack(raw[: _COALESCE.size])
-    return Coalesce(**{name: fields[i] for name, i in COALESCE_INDEX.items()})
+    return Coalesce(**{name: fields[i] for name, i in COALESCE_INDEX.items()}, supported=supported)
 
 
 def _cstr(raw: bytes) -> str:

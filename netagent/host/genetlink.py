@@ -10,6 +10,7 @@ SIOCETHTOOL ioctl notifies as well (net/ethtool/ioctl.c calls ethtool_notify aft
 
 from __future__ import annotations
 
+import errno
 import struct
 
 from netagent.core.events import EthtoolEvent
@@ -38,6 +39,14 @@ ETHTOOL_A_HEADER_DEV_INDEX = 1
 ETHTOOL_A_HEADER_DEV_NAME = 2
 # enum of kernel-to-user messages: the notifications of the setting kinds netagent tunes.
 NTF_SETTINGS = {17: "rings", 19: "channels", 21: "coalesce"}  # RINGS_NTF, CHANNELS_NTF, COALESCE_NTF
+NLA_F_NESTED = 0x8000
+ETHTOOL_GENL_VERSION = 1
+ETHTOOL_MSG_COALESCE_GET = 19  # to the kernel; its answer is ETHTOOL_MSG_COALESCE_GET_REPLY
+ETHTOOL_MSG_COALESCE_GET_REPLY = 20
+# ETHTOOL_A_COALESCE_* of the fields netagent sets. The kernel puts a field into the reply only
+# when the driver supports it (coalesce_put_u32/_bool and supported_coalesce_params, kernel 5.7+):
+# the reply's attributes are the device's settable fields.
+COALESCE_ATTRS = {2: "rx_usecs", 6: "tx_usecs", 11: "adaptive_rx", 12: "adaptive_tx"}
 
 
 def _align(n: int) -> int:
@@ -64,6 +73,31 @@ def getfamily_request(name: str, seq: int) -> bytes:
     """Encode CTRL_CMD_GETFAMILY for a family name (to the controller, GENL_ID_CTRL)."""
     body = GENL.pack(CTRL_CMD_GETFAMILY, 1, 0) + attr(b"", CTRL_ATTR_FAMILY_NAME, name.encode() + b"\0")
     return NLMSG.pack(NLMSG.size + len(body), GENL_ID_CTRL, NLM_F_REQUEST, seq, 0) + body
+
+
+def coalesce_get_request(family: int, ifname: bytes, seq: int) -> bytes:
+    """Encode ETHTOOL_MSG_COALESCE_GET for one device, named by its kernel name."""
+    header = attr(b"", ETHTOOL_A_HEADER_DEV_NAME, ifname + b"\0")
+    body = GENL.pack(ETHTOOL_MSG_COALESCE_GET, ETHTOOL_GENL_VERSION, 0)
+    body += attr(b"", ETHTOOL_A_HEADER | NLA_F_NESTED, header)
+    return NLMSG.pack(NLMSG.size + len(body), family, NLM_F_REQUEST, seq, 0) + body
+
+
+def parse_coalesce_fields(data: bytes, family: int) -> frozenset[str] | int:
+    """Decode a COALESCE_GET reply: the fields of COALESCE_ATTRS it carries (the ones the device
+    supports), or the errno of an error reply (EOPNOTSUPP: no moderation at all)."""
+    off = 0
+    while off + NLMSG.size <= len(data):
+        length, kind, _, _, _ = NLMSG.unpack_from(data, off)
+        if length < NLMSG.size or off + length > len(data):
+            break
+        if kind == NLMSG_ERROR:
+            return -struct.unpack_from("=i", data, off + NLMSG.size)[0]
+        if kind == family and GENL.unpack_from(data, off + NLMSG.size)[0] == ETHTOOL_MSG_COALESCE_GET_REPLY:
+            found = {COALESCE_ATTRS.get(a) for a, _ in attributes(data, off + NLMSG.size + GENL.size, off + length)}
+            return frozenset(f for f in found if f is not None)
+        off += _align(length)
+    return errno.EPROTO
 
 
 def _cstr(raw: bytes) -> str:

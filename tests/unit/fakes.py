@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from netagent.core.errors import AdapterError
+from netagent.core.errors import AdapterError, NotSupported
 from netagent.core.matching import matches
 from netagent.core.model import Change, HostState, Link, Unreadable
 from netagent.core.settings.bql import BqlState, SetBql
@@ -48,6 +48,7 @@ class FakeHost:
         links: Mapping[str, tuple[int, str]] | None = None,
         fail_on_write: int = 0,
         clamp: Mapping[tuple[str, str], object] | None = None,
+        refuse: Collection[str] = (),
     ) -> None:
         """`values` by check id (`lab0/mtu`: 1500, `lab0/channels`: Channels, `sysctl/KEY`: text);
         `links` gives each interface's (ifindex, driver name); interfaces named in values get one."""
@@ -60,6 +61,7 @@ class FakeHost:
         self.writes: list[Change] = []
         self.fail_on_write = fail_on_write
         self.clamp = dict(clamp or {})
+        self.refuse = set(refuse)  # settings whose writes the device refuses (EOPNOTSUPP, as virtio_net's rx-usecs)
         self.closed = False
         self.kernel = "6.1.0-27-cloud-amd64"
 
@@ -102,6 +104,8 @@ class FakeHost:
             raise AdapterError(change.target, "write", errno.EINVAL, reason)
         if change.setting not in self.values:
             raise AdapterError(change.target, "write", errno.ENODEV, "no such device")
+        if change.setting in self.refuse:
+            raise NotSupported(change.target, "write", errno.EOPNOTSUPP, "the device does not support it")
         if (change.setting, change.new_text) in self.clamp:
             self.values[change.setting] = self.clamp[(change.setting, change.new_text)]
         elif isinstance(change, (SetChannels, SetRings, SetCoalesce)):

@@ -261,3 +261,23 @@ def test_resync_leaves_a_device_udev_has_not_finished_with(udev_daemon: Daemon, 
     seen = udev_daemon._observe(udev_daemon.profile)
     assert list(seen.links) == ["ens5"]
     assert seen.ifnames == ("ens5", "lo")
+
+
+def test_a_value_the_device_refuses_as_unsupported_is_not_tried_again(
+    daemon: Daemon, host: FakeHost, clock: Clock
+) -> None:
+    from netagent.core.settings.coalesce import Coalesce, CoalesceSpec
+
+    rule = InterfaceRule(index=0, match=("lab*",), settings={"mtu": 9001, "coalesce": CoalesceSpec(rx_usecs=64)})
+    daemon.profile = Profile(name="lab", path="p.yaml", interfaces=(rule,))
+    daemon.wanted = {"lab0": rule}
+    host.values["lab0/coalesce"] = Coalesce(0, 0, 0, 0)
+    host.refuse.add("lab0/coalesce")
+    daemon._consider(CheckId("lab0", "coalesce"), "resync_timer")
+    assert [c.setting for c in host.writes] == ["lab0/coalesce"]  # tried once, refused
+    assert daemon.refused == {CheckId("lab0", "coalesce"): "rx_usecs=64"}
+    assert "lab0/coalesce" not in daemon.stats.heals
+    assert daemon.stats.failures == {}
+    clock.now += 3600
+    daemon._consider(CheckId("lab0", "coalesce"), "resync_timer")
+    assert len(host.writes) == 1  # the same value is not tried again

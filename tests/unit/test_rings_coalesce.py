@@ -15,7 +15,7 @@ import pytest
 from netagent.app.apply import apply_plan
 from netagent.core.diff import audit, plan
 from netagent.core.errors import ProfileError
-from netagent.core.model import HostState, Link, Plan, Status, Unreadable
+from netagent.core.model import Change, HostState, Link, Plan, Status, Unreadable
 from netagent.core.profile.parser import parse_profile
 from netagent.core.restore import restore_changes
 from netagent.core.settings import kind_of_change
@@ -292,3 +292,82 @@ def test_link_file_and_keyfile_are_named_as_owners_of_rings_and_coalescing() -> 
         "tx_usecs=1000": False,
         "adaptive_rx=off": False,
     }
+
+
+# ---------------------------------------------------------------- fields a driver does not support
+
+
+def _coalesce_reply(family: int, attrs: dict[int, bytes]) -> bytes:
+    """A COALESCE_GET_REPLY as the kernel builds it: the header, then only the supported fields."""
+    from netagent.host import genetlink as g
+
+    body = g.GENL.pack(g.ETHTOOL_MSG_COALESCE_GET_REPLY, 1, 0)
+    body += g.attr(b"", g.ETHTOOL_A_HEADER | g.NLA_F_NESTED, g.attr(b"", g.ETHTOOL_A_HEADER_DEV_NAME, b"ens5\0"))
+    for kind, value in attrs.items():
+        body += g.attr(b"", kind, value)
+    return g.NLMSG.pack(g.NLMSG.size + len(body), family, 0, 2, 0) + body
+
+
+def test_coalesce_netlink_request_and_reply_name_the_supported_fields() -> None:
+    from netagent.host import genetlink as g
+
+    request = g.coalesce_get_request(27, b"ens5", 2)
+    length, family, flags, seq, _ = g.NLMSG.unpack_from(request)
+    assert (length, family, flags, seq) == (len(request), 27, g.NLM_F_REQUEST, 2)
+    assert g.GENL.unpack_from(request, g.NLMSG.size) == (g.ETHTOOL_MSG_COALESCE_GET, 1, 0)
+    ((kind, header),) = list(g.attributes(request, g.NLMSG.size + g.GENL.size, len(request)))
+    assert kind == g.ETHTOOL_A_HEADER
+    assert dict(g.attributes(header, 0, len(header))) == {2: b"ens5\0"}
+    # virtio_net (6.1: supported_coalesce_params = ETHTOOL_COALESCE_MAX_FRAMES): frames only.
+    u32 = struct.pack("=I", 1)
+    assert g.parse_coalesce_fields(_coalesce_reply(27, {3: u32, 7: u32}), 27) == frozenset()
+    # ENA: usecs and adaptive Rx (ETHTOOL_COALESCE_USECS | ETHTOOL_COALESCE_USE_ADAPTIVE_RX).
+    ena = {2: struct.pack("=I", 20), 6: struct.pack("=I", 64), 11: b"\x01"}
+    assert g.parse_coalesce_fields(_coalesce_reply(27, ena), 27) == {"rx_usecs", "tx_usecs", "adaptive_rx"}
+    error = g.NLMSG.pack(g.NLMSG.size + 4, g.NLMSG_ERROR, 0, 2, 0) + struct.pack("=i", -95)
+    assert g.parse_coalesce_fields(error, 27) == 95  # EOPNOTSUPP: no moderation at all
+
+
+def test_fields_the_driver_does_not_support_are_unsupported_and_never_set() -> None:
+    virtio = Coalesce(0, 0, 0, 0, supported=frozenset())
+    check = check_coalesce("ens5", {"rx_usecs": 64}, virtio)
+    assert (check.status, check.change, check.message) == (
+        Status.UNSUPPORTED,
+        None,
+        "the device does not support rx_usecs",
+    )
+    some = Coalesce(1, 0, 20, 64, supported=frozenset({"adaptive_rx", "rx_usecs", "tx_usecs"}))
+    check = check_coalesce("ens5", {"adaptive_rx": 0, "adaptive_tx": 0, "rx_usecs": 0}, some)
+    assert check.status is Status.DRIFT
+    assert check.message == "the device does not support adaptive_tx"
+    assert check.change == SetCoalesce(
+        "ens5", old=(("adaptive_rx", 1), ("rx_usecs", 20)), new=(("adaptive_rx", 0), ("rx_usecs", 0))
+    )
+    assert check_coalesce("ens5", {"adaptive_tx": 1}, some).status is Status.UNSUPPORTED
+    unknown = Coalesce(0, 0, 0, 0)  # no ethtool netlink: every field counts as settable
+    assert check_coalesce("ens5", {"rx_usecs": 64}, unknown).status is Status.DRIFT
+
+
+def test_a_change_the_device_refuses_as_unsupported_is_skipped_not_rolled_back() -> None:
+    from netagent.core.diff import mark_refused
+    from netagent.core.errors import ApplyFailed
+
+    p = profile("    mtu: 9001\n    coalesce: {rx_usecs: 64}\n")
+    host = FakeHost({"eth0/mtu": 1500, "eth0/coalesce": Coalesce(0, 0, 0, 0)}, refuse={"eth0/coalesce"})
+    checks = audit(p, host.observe(("eth*",), (), ("driver", "coalesce")))
+    refused: list[tuple[Change, str]] = []
+    done = apply_plan(plan(checks), host, refused=refused)
+    assert [c.setting for c in done] == ["eth0/mtu"]  # kept: the refusal is no failure
+    assert host.values["eth0/mtu"] == 9001
+    ((change, reason),) = refused
+    assert (change.setting, reason) == ("eth0/coalesce", "the device does not support it")
+    after = mark_refused(audit(p, host.observe(("eth*",), (), ("driver", "coalesce"))), refused)
+    by_id = {c.id: c for c in after}
+    assert by_id["eth0/coalesce"].status is Status.UNSUPPORTED
+    assert by_id["eth0/coalesce"].message == "the device refused rx_usecs=64: the device does not support it"
+    assert by_id["eth0/mtu"].status is Status.OK
+    # Without a `refused` list (restore), a refusal is a failure and the run is rolled back.
+    host = FakeHost({"eth0/mtu": 1500, "eth0/coalesce": Coalesce(0, 0, 0, 0)}, refuse={"eth0/coalesce"})
+    with pytest.raises(ApplyFailed, match="eth0 coalesce"):
+        apply_plan(plan(audit(p, host.observe(("eth*",), (), ("driver", "coalesce")))), host)
+    assert host.values["eth0/mtu"] == 1500

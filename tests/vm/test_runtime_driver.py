@@ -4,7 +4,7 @@ What veth cannot show: a driver with real queue limits (virtio-net: 8 combined c
 the device's `queues`), rings and a live MTU change. Audit, apply and restore of MTU and
 channels and Rx ring size (issue 13); the guest's own `ip link`, `ethtool -l` and `ethtool -g`
 must agree with netagent after each. virtio-net under QEMU's tap has rings up to Rx 1024 and Tx
-256, and cannot set interrupt coalescing: netagent reports `coalesce` as unsupported.
+256, and refuses interrupt coalescing (EOPNOTSUPP): apply reports `coalesce` as unsupported, not a failure.
 """
 
 from __future__ import annotations
@@ -126,13 +126,23 @@ def test_audit_apply_restore_mtu_and_channels_on_virtio_net(vm_image: str, vm_di
         assert "setting_changed" not in res.err, res.err
         assert guest.combined(vm, "ens5") == 2
 
-        # Moderation virtio_net cannot set: audit compares what it reads, apply stops at the
-        # driver's refusal and rolls back; nothing is left changed.
+        # Moderation virtio_net cannot set: 6.1 declares rx/tx-usecs (ethtool -c shows them) but
+        # refuses a nonzero value with EOPNOTSUPP when QEMU's device lacks VIRTIO_NET_F_NOTF_COAL.
+        # The audit compares what it reads (drift); apply's write is refused as unsupported: no
+        # failure, nothing rolled back or changed, and the report after it says `unsupported`.
         rc, report = run_json(vm, "netagent audit --no-imds --profile /etc/netagent/lab/coalesce.yaml --format json")
-        assert checks_by_id(report)["ens5/coalesce"]["status"] == "drift", report
-        res = vm.sh("netagent apply --no-imds --profile /etc/netagent/lab/coalesce.yaml", check=False)
-        print(f"apply of rx_usecs 64 on virtio_net: rc {res.rc}: {res.err.strip().splitlines()[-1:]}")
-        assert res.rc == 3, res.out + res.err
-        assert "ens5 coalesce" in res.err
-        assert "does not support" in res.err or "Operation not supported" in res.err, res.err
+        assert (rc, checks_by_id(report)["ens5/coalesce"]["status"]) == (1, "drift"), report
+        res = vm.sh(
+            "netagent apply --no-imds --log-level info --log-format json --format json"
+            " --profile /etc/netagent/lab/coalesce.yaml",
+            check=False,
+        )
+        check = checks_by_id(json.loads(res.out)["after"])["ens5/coalesce"]
+        print(f"apply of rx_usecs 64 on virtio_net: rc {res.rc}, {check['status']}: {check['message']}")
+        assert res.rc == 0, res.out + res.err
+        assert check["status"] == "unsupported", check
+        assert check["message"] == "the device refused rx_usecs=64: the device does not support it", check
+        assert "change_unsupported" in res.err, res.err
+        assert "setting_changed" not in res.err, res.err
+        assert "change_failed" not in res.err, res.err
         assert vm.sh("netagent restore", check=False).rc == 0

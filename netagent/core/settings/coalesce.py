@@ -58,19 +58,29 @@ USECS_MAX = 100000
 
 
 class Coalesce(Value):
-    """The four fields of struct ethtool_coalesce that netagent compares (flags as 0/1)."""
+    """The four fields of struct ethtool_coalesce that netagent compares (flags as 0/1), and
+    which of them the driver supports (None: not known, so all count as settable)."""
 
-    __slots__ = ("adaptive_rx", "adaptive_tx", "rx_usecs", "tx_usecs")
+    __slots__ = ("adaptive_rx", "adaptive_tx", "rx_usecs", "tx_usecs", "supported")
     adaptive_rx: int
     adaptive_tx: int
     rx_usecs: int
     tx_usecs: int
+    supported: frozenset[str] | None
 
-    def __init__(self, adaptive_rx: int, adaptive_tx: int, rx_usecs: int, tx_usecs: int) -> None:
+    def __init__(
+        self,
+        adaptive_rx: int,
+        adaptive_tx: int,
+        rx_usecs: int,
+        tx_usecs: int,
+        supported: frozenset[str] | None = None,
+    ) -> None:
         _set(self, "adaptive_rx", adaptive_rx)
         _set(self, "adaptive_tx", adaptive_tx)
         _set(self, "rx_usecs", rx_usecs)
         _set(self, "tx_usecs", tx_usecs)
+        _set(self, "supported", supported)
 
     def current(self, field: str) -> int:
         """Return one field's value (a flag as 0/1)."""
@@ -227,18 +237,23 @@ def _link_value(field: str, n: int) -> str:
 
 
 def check_coalesce(ifname: str, wanted: Mapping[str, int], have: Coalesce | Unreadable) -> Check:
-    """Compare the moderation fields the profile names; an unsupported device is `unsupported`."""
+    """Compare the moderation fields the profile names; a device without moderation, or without
+    any of the named fields, is `unsupported`; fields it lacks are named in the note, never set."""
     spec = format_fields(tuple(wanted.items()))
     if isinstance(have, Unreadable):
         return unreadable(ifname, "coalesce", spec, have)
-    old = tuple((f, have.current(f)) for f in wanted)
-    new = tuple(wanted.items())
+    absent = [f for f in wanted if have.supported is not None and f not in have.supported]
+    note = f"the device does not support {', '.join(absent)}" if absent else ""
+    new = tuple((f, n) for f, n in wanted.items() if f not in absent)
+    if not new:
+        return Check(ifname, "coalesce", Status.UNSUPPORTED, spec, None, note)
+    old = tuple((f, have.current(f)) for f, _ in new)
     actual = format_fields(old)
     if old == new:
-        return Check(ifname, "coalesce", Status.OK, spec, actual)
+        return Check(ifname, "coalesce", Status.OK, spec, actual, note)
     changed = tuple((f, n) for f, n in new if have.current(f) != n)
     change = SetCoalesce(ifname, old=tuple((f, have.current(f)) for f, _ in changed), new=changed)
-    return Check(ifname, "coalesce", Status.DRIFT, spec, actual, change=change)
+    return Check(ifname, "coalesce", Status.DRIFT, spec, actual, note, change)
 
 
 def format_fields(values: tuple[tuple[str, int], ...]) -> str:
