@@ -86,17 +86,12 @@ def coalesce_get_request(family: int, ifname: bytes, seq: int) -> bytes:
 def parse_coalesce_fields(data: bytes, family: int) -> frozenset[str] | int:
     """Decode a COALESCE_GET reply: the fields of COALESCE_ATTRS it carries (the ones the device
     supports), or the errno of an error reply (EOPNOTSUPP: no moderation at all)."""
-    off = 0
-    while off + NLMSG.size <= len(data):
-        length, kind, _, _, _ = NLMSG.unpack_from(data, off)
-        if length < NLMSG.size or off + length > len(data):
-            break
+    for kind, off, length in messages(data):
         if kind == NLMSG_ERROR:
             return -struct.unpack_from("=i", data, off + NLMSG.size)[0]
-        if kind == family and GENL.unpack_from(data, off + NLMSG.size)[0] == ETHTOOL_MSG_COALESCE_GET_REPLY:
+        if _genl_cmd(data, kind, off, length, family) == ETHTOOL_MSG_COALESCE_GET_REPLY:
             found = {COALESCE_ATTRS.get(a) for a, _ in attributes(data, off + NLMSG.size + GENL.size, off + length)}
             return frozenset(f for f in found if f is not None)
-        off += _align(length)
     return errno.EPROTO
 
 
@@ -104,13 +99,20 @@ def _cstr(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def parse_family(data: bytes) -> tuple[int, dict[str, int]] | int:
-    """Decode the controller's reply: (family id, {group name: group id}), or the errno of an error reply."""
+def messages(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """Yield (type, offset, length) of each netlink message in a datagram, up to a malformed one."""
     off = 0
     while off + NLMSG.size <= len(data):
         length, kind, _, _, _ = NLMSG.unpack_from(data, off)
         if length < NLMSG.size or off + length > len(data):
-            break
+            return
+        yield kind, off, length
+        off += _align(length)
+
+
+def parse_family(data: bytes) -> tuple[int, dict[str, int]] | int:
+    """Decode the controller's reply: (family id, {group name: group id}), or the errno of an error reply."""
+    for kind, off, length in messages(data):
         if kind == NLMSG_ERROR:
             return -struct.unpack_from("=i", data, off + NLMSG.size)[0]
         if kind == GENL_ID_CTRL:
@@ -125,20 +127,14 @@ def parse_family(data: bytes) -> tuple[int, dict[str, int]] | int:
                             name = _cstr(fields[CTRL_ATTR_MCAST_GRP_NAME])
                             groups[name] = struct.unpack_from("=I", fields[CTRL_ATTR_MCAST_GRP_ID])[0]
             return family, groups
-        off += _align(length)
     return 0, {}
 
 
 def parse_notifications(data: bytes, family: int) -> list[EthtoolEvent]:
     """Decode the channels, rings and coalesce notifications in one datagram; others are skipped."""
     events: list[EthtoolEvent] = []
-    off = 0
-    while off + NLMSG.size + GENL.size <= len(data):
-        length, kind, _, _, _ = NLMSG.unpack_from(data, off)
-        if length < NLMSG.size or off + length > len(data):
-            break
-        cmd = GENL.unpack_from(data, off + NLMSG.size)[0]
-        setting = NTF_SETTINGS.get(cmd) if kind == family else None
+    for kind, off, length in messages(data):
+        setting = NTF_SETTINGS.get(_genl_cmd(data, kind, off, length, family))
         if setting is not None:
             for a, payload in attributes(data, off + NLMSG.size + GENL.size, off + length):
                 if a != ETHTOOL_A_HEADER:
@@ -149,5 +145,11 @@ def parse_notifications(data: bytes, family: int) -> list[EthtoolEvent]:
                     name = _cstr(header.get(ETHTOOL_A_HEADER_DEV_NAME, b""))
                     events.append(EthtoolEvent(index, name, setting))
                 break
-        off += _align(length)
     return events
+
+
+def _genl_cmd(data: bytes, kind: int, off: int, length: int, family: int) -> int:
+    """Return the generic netlink command of one message of `family` (-1 for another family or too short)."""
+    if kind != family or length < NLMSG.size + GENL.size:
+        return -1
+    return int(GENL.unpack_from(data, off + NLMSG.size)[0])
