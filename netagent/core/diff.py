@@ -91,10 +91,7 @@ def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) ->
         for kind in kinds:
             for check in kind.check(ifname, want.settings, link):
                 rule = by_key[RULE_KEY_OF_CHECK[check.setting]]
-                if rule.when is None and check.severity is rule.severity:
-                    checks.append(check)  # what qualify() returns for it, without the call (per check: issue 12)
-                else:
-                    checks.append(qualify(check, rule.severity, rule.when, ctx))
+                checks.append(qualify(check, rule.severity, rule.when, ctx))
     for rule in profile.interfaces:
         if id(rule) not in used:
             checks.append(qualify(check_unmatched(rule), rule.severity, rule.when, ctx))

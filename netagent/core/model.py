@@ -380,9 +380,12 @@ class CheckId(Value):
         _set(self, "setting", setting)
 
     def __str__(self) -> str:
-        if self.setting == "sysctl":
-            return f"sysctl/{self.subject}"
-        return f"{self.subject}/{self.setting}"
+        return id_text(self.subject, self.setting)
+
+
+def id_text(subject: str, setting: str) -> str:
+    """Return a check id as people see it: `lab0/mtu`, or `sysctl/KEY` for a sysctl."""
+    return f"sysctl/{subject}" if setting == "sysctl" else f"{subject}/{setting}"
 
 
 class Check(Value):
@@ -429,8 +432,7 @@ class Check(Value):
     @property
     def id(self) -> str:
         """Return the id people and reports see (`lab0/mtu`, `sysctl/net.ipv4.tcp_rmem`)."""
-        # CheckId.__str__, without making one: sorting and rendering ask for every check's id (issue 12)
-        return f"sysctl/{self.subject}" if self.setting == "sysctl" else f"{self.subject}/{self.setting}"
+        return id_text(self.subject, self.setting)  # no CheckId made: sorting and reports ask every check
 
     @property
     def is_failure(self) -> bool:

@@ -20,7 +20,6 @@ from netagent.core.settings.coalesce import Coalesce
 from netagent.core.settings.driver import DriverInfo
 from netagent.core.settings.rings import Rings
 
-NETLINK_GENERIC = 16  # include/uapi/linux/netlink.h
 SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
 SIOCGIFMTU = 0x8921  # netdevice(7): struct ifreq .ifr_mtu
 SIOCGIFINDEX = 0x8933  # netdevice(7): struct ifreq .ifr_ifindex
@@ -65,7 +64,7 @@ class Ethtool:
     def __init__(self) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
         self._genl: tuple[socket.socket, int] | None = None  # ethtool netlink: socket, family id
-        self._genl_failed = False  # no ethtool family here: asked once
+        self._genl_tried = False
 
     def close(self) -> None:
         """Close the sockets."""
@@ -226,26 +225,15 @@ class Ethtool:
         return found if isinstance(found, frozenset) else None
 
     def _genl_socket(self) -> tuple[socket.socket, int] | None:
-        if self._genl is None and not self._genl_failed:
-            from netagent.host import genetlink
+        if not self._genl_tried:
+            self._genl_tried = True  # asked once: a host without the family says so every time
+            from netagent.host.ethtool_monitor import open_ethtool_socket
 
-            self._genl_failed = True
             try:
-                sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_GENERIC)
-            except OSError:
+                sock, family, _groups = open_ethtool_socket()
+            except AdapterError:
                 return None
-            try:
-                sock.settimeout(2.0)  # the kernel answers at once; never hang an audit
-                sock.bind((0, 0))
-                sock.send(genetlink.getfamily_request(genetlink.ETHTOOL_GENL_NAME, 1))
-                found = genetlink.parse_family(sock.recv(1 << 16))
-            except OSError:
-                sock.close()
-                return None
-            if isinstance(found, int) or not found[0]:
-                sock.close()
-                return None
-            self._genl, self._genl_failed = (sock, found[0]), False
+            self._genl = (sock, family)
         return self._genl
 
     def set_coalesce(self, ifname: str, values: dict[str, int]) -> None:

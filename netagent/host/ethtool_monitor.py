@@ -30,6 +30,33 @@ RCVBUF_BYTES = 1 << 20  # notifications are ~100 bytes: room for thousands betwe
 _RECV_BYTES = 1 << 16
 
 
+def open_ethtool_socket() -> tuple[socket.socket, int, dict[str, int]]:
+    """Open a generic netlink socket and ask the controller for the ethtool family: return the
+    socket (blocking, 2 s timeout), the family id and its multicast groups by name.
+
+    Raises:
+        AdapterError: no ethtool netlink family (kernel < 5.6, or CONFIG_ETHTOOL_NETLINK off), or
+            the socket failed.
+    """
+    try:
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_GENERIC)
+    except OSError as exc:
+        raise AdapterError("ethtool netlink", "open", exc.errno, exc.strerror or str(exc)) from None
+    try:
+        sock.settimeout(2.0)  # the controller answers at once; never hang a start or an audit
+        sock.bind((0, 0))
+        sock.send(getfamily_request(ETHTOOL_GENL_NAME, 1))
+        found = parse_family(sock.recv(_RECV_BYTES))
+    except OSError as exc:
+        sock.close()
+        raise AdapterError("ethtool netlink", "resolve family", exc.errno, exc.strerror or str(exc)) from None
+    if isinstance(found, int) or not found[0]:
+        sock.close()
+        reason = "no ethtool netlink family (kernel < 5.6 or CONFIG_ETHTOOL_NETLINK off)"
+        raise AdapterError("ethtool netlink", "resolve family", found if isinstance(found, int) else None, reason)
+    return sock, found[0], found[1]
+
+
 class EthtoolMonitor:
     """A generic netlink socket joined to ethtool's monitor group; `read()` drains it without blocking."""
 
@@ -40,12 +67,11 @@ class EthtoolMonitor:
             AdapterError: no ethtool netlink family or monitor group (kernel < 5.6, or
                 CONFIG_ETHTOOL_NETLINK off), or the socket failed.
         """
+        self._sock, self.family, groups = open_ethtool_socket()
         try:
-            self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_GENERIC)
-        except OSError as exc:
-            raise AdapterError("ethtool netlink", "open", exc.errno, exc.strerror or str(exc)) from None
-        try:
-            self.family, group = self._resolve()
+            if ETHTOOL_MCGRP_MONITOR_NAME not in groups:
+                raise AdapterError("ethtool netlink", "resolve group", None, "the ethtool family has no monitor group")
+            group = groups[ETHTOOL_MCGRP_MONITOR_NAME]
             try:
                 self._sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf_bytes)
             except OSError:
@@ -58,19 +84,6 @@ class EthtoolMonitor:
         except AdapterError:
             self._sock.close()
             raise
-
-    def _resolve(self) -> tuple[int, int]:
-        self._sock.settimeout(2.0)  # the controller answers at once; never hang the daemon's start
-        self._sock.bind((0, 0))
-        self._sock.send(getfamily_request(ETHTOOL_GENL_NAME, 1))
-        found = parse_family(self._sock.recv(_RECV_BYTES))
-        if isinstance(found, int):
-            reason = "no ethtool netlink family (kernel < 5.6 or CONFIG_ETHTOOL_NETLINK off)"
-            raise AdapterError("ethtool netlink", "resolve family", found, reason)
-        family, groups = found
-        if ETHTOOL_MCGRP_MONITOR_NAME not in groups:
-            raise AdapterError("ethtool netlink", "resolve group", None, "the ethtool family has no monitor group")
-        return family, groups[ETHTOOL_MCGRP_MONITOR_NAME]
 
     def fileno(self) -> int:
         """Return the descriptor to poll."""

@@ -404,6 +404,8 @@ def iface_units(link: Link, found: OwnerScan, facts: LinkFacts | None = None) ->
     .network file (udev and networkd apply only the first), and every matching keyfile and TuneD
     unit. A file netagent cannot decide on "may apply"; a file after it applies only if it does not.
     On a live host, the files udev and networkd recorded for the interface are taken as they are."""
+    if not has_interface_units(found):
+        return []  # most hosts once for_settings() trimmed the scan (issue 12)
     facts = facts or link_facts(link)
     out: list[Applied] = []
     for group, recorded in ((found.links, facts.link_file), (found.networks, facts.network_file)):
@@ -566,11 +568,7 @@ def attach_owners(
     """
     out = []
     units: dict[str, list[Applied]] = {}  # per interface: its mtu and channels checks share them
-    any_units = has_interface_units(found)
     for c in checks:
-        if not any_units and c.setting in _IFACE_SETTINGS and c.subject in links:  # most hosts (issue 12)
-            out.append(c.replace(owners=found.iface_problems) if found.iface_problems else c)
-            continue
         link = links.get(c.subject) if c.setting in _IFACE_SETTINGS else None
         if link is not None and link.name not in units:
             units[link.name] = iface_units(link, found, (facts or {}).get(link.name))

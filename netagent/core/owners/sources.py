@@ -68,6 +68,11 @@ class OwnerFiles(Value):
         _set(self, "tuned_variables", tuned_variables)
 
 
+def is_glob(key: str) -> bool:
+    """Tell whether a key has glob characters (systemd's string_is_glob)."""
+    return "*" in key or "?" in key or "[" in key
+
+
 class Setting(Value):
     """One value a file sets: a sysctl `key = value` (key dotted), or an interface's mtu/channels."""
 
@@ -90,7 +95,7 @@ class Setting(Value):
     @property
     def is_glob(self) -> bool:
         """Tell whether the key is a pattern (`net.ipv4.conf.*.rp_filter`, systemd 249+)."""
-        return "*" in self.key or "?" in self.key or "[" in self.key
+        return is_glob(self.key)
 
 
 class Unit(Value):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import re
 
-from netagent.core.owners.sources import Setting, SourceFile
+from netagent.core.owners.sources import Setting, SourceFile, is_glob
 from netagent.core.value import Value, _set
 
 # sysctl.d(5) and systemd-sysctl: these directories in order; a file name in an earlier one masks
@@ -154,11 +154,6 @@ def _first_separator(key: str) -> str:
 def dotted_key(path: str) -> str:
     """Return a normalised slash key in dotted form (dots inside a component become slashes)."""
     return path.translate(str.maketrans("./", "/."))
-
-
-def is_glob(key: str) -> bool:
-    """Tell whether a key has glob characters (systemd's string_is_glob)."""
-    return "*" in key or "?" in key or "[" in key
 
 
 # ---------------------------------------------------------------- glob(3)
