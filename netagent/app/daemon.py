@@ -24,8 +24,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Callable
 
 from netagent.app import logs
-from netagent.app.apply import apply_plan
-from netagent.app.textfile import TextfileMetrics
+from netagent.app.apply import Guard, apply_plan
 from netagent.core.diff import audit, change_order, check_link, qualify_check, wanted_by_interface
 from netagent.core.diff import plan as make_plan
 from netagent.core.errors import AdapterError, ApplyFailed, ApplyInterrupted, ProfileError, StateError
@@ -42,7 +41,6 @@ from netagent.core.healing import DaemonStats, Governor, HealPolicy
 from netagent.core.model import AuditContext, Change, Check, CheckId, HostState, InterfaceRule, Plan, Profile, Status
 from netagent.core.settings import PER_QUEUE, QUEUE_COUNT, RULE_KEY_OF_CHECK, SYSCTL, kind_of_check, kinds_to_read
 from netagent.host.ethtool_monitor import EthtoolMonitor
-from netagent.host.guard import PathGuard
 from netagent.host.netlink import LinkMonitor
 from netagent.host.sdnotify import Notifier, watchdog_interval_s
 from netagent.host.statefile import LockBusy, StateDir
@@ -52,6 +50,7 @@ from netagent.host.udev import Udev
 
 if TYPE_CHECKING:
     from netagent.app.ports import Host
+    from netagent.app.textfile import TextfileMetrics
     from netagent.core.events import EthtoolEvent
 
 log = logs.get_logger()
@@ -87,7 +86,11 @@ class Daemon:
     ) -> None:
         self.profile_path = profile_path
         self.host: Host = host if host is not None else _system_host()
-        self.textfile = TextfileMetrics(textfile_dir) if textfile_dir else None  # off by default
+        self.textfile: TextfileMetrics | None = None  # off by default; imported only when asked
+        if textfile_dir:
+            from netagent.app.textfile import TextfileMetrics
+
+            self.textfile = TextfileMetrics(textfile_dir)
         self.state = StateDir(state_dir)
         self.resync_s = resync_s
         self.lock_timeout_s = lock_timeout_s
@@ -308,7 +311,7 @@ class Daemon:
             plan = make_plan(checks)
             if plan.changes:
                 with self._transaction():
-                    guard = PathGuard(profile.guard, self.host.route_dev) if profile.guard else None
+                    guard = _path_guard(profile, self.host)
                     refused: list[tuple[Change, str]] = []
                     apply_plan(
                         plan,
@@ -562,7 +565,7 @@ class Daemon:
         refused: list[tuple[Change, str]] = []
         try:
             with self.state.lock(0), self._transaction():
-                guard = PathGuard(self.profile.guard, self.host.route_dev) if self.profile.guard else None
+                guard = _path_guard(self.profile, self.host)
                 apply_plan(Plan(tuple(changes)), self.host, originals=self.state, guard=guard, refused=refused)
         except LockBusy as exc:
             retry = now + self.governor.policy.debounce_s
@@ -634,6 +637,15 @@ class Daemon:
         if self.textfile is not None and self.profile is not None:
             self.textfile.write(self.profile, self.ctx, doc)
         self._dirty = False
+
+
+def _path_guard(profile: Profile, host: Host) -> Guard | None:
+    """Return the path guard of a profile that has one (imported only then)."""
+    if not profile.guard:
+        return None
+    from netagent.host.guard import PathGuard
+
+    return PathGuard(profile.guard, host.route_dev)
 
 
 def _drain(fd: int) -> None:

@@ -16,9 +16,12 @@ import sys
 
 from netagent.core.errors import AdapterError, NotSupported
 from netagent.core.settings.channels import Channels
-from netagent.core.settings.coalesce import Coalesce
 from netagent.core.settings.driver import DriverInfo
-from netagent.core.settings.rings import Rings
+from netagent.core.value import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where decoded: only a process that reads rings or moderation needs them
+    from netagent.core.settings.coalesce import Coalesce
+    from netagent.core.settings.rings import Rings
 
 SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
 SIOCGIFMTU = 0x8921  # netdevice(7): struct ifreq .ifr_mtu
@@ -285,11 +288,15 @@ class Ethtool:
 
 def decode_rings(raw: bytes) -> Rings:
     """Decode a struct ethtool_ringparam as the kernel filled it in."""
+    from netagent.core.settings.rings import Rings
+
     return Rings(*_RINGPARAM.unpack(raw[: _RINGPARAM.size])[1:])
 
 
 def decode_coalesce(raw: bytes, supported: frozenset[str] | None = None) -> Coalesce:
     """Decode the four compared fields of a struct ethtool_coalesce; `supported` as Coalesce takes it."""
+    from netagent.core.settings.coalesce import Coalesce
+
     fields = _COALESCE.unpack(raw[: _COALESCE.size])
     return Coalesce(**{name: fields[i] for name, i in COALESCE_INDEX.items()}, supported=supported)
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from netagent.core.settings.bql import SetBql
-from netagent.core.settings.channels import SetChannels
-from netagent.core.settings.coalesce import SetCoalesce
-from netagent.core.settings.mtu import SetMtu
-from netagent.core.settings.rings import SetRings
-from netagent.core.settings.rps import SetQueueMasks
-from netagent.core.settings.sysctl import SetSysctl
-from netagent.core.settings.txqueuelen import SetTxqueuelen
 from netagent.core.value import TYPE_CHECKING
-from netagent.host import link, queues, sysctl
+from netagent.host import link, sysctl
 from netagent.host.ethtool import Ethtool
 from netagent.host.observe import read_current
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from netagent.core.model import Change
+    from netagent.core.settings.bql import SetBql
+    from netagent.core.settings.channels import SetChannels
+    from netagent.core.settings.coalesce import SetCoalesce
+    from netagent.core.settings.mtu import SetMtu
+    from netagent.core.settings.rings import SetRings
+    from netagent.core.settings.rps import SetQueueMasks
+    from netagent.core.settings.sysctl import SetSysctl
+    from netagent.core.settings.txqueuelen import SetTxqueuelen
 
 
 class HostWriter:
@@ -51,24 +53,40 @@ class HostWriter:
         Raises:
             AdapterError: the kernel refused it or the target is gone.
         """
-        if isinstance(change, SetMtu):
-            self._links.set_mtu(change.ifname, change.new)
-        elif isinstance(change, SetChannels):
-            self._ethtool.set_channels(change.ifname, dict(change.new))
-        elif isinstance(change, SetRings):
-            self._ethtool.set_rings(change.ifname, dict(change.new))
-        elif isinstance(change, SetCoalesce):
-            self._ethtool.set_coalesce(change.ifname, dict(change.new))
-        elif isinstance(change, SetSysctl):
-            sysctl.write_sysctl(change.key, change.new)
-        elif isinstance(change, SetTxqueuelen):
-            self._links.set_txqueuelen(change.ifname, change.new)
-        elif isinstance(change, SetQueueMasks):
-            queues.write_masks(change.ifname, "rps_cpus" if change.kind == "rps" else "xps_cpus", change.new)
-        elif isinstance(change, SetBql):
-            queues.write_limit_min(change.ifname, change.new)
-        else:
+        write = getattr(self, f"_write_{change.kind}", None)
+        if write is None:
             raise TypeError(f"no adapter writes {change.kind}")
+        write(change)
+
+    # One write per setting kind, named after the kind (Change.kind): no kind module is imported
+    # here, so a process imports only the kinds its profile uses (the daemon's RSS, issue 12).
+
+    def _write_mtu(self, change: SetMtu) -> None:
+        self._links.set_mtu(change.ifname, change.new)
+
+    def _write_txqueuelen(self, change: SetTxqueuelen) -> None:
+        self._links.set_txqueuelen(change.ifname, change.new)
+
+    def _write_channels(self, change: SetChannels) -> None:
+        self._ethtool.set_channels(change.ifname, dict(change.new))
+
+    def _write_rings(self, change: SetRings) -> None:
+        self._ethtool.set_rings(change.ifname, dict(change.new))
+
+    def _write_coalesce(self, change: SetCoalesce) -> None:
+        self._ethtool.set_coalesce(change.ifname, dict(change.new))
+
+    def _write_sysctl(self, change: SetSysctl) -> None:
+        sysctl.write_sysctl(change.key, change.new)
+
+    def _write_rps(self, change: SetQueueMasks) -> None:
+        _queues().write_masks(change.ifname, "rps_cpus", change.new)
+
+    def _write_xps(self, change: SetQueueMasks) -> None:
+        _queues().write_masks(change.ifname, "xps_cpus", change.new)
+
+    def _write_bql(self, change: SetBql) -> None:
+        _queues().write_limit_min(change.ifname, change.new)
 
     def route_dev(self, target: str) -> str | None:
         """Return the interface the kernel routes `target` through, or None."""
@@ -81,3 +99,9 @@ class HostWriter:
             AdapterError: the value cannot be read.
         """
         return change.text_of(read_current(change.kind, change.cid.subject, self._ethtool))
+
+
+def _queues() -> ModuleType:
+    from netagent.host import queues  # per-queue sysfs files: only for a profile that sets them
+
+    return queues

@@ -141,6 +141,42 @@ def test_one_shot_audit_imports_none_of_the_heavy_modules(tmp_path: Path) -> Non
     assert "IMPORTED []" in run.stderr, run.stderr
 
 
+# Setting kinds (and their adapters) a profile of MTU, channels, driver and sysctls never uses: the
+# daemon keeps whatever it imports for its whole life (its RSS, issue 12).
+UNUSED_KINDS = (
+    "netagent.core.settings.rings",
+    "netagent.core.settings.coalesce",
+    "netagent.core.settings.rps",
+    "netagent.core.settings.xps",
+    "netagent.core.settings.bql",
+    "netagent.core.settings.txqueuelen",
+    "netagent.host.queues",
+    "netagent.app.textfile",
+    "netagent.host.guard",
+)
+
+
+def test_the_daemon_imports_only_the_kinds_its_profile_uses() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, netagent.cli, netagent.app.daemon, netagent.host.system, netagent.host.writer\n"
+        "from netagent.core.settings.channels import SetChannels\n"
+        "from netagent.core.settings.mtu import SetMtu\n"
+        "from netagent.host.writer import HostWriter\n"
+        "calls = []\n"
+        "w = HostWriter()\n"
+        "w._links.set_mtu = lambda ifname, n: calls.append(('mtu', ifname, n))\n"
+        "w._ethtool.set_channels = lambda ifname, c: calls.append(('channels', ifname, c))\n"
+        "w.execute(SetMtu('x', 1500, 9001)); w.execute(SetChannels('x', (('combined', 2),), (('combined', 4),)))\n"
+        "print(calls)\n"
+        f"print(sorted(m for m in sys.modules if m in {UNUSED_KINDS!r}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["[('mtu', 'x', 9001), ('channels', 'x', {'combined': 4})]", "[]"]
+
+
 def test_every_package_is_installed() -> None:
     """A package missing from pyproject's list is missing from the wheel (the container test found one)."""
     import re
