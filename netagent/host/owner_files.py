@@ -65,15 +65,18 @@ def read_masking_dirs(root: str, directories: tuple[str, ...], suffixes: tuple[s
     seen: set[tuple[int, int]] = set()
     out: list[SourceFile] = []
     for directory in directories:
+        real_dir: str | None = None
+        st: os.stat_result | None = None
         try:
-            st = os.stat(full_path(root, directory))
+            real_dir = resolve(root, directory)
+            st = os.stat(rootpath.host_path(root, real_dir))
         except OSError:
-            st = None
+            pass  # read_dir says why, or finds nothing
         if st is not None:
             if (st.st_dev, st.st_ino) in seen:
                 continue
             seen.add((st.st_dev, st.st_ino))
-        out += read_dir(root, directory, suffixes)
+        out += read_dir(root, directory, suffixes, real_dir)
     return out
 
 
@@ -84,7 +87,8 @@ def read_dropins(root: str) -> list[SourceFile]:
     out: list[SourceFile] = []
     for directory in NETWORKD_DIRS:
         try:
-            host_dir = full_path(root, directory)
+            real_dir = resolve(root, directory)
+            host_dir = rootpath.host_path(root, real_dir)
             st = os.stat(host_dir)
             names = sorted(os.listdir(host_dir))
         except OSError:
@@ -168,10 +172,13 @@ def _pairs(text: str, prefix: str) -> dict[str, str]:
     return out
 
 
-def read_dir(root: str, directory: str, suffixes: tuple[str, ...] | None) -> list[SourceFile]:
-    """Read the files of one directory whose names end in a suffix (any name when None), by name."""
+def read_dir(
+    root: str, directory: str, suffixes: tuple[str, ...] | None, real_dir: str | None = None
+) -> list[SourceFile]:
+    """Read the files of one directory whose names end in a suffix (any name when None), by name;
+    `real_dir` is the directory already resolved, when the caller has done it."""
     try:
-        real_dir = resolve(root, directory)
+        real_dir = real_dir or resolve(root, directory)
         names = sorted(os.listdir(rootpath.host_path(root, real_dir)))
     except OSError as exc:
         if exc.errno in _MISSING:
@@ -207,7 +214,7 @@ def read_source(root: str, inner: str, real_dir: str | None = None) -> SourceFil
     if target == "/dev/null":
         return SourceFile(inner, masked=True, target=target)
     try:
-        with open(full_path(root, target), "rb") as f:
+        with open(rootpath.host_path(root, target), "rb") as f:  # target: every symlink resolved
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return SourceFile(inner, problem=f"cannot read: {exc.strerror or exc}", target=link_target)
