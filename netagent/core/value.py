@@ -6,7 +6,8 @@ classes, so that was a third of its cost (issue 8). A subclass lists its fields 
 (in order) and writes a plain `__init__` that stores them with `_set`; this base gives it what
 `@dataclass(frozen=True)` gave: equality and hashing by fields, a field-wise repr, `replace()`,
 copy and pickle, and assignment that raises. `__slots__` is the field order: never sort it
-(ruff's RUF023 is off for these modules).
+(ruff's RUF023 is off for these modules). A slot whose name starts with `_` is no field: a cache
+of something derived from the fields (as functools.cached_property), set with `_set`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class Value:
         super().__init_subclass__()
         fields: list[str] = []
         for klass in reversed(cls.__mro__):
-            fields += [name for name in klass.__dict__.get("__slots__", ()) if name not in fields]
+            slots = klass.__dict__.get("__slots__", ())
+            fields += [name for name in slots if name not in fields and not name.startswith("_")]
         cls._fields = tuple(fields)
 
     def _values(self) -> tuple[Any, ...]:

@@ -49,6 +49,7 @@ def observe(globs: Sequence[str], keys: Iterable[str], kinds: Collection[str] = 
         basics = None
     ifnames = tuple(sorted(basics) if basics is not None else link.list_ifnames())
     links: dict[str, Link] = {}
+    readers = _readers(kinds)
     with Ethtool() as ethtool:
         for ifname in ifnames:
             if not matches(ifname, globs):
@@ -56,7 +57,9 @@ def observe(globs: Sequence[str], keys: Iterable[str], kinds: Collection[str] = 
             if basics is None:
                 found = read_link(ifname, ethtool, kinds)
             else:
-                found = _link(ifname, basics[ifname], ethtool, kinds)
+                values = _read_kinds(ifname, ethtool, readers)
+                # None: gone since the dump, so not there for this audit
+                found = None if values is None else Link(ifname, *basics[ifname], values)
             if found is not None:
                 links[ifname] = found
     sysctls: dict[str, str | Unreadable] = {}
@@ -83,24 +86,24 @@ def read_link(ifname: str, ethtool: Ethtool, kinds: Collection[str] = tuple(DEVI
         operstate = link.read_attr(ifname, "operstate")
     except AdapterError:
         return None  # gone between listdir and read: not there for this audit
-    return Link(ifname, index, mtu, operstate, _read_kinds(ifname, ethtool, kinds))
+    values = _read_kinds(ifname, ethtool, _readers(kinds))
+    return None if values is None else Link(ifname, index, mtu, operstate, values)
 
 
-def _link(ifname: str, basics: tuple[int, int, str], ethtool: Ethtool, kinds: Collection[str]) -> Link | None:
-    """Complete the dump's (index, mtu, operstate) with the ioctls; None when the interface vanished."""
-    values = _read_kinds(ifname, ethtool, kinds)
-    if any(isinstance(v, Unreadable) and v.reason == "no such device" for v in values.values()):
-        return None  # gone since the dump: not there for this audit
-    return Link(ifname, *basics, values)
+def _readers(kinds: Collection[str]) -> list[tuple[str, Callable[[Ethtool, str], object]]]:
+    """Return the adapter methods of the kinds named, in DEVICE_READERS' order."""
+    return [(kind, read) for kind, read in DEVICE_READERS.items() if kind in kinds]
 
 
-def _read_kinds(ifname: str, ethtool: Ethtool, kinds: Collection[str]) -> dict[str, object]:
+def _read_kinds(
+    ifname: str, ethtool: Ethtool, readers: list[tuple[str, Callable[[Ethtool, str], object]]]
+) -> dict[str, object] | None:
+    """Read each kind of one interface; None when it vanished while being read."""
     values: dict[str, object] = {}
-    for kind, read in DEVICE_READERS.items():
-        if kind in kinds:
-            value = values[kind] = _guard(read, ethtool, ifname)
-            if isinstance(value, Unreadable) and value.reason == "no such device":
-                break  # gone: reading the other kinds would say the same
+    for kind, read in readers:
+        value = values[kind] = _guard(read, ethtool, ifname)
+        if isinstance(value, Unreadable) and value.reason == "no such device":
+            return None  # gone: reading the other kinds would say the same
     return values
 
 

@@ -5,6 +5,9 @@
 - attach_owners() with no interface unit left attaches what iface_owners() would.
 - read_source() with its directory resolved already names the same target as a full resolve.
 - The report's timestamp without datetime is datetime's isoformat().
+- A report counts its checks once: compliant, counts() and the recommended failures equal the
+  per-check definitions, under --strict too, and after replace().
+- attach_owners() with no interface unit and no unreadable file leaves interface checks bare.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netagent.app.audit import _utc_now
-from netagent.core.model import Check, Link, Owner, Status
+from netagent.core.model import STATUS_TEXT, Check, Link, Owner, Profile, Report, Severity, Status
 from netagent.core.owners import OwnerFiles, SourceFile, iface_owners, scan
 from netagent.core.owners.networkd import LinkFacts
 from netagent.core.owners.precedence import attach_owners, for_settings, has_interface_units
@@ -153,3 +156,39 @@ def test_the_parser_asks_no_locale_directory() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+CHECKS = st.lists(
+    st.builds(
+        Check,
+        subject=st.sampled_from(("lab0", "lab1", "net.core.somaxconn")),
+        setting=st.sampled_from(("mtu", "channels", "sysctl")),
+        status=st.sampled_from(list(Status)),
+        severity=st.sampled_from(list(Severity)),
+    ),
+    max_size=12,
+)
+
+
+@TREES
+@given(checks=CHECKS, strict=st.booleans())
+def test_a_report_counts_its_checks_as_each_check_says(checks: list[Check], strict: bool) -> None:
+    report = Report(Profile(name="p", path="p.yaml"), {}, tuple(checks), strict=strict)
+    for r in (report, report.replace(strict=not strict)):
+        assert r.compliant == (not any(c.fails(r.strict) for c in r.checks))
+        assert r.recommended_unmet == sum(1 for c in r.checks if c.is_failure and not c.fails(r.strict))
+        assert r.counts() == {STATUS_TEXT[s]: sum(1 for c in r.checks if c.status is s) for s in Status}
+    assert report == Report(Profile(name="p", path="p.yaml"), {}, tuple(checks), strict=strict)  # the cache is no field
+    report.counts()["ok"] = -1  # a copy: the report's own counts stay
+    assert report.counts()["ok"] == sum(1 for c in checks if c.status is Status.OK)
+
+
+def test_no_interface_unit_and_no_problem_leaves_interface_checks_bare() -> None:
+    files = OwnerFiles(sysctl_d=(SourceFile("/etc/sysctl.d/10-a.conf", "net.core.somaxconn = 100\n"),))
+    found = scan(files)
+    assert not has_interface_units(found)
+    assert not found.iface_problems
+    checks = _checks(["mtu", "channels"])
+    out = attach_owners(checks, LINKS, found)
+    assert out[:-1] == checks[:-1]  # the very same checks: nothing was looked up for them
+    assert [o.value for o in out[-1].owners] == ["100"]  # the sysctl still gets its owner

@@ -101,25 +101,25 @@ def test_unreadable_sysctl_is_an_error_with_the_reason() -> None:
 
 
 def test_channels_max_resolves_to_device_maximum() -> None:
-    check = check_channels("eth0", ChannelSpec(combined=MAX).wanted(), ENA_CH)
+    check = check_channels("eth0", ChannelSpec(combined=MAX), ENA_CH)
     assert check.status is Status.DRIFT
     assert (check.expected, check.actual) == ("combined=8", "combined=2")
     assert check.change == SetChannels("eth0", old=(("combined", 2),), new=(("combined", 8),))
 
 
 def test_channels_rx_tx_on_veth() -> None:
-    check = check_channels("lab0", ChannelSpec(rx=4, tx=4).wanted(), VETH_CH)
+    check = check_channels("lab0", ChannelSpec(rx=4, tx=4), VETH_CH)
     assert check.change == SetChannels("lab0", old=(("rx", 8), ("tx", 8)), new=(("rx", 4), ("tx", 4)))
 
 
 def test_channels_kind_the_device_lacks_is_unsupported() -> None:
-    check = check_channels("eth0", ChannelSpec(rx=4).wanted(), ENA_CH)
+    check = check_channels("eth0", ChannelSpec(rx=4), ENA_CH)
     assert check.status is Status.UNSUPPORTED
     assert "no rx queues" in check.message
 
 
 def test_channels_above_device_maximum_is_an_error() -> None:
-    check = check_channels("lab0", ChannelSpec(rx=16).wanted(), VETH_CH)
+    check = check_channels("lab0", ChannelSpec(rx=16), VETH_CH)
     assert check.status is Status.ERROR
     assert "maximum of 8" in check.message
     assert check.change is None

@@ -84,13 +84,13 @@ def test_coalesce_parses_flags_and_usecs() -> None:
 
 
 def test_rings_max_resolves_to_the_device_maximum_and_drifts() -> None:
-    check = check_rings("eth0", {"rx": "max"}, ENA_RINGS)
+    check = check_rings("eth0", RingSpec(rx="max"), ENA_RINGS)
     assert (check.status, check.expected, check.actual) == (Status.DRIFT, "rx=16384", "rx=1024")
     assert check.change == SetRings("eth0", old=(("rx", 1024),), new=(("rx", 16384),))
 
 
 def test_rings_above_the_maximum_is_an_error_and_never_a_change() -> None:
-    check = check_rings("eth0", {"tx": 2048}, ENA_RINGS)
+    check = check_rings("eth0", RingSpec(tx=2048), ENA_RINGS)
     assert check.status is Status.ERROR
     assert check.change is None
     assert check.message == "tx=2048 is more than the device's maximum of 1024"
@@ -99,37 +99,37 @@ def test_rings_above_the_maximum_is_an_error_and_never_a_change() -> None:
 def test_rings_at_least_is_capped_at_the_device_maximum() -> None:
     # AWS's ENA Express checker: Tx ring >= min(1024, max), Rx ring >= min(8192, max).
     small = rings(rx=512, tx=256, max_rx=4096, max_tx=512)
-    check = check_rings("eth0", {"rx": Bound("at_least", 8192), "tx": Bound("at_least", 1024)}, small)
+    check = check_rings("eth0", RingSpec(**{"rx": Bound("at_least", 8192), "tx": Bound("at_least", 1024)}), small)
     assert check.status is Status.DRIFT
     assert check.expected == "rx>=4096 tx>=512"
     assert check.change == SetRings("eth0", old=(("rx", 512), ("tx", 256)), new=(("rx", 4096), ("tx", 512)))
 
 
 def test_rings_value_above_an_at_least_bound_is_ok_and_never_lowered() -> None:
-    check = check_rings("eth0", {"rx": Bound("at_least", 2048)}, rings(rx=8192))
+    check = check_rings("eth0", RingSpec(**{"rx": Bound("at_least", 2048)}), rings(rx=8192))
     assert (check.status, check.change, check.actual) == (Status.OK, None, "rx=8192")
 
 
 def test_rings_at_most_sets_exactly_the_bound() -> None:
-    check = check_rings("eth0", {"rx": Bound("at_most", 2048)}, rings(rx=8192))
+    check = check_rings("eth0", RingSpec(**{"rx": Bound("at_most", 2048)}), rings(rx=8192))
     assert check.change == SetRings("eth0", old=(("rx", 8192),), new=(("rx", 2048),))
 
 
 def test_rings_only_the_rings_that_differ_are_changed() -> None:
-    check = check_rings("eth0", {"rx": 4096, "tx": 1024}, ENA_RINGS)
+    check = check_rings("eth0", RingSpec(**{"rx": 4096, "tx": 1024}), ENA_RINGS)
     assert check.change == SetRings("eth0", old=(("rx", 1024),), new=(("rx", 4096),))
 
 
 def test_rings_and_coalesce_on_a_device_without_them_are_unsupported() -> None:
-    assert check_rings("lab0", {"rx": 4096}, UNSUPPORTED).status is Status.UNSUPPORTED
-    assert check_coalesce("lab0", {"rx_usecs": 0}, UNSUPPORTED).status is Status.UNSUPPORTED
+    assert check_rings("lab0", RingSpec(rx=4096), UNSUPPORTED).status is Status.UNSUPPORTED
+    assert check_coalesce("lab0", CoalesceSpec(rx_usecs=0), UNSUPPORTED).status is Status.UNSUPPORTED
     no_tx = rings(max_tx=0, tx=0)
-    assert check_rings("eth0", {"tx": "max"}, no_tx).status is Status.UNSUPPORTED
+    assert check_rings("eth0", RingSpec(tx="max"), no_tx).status is Status.UNSUPPORTED
 
 
 def test_coalesce_latency_recipe_drifts_from_ena_defaults() -> None:
-    wanted = CoalesceSpec(adaptive_rx=False, rx_usecs=0, tx_usecs=0).wanted()
-    check = check_coalesce("eth0", wanted, ENA_COALESCE)
+    want = CoalesceSpec(adaptive_rx=False, rx_usecs=0, tx_usecs=0)
+    check = check_coalesce("eth0", want, ENA_COALESCE)
     assert check.status is Status.DRIFT
     assert check.expected == "adaptive_rx=off rx_usecs=0 tx_usecs=0"
     assert check.change == SetCoalesce("eth0", old=(("tx_usecs", 64),), new=(("tx_usecs", 0),))
@@ -330,22 +330,22 @@ def test_coalesce_netlink_request_and_reply_name_the_supported_fields() -> None:
 
 def test_fields_the_driver_does_not_support_are_unsupported_and_never_set() -> None:
     virtio = Coalesce(0, 0, 0, 0, supported=frozenset())
-    check = check_coalesce("ens5", {"rx_usecs": 64}, virtio)
+    check = check_coalesce("ens5", CoalesceSpec(rx_usecs=64), virtio)
     assert (check.status, check.change, check.message) == (
         Status.UNSUPPORTED,
         None,
         "the device does not support rx_usecs",
     )
     some = Coalesce(1, 0, 20, 64, supported=frozenset({"adaptive_rx", "rx_usecs", "tx_usecs"}))
-    check = check_coalesce("ens5", {"adaptive_rx": 0, "adaptive_tx": 0, "rx_usecs": 0}, some)
+    check = check_coalesce("ens5", CoalesceSpec(**{"adaptive_rx": 0, "adaptive_tx": 0, "rx_usecs": 0}), some)
     assert check.status is Status.DRIFT
     assert check.message == "the device does not support adaptive_tx"
     assert check.change == SetCoalesce(
         "ens5", old=(("adaptive_rx", 1), ("rx_usecs", 20)), new=(("adaptive_rx", 0), ("rx_usecs", 0))
     )
-    assert check_coalesce("ens5", {"adaptive_tx": 1}, some).status is Status.UNSUPPORTED
+    assert check_coalesce("ens5", CoalesceSpec(adaptive_tx=1), some).status is Status.UNSUPPORTED
     unknown = Coalesce(0, 0, 0, 0)  # no ethtool netlink: every field counts as settable
-    assert check_coalesce("ens5", {"rx_usecs": 64}, unknown).status is Status.DRIFT
+    assert check_coalesce("ens5", CoalesceSpec(rx_usecs=64), unknown).status is Status.DRIFT
 
 
 def test_a_change_the_device_refuses_as_unsupported_is_skipped_not_rolled_back() -> None:

@@ -13,6 +13,7 @@ from netagent.core.model import Check, Link, Status, Unreadable
 from netagent.core.owners import networkd, precedence, sysctl_d, tuned
 from netagent.core.owners import sources as owners
 from netagent.core.settings import bounds, channels, coalesce, driver, mtu, rings, rps, sysctl
+from netagent.core.settings.base import PartsSpec
 from netagent.core.settings.mtu import SetMtu
 from netagent.core.value import FrozenInstanceError, Value
 
@@ -20,7 +21,7 @@ MODULES = (model, ec2, ena, owners, networkd, precedence, sysctl_d, tuned, boot,
 MODULES += (bounds, channels, coalesce, driver, mtu, rings, rps, sysctl)
 CLASSES = sorted(
     {c for m in MODULES for c in vars(m).values() if isinstance(c, type) and issubclass(c, Value)}
-    - {Value, model.Change},  # Change is an abstract base: its subclasses have the fields
+    - {Value, model.Change, PartsSpec},  # abstract bases: their subclasses have the fields
     key=lambda c: c.__name__,
 )
 
@@ -65,3 +66,19 @@ def test_defaults_are_not_shared_between_instances() -> None:
     a, b = model.HostState(ifnames=()), model.HostState(ifnames=())
     a.links["x"] = b  # type: ignore[assignment]
     assert b.links == {}
+
+
+def test_a_spec_derives_its_parts_once_and_stays_a_value() -> None:
+    spec = rings.RingSpec(rx=bounds.Bound("at_least", 1024), tx="max")
+    assert spec.text() == "rx>=1024 tx=max"
+    assert spec.wanted() is spec.wanted()  # derived once
+    with pytest.raises(TypeError):
+        spec.wanted()["rx"] = 1  # type: ignore[index]  # read-only: the spec is shared by every interface
+    fresh = rings.RingSpec(rx=bounds.Bound("at_least", 1024), tx="max")
+    assert spec == fresh
+    assert hash(spec) == hash(fresh)
+    assert "_derived" not in repr(spec)
+    assert pickle.loads(pickle.dumps(spec)).wanted() == dict(spec.wanted())
+    assert spec.replace(tx=None).text() == "rx>=1024"
+    assert coalesce.CoalesceSpec(adaptive_rx=False, rx_usecs=0).text() == "adaptive_rx=off rx_usecs=0"
+    assert dict(coalesce.CoalesceSpec(adaptive_rx=True).wanted()) == {"adaptive_rx": 1}

@@ -568,7 +568,12 @@ def attach_owners(
     """
     out = []
     units: dict[str, list[Applied]] = {}  # per interface: its mtu and channels checks share them
+    # No unit and no unreadable file can own an interface setting: only sysctls can have owners.
+    iface_owned = has_interface_units(found) or bool(found.iface_problems)
     for c in checks:
+        if c.setting != "sysctl" and not iface_owned:
+            out.append(c)
+            continue
         link = links.get(c.subject) if c.setting in _IFACE_SETTINGS else None
         if link is not None and link.name not in units:
             units[link.name] = iface_units(link, found, (facts or {}).get(link.name))

@@ -72,10 +72,10 @@ def summary(report: Report, colour: bool = False) -> str:
     parts = ", ".join(f"{n} {status}" for status, n in counts.items())
     verdict = "compliant" if report.compliant else "NOT compliant"
     extras = []
-    recommended = sum(1 for c in report.checks if c.is_failure and not c.fails(report.strict))
+    recommended = report.recommended_unmet
     if recommended:
         extras.append(f"{recommended} recommended not met (fails only with --strict)")
-    warnings = sum(len(c.conflicting_owners) for c in report.checks)
+    warnings = sum(len(c.conflicting_owners) for c in report.checks if c.owners)
     if warnings:
         extras.append(f"{warnings} owner warning{'s' if warnings != 1 else ''}")
     tail = f"; {'; '.join(extras)}" if extras else ""

@@ -9,11 +9,14 @@ why it cannot persist). Adding a tunable is one module here, its registry entry 
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from netagent.core.model import Check, InterfaceChange, Status, Unreadable
 from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
     from netagent.core.model import Change, Link
     from netagent.core.profile.parser import Walker
@@ -174,6 +177,48 @@ class PartsChange(InterfaceChange):
         """Render the device's current values of the parts this change sets."""
         current = observed.current  # type: ignore[attr-defined]  # Channels, Rings, Coalesce
         return self.format(tuple((part, current(part)) for part, _ in self.new))
+
+
+class PartsSpec(Value):
+    """What a profile wants of some parts of one device setting (channel types, rings,
+    moderation fields); a part set to None is left alone. A subclass lists its parts, in a fixed
+    order, as its `__slots__`.
+
+    The spec is checked against every interface its rule matches, so what the check asks of it
+    (the parts it sets, their text) is derived once and kept (issue 13: 256 interfaces).
+    """
+
+    __slots__ = ("_derived",)
+    _derived: tuple[Mapping[str, Any], str]
+
+    def part_value(self, part: str, value: Any) -> Any:
+        """Return one part's wanted value as the check compares it (as written, by default)."""
+        return value
+
+    def part_text(self, part: str, value: Any) -> str:
+        """Return one part as the report shows what is expected: `rx=4`."""
+        return f"{part}={value}"
+
+    def _derive(self) -> tuple[Mapping[str, Any], str]:
+        try:
+            return self._derived
+        except AttributeError:
+            wanted = {}
+            for part in self.__slots__:
+                value = getattr(self, part)
+                if value is not None:
+                    wanted[part] = self.part_value(part, value)
+            text = " ".join(self.part_text(part, v) for part, v in wanted.items())
+            _set(self, "_derived", (MappingProxyType(wanted), text))
+            return self._derived
+
+    def wanted(self) -> Mapping[str, Any]:
+        """Return the parts this spec sets and their values, in the parts' order (read-only)."""
+        return self._derive()[0]
+
+    def text(self) -> str:
+        """Return what the spec expects as a report shows it: `rx=4 tx=max`."""
+        return self._derive()[1]
 
 
 def format_parts(parts: tuple[tuple[str, int], ...]) -> str:

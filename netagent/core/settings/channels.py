@@ -15,6 +15,7 @@ from netagent.core.settings.base import (
     BootTarget,
     InterfaceKind,
     PartsChange,
+    PartsSpec,
     format_parts,
     is_count,
     is_ifname,
@@ -42,7 +43,7 @@ NM_KEYS = {kind: f"channels-{kind}" for kind in ("rx", "tx", "other", "combined"
 COUNT_MAX = 4096
 
 
-class ChannelSpec(Value):
+class ChannelSpec(PartsSpec):
     """Wanted queue counts; None means "leave this type alone"."""
 
     __slots__ = ("combined", "rx", "tx")
@@ -56,10 +57,6 @@ class ChannelSpec(Value):
         _set(self, "combined", combined)
         _set(self, "rx", rx)
         _set(self, "tx", tx)
-
-    def wanted(self) -> dict[str, ChannelCount]:
-        """Return the types this spec sets, in a fixed order."""
-        return {k: v for k in CHANNEL_KINDS if (v := getattr(self, k)) is not None}
 
 
 class Channels(Value):
@@ -140,7 +137,7 @@ class ChannelsKind(InterfaceKind):
             return []
         have = link.get(self.name)
         assert isinstance(have, (Channels, Unreadable))
-        return [check_channels(ifname, spec.wanted(), have)]
+        return [check_channels(ifname, spec, have)]
 
     def original(self, change: Change) -> dict[str, object]:
         """Return the JSON entry recording the counts a change replaces."""
@@ -194,9 +191,9 @@ class ChannelsKind(InterfaceKind):
         )
 
 
-def check_channels(ifname: str, wanted: Mapping[str, ChannelCount], have: Channels | Unreadable) -> Check:
+def check_channels(ifname: str, want: ChannelSpec, have: Channels | Unreadable) -> Check:
     """Compare queue counts; `max` resolves to the device's pre-set maximum."""
-    spec = " ".join(f"{k}={v}" for k, v in wanted.items())
+    wanted, spec = want.wanted(), want.text()
     if isinstance(have, Unreadable):
         return unreadable(ifname, "channels", spec, have)
     target: dict[str, int] = {}

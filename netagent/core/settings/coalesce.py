@@ -19,6 +19,7 @@ from netagent.core.settings.base import (
     BootTarget,
     InterfaceKind,
     PartsChange,
+    PartsSpec,
     is_count,
     is_ifname,
     merge_parts,
@@ -28,6 +29,7 @@ from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
     from netagent.core.model import Link
     from netagent.core.profile.parser import Walker
@@ -87,7 +89,7 @@ class Coalesce(Value):
         return int(getattr(self, field))
 
 
-class CoalesceSpec(Value):
+class CoalesceSpec(PartsSpec):
     """Wanted fields; None means "leave this field alone"."""
 
     __slots__ = FIELDS
@@ -108,9 +110,13 @@ class CoalesceSpec(Value):
         _set(self, "rx_usecs", rx_usecs)
         _set(self, "tx_usecs", tx_usecs)
 
-    def wanted(self) -> dict[str, int]:
-        """Return the fields this spec sets as the kernel's integers (flags 0/1), in a fixed order."""
-        return {k: int(v) for k in FIELDS if (v := getattr(self, k)) is not None}
+    def part_value(self, part: str, value: Any) -> Any:
+        """Return a field as the kernel's integer (flags 0/1)."""
+        return int(value)  # bool or int, as parsed
+
+    def part_text(self, part: str, value: Any) -> str:
+        """Return a field as ethtool shows it: `adaptive_rx=off`, `rx_usecs=0`."""
+        return format_fields(((part, int(value)),))
 
 
 class SetCoalesce(PartsChange):
@@ -156,7 +162,7 @@ class CoalesceKind(InterfaceKind):
             return []
         have = link.get(self.name)
         assert isinstance(have, (Coalesce, Unreadable))
-        return [check_coalesce(ifname, spec.wanted(), have)]
+        return [check_coalesce(ifname, spec, have)]
 
     def original(self, change: Change) -> dict[str, object]:
         """Return the JSON entry recording the values a change replaces."""
@@ -225,7 +231,7 @@ def owner_value(part: str, raw: str, link_file: bool) -> str:
     return raw.strip()
 
 
-def _wanted(want: Mapping[str, object]) -> dict[str, int]:
+def _wanted(want: Mapping[str, object]) -> Mapping[str, int]:
     spec = want.get("coalesce")
     return spec.wanted() if isinstance(spec, CoalesceSpec) else {}
 
@@ -236,10 +242,10 @@ def _link_value(field: str, n: int) -> str:
     return f"{n}us" if n else "0"
 
 
-def check_coalesce(ifname: str, wanted: Mapping[str, int], have: Coalesce | Unreadable) -> Check:
+def check_coalesce(ifname: str, want: CoalesceSpec, have: Coalesce | Unreadable) -> Check:
     """Compare the moderation fields the profile names; a device without moderation, or without
     any of the named fields, is `unsupported`; fields it lacks are named in the note, never set."""
-    spec = format_fields(tuple(wanted.items()))
+    wanted, spec = want.wanted(), want.text()
     if isinstance(have, Unreadable):
         return unreadable(ifname, "coalesce", spec, have)
     absent = [f for f in wanted if have.supported is not None and f not in have.supported]

@@ -18,6 +18,7 @@ from netagent.core.settings.base import (
     BootTarget,
     InterfaceKind,
     PartsChange,
+    PartsSpec,
     format_parts,
     is_count,
     is_ifname,
@@ -29,7 +30,7 @@ from netagent.core.value import TYPE_CHECKING, Value, _set
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Union
+    from typing import Any, Union
 
     from netagent.core.model import Link
     from netagent.core.profile.parser import Walker
@@ -90,7 +91,7 @@ class Rings(Value):
         return int(getattr(self, "max_" + kind))
 
 
-class RingSpec(Value):
+class RingSpec(PartsSpec):
     """Wanted ring sizes; None means "leave this ring alone"."""
 
     __slots__ = ("rx", "tx")
@@ -101,9 +102,9 @@ class RingSpec(Value):
         _set(self, "rx", rx)
         _set(self, "tx", tx)
 
-    def wanted(self) -> dict[str, RingSize]:
-        """Return the rings this spec sizes, in a fixed order."""
-        return {k: v for k in RING_KINDS if (v := getattr(self, k)) is not None}
+    def part_text(self, part: str, value: Any) -> str:
+        """Return one ring as expected: `rx=1024`, or a bound as `rx>=1024`."""
+        return f"{part}{value.text()}" if isinstance(value, Bound) else f"{part}={value}"
 
 
 class SetRings(PartsChange):
@@ -158,7 +159,7 @@ class RingsKind(InterfaceKind):
             return []
         have = link.get(self.name)
         assert isinstance(have, (Rings, Unreadable))
-        return [check_rings(ifname, spec.wanted(), have)]
+        return [check_rings(ifname, spec, have)]
 
     def original(self, change: Change) -> dict[str, object]:
         """Return the JSON entry recording the sizes a change replaces."""
@@ -225,14 +226,14 @@ def owner_value(part: str, raw: str, link_file: bool) -> str:
     return raw.strip()
 
 
-def _wanted(want: Mapping[str, object]) -> dict[str, RingSize]:
+def _wanted(want: Mapping[str, object]) -> Mapping[str, RingSize]:
     spec = want.get("rings")
     return spec.wanted() if isinstance(spec, RingSpec) else {}
 
 
-def check_rings(ifname: str, wanted: Mapping[str, RingSize], have: Rings | Unreadable) -> Check:
+def check_rings(ifname: str, want: RingSpec, have: Rings | Unreadable) -> Check:
     """Compare ring sizes; `max` is the device maximum, `at_least` is capped at it."""
-    spec = " ".join(f"{k}{v.text()}" if isinstance(v, Bound) else f"{k}={v}" for k, v in wanted.items())
+    wanted, spec = want.wanted(), want.text()
     if isinstance(have, Unreadable):
         return unreadable(ifname, "rings", spec, have)
     target: dict[str, int] = {}
