@@ -26,7 +26,6 @@ from netagent.core.owners import (
     SourceFile,
 )
 from netagent.core.owners.networkd import LinkFacts
-from netagent.core.owners.tuned import include_names, read_config
 from netagent.core.settings.driver import DriverInfo
 from netagent.host import rootpath
 
@@ -283,6 +282,8 @@ def _read_profile(root: str, name: str, out: list[SourceFile], processed: set[st
             continue
         processed.add(path)
         if not found.problem:
+            from netagent.core.owners.tuned import include_names  # only on a host with a TuneD profile
+
             includes = include_names(found)
             if includes is None:
                 out.append(SourceFile(path, problem="include= uses a function: TuneD picks the profile at run time"))
@@ -301,6 +302,8 @@ def read_tuned_variables(root: str, profiles: tuple[SourceFile, ...]) -> list[So
     for f in profiles:
         if f.problem:
             continue
+        from netagent.core.owners.tuned import read_config  # only on a host with a TuneD profile
+
         config, problem = read_config(f)
         path = config.get("variables", {}).get("include", ("", 0))[0]
         if not problem and path.startswith("/"):

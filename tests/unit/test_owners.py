@@ -14,7 +14,6 @@ from netagent.core.owners import (
     attach_owners,
     iface_owners,
     normalize_key,
-    parse_keyfile,
     parse_networkd,
     parse_sysctl_file,
     reverted_by,
@@ -22,6 +21,7 @@ from netagent.core.owners import (
     sysctl_apply_order,
     sysctl_owners,
 )
+from netagent.core.owners.networkmanager import parse_keyfile
 from netagent.core.owners.precedence import OwnerScan
 from netagent.core.owners.sysctl_d import SysctlLine, decide, sysctl_path
 from netagent.core.reports import json as json_report

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from netagent.core.model import Link
-from netagent.core.owners import OwnerFiles, SourceFile, iface_owners, parse_keyfile, scan
+from netagent.core.owners import OwnerFiles, SourceFile, iface_owners, scan
 from netagent.core.owners.networkd import MAYBE, NO, YES
-from netagent.core.owners.networkmanager import match_interface_names, match_keyfile
+from netagent.core.owners.networkmanager import match_interface_names, match_keyfile, parse_keyfile
 from netagent.core.owners.sources import Unit
 from netagent.core.settings.channels import Channels
 from netagent.core.settings.driver import DriverInfo

@@ -9,7 +9,6 @@ read or parsed becomes an `Owner` with a `problem`, attached to every check it m
 from __future__ import annotations
 
 from netagent.core.owners.networkd import NETWORKD_DIRS, parse_networkd
-from netagent.core.owners.networkmanager import NM_DIRS, parse_keyfile
 from netagent.core.owners.precedence import (
     OwnerScan,
     attach_owners,
@@ -22,7 +21,17 @@ from netagent.core.owners.precedence import (
     sysctl_owners,
     unit_matches,
 )
-from netagent.core.owners.sources import OwnerFiles, Setting, SourceFile, Unit, parse_ini
+from netagent.core.owners.sources import (
+    NM_DIRS,
+    TUNED_ACTIVE,
+    TUNED_DIRS,
+    TUNED_MAIN,
+    OwnerFiles,
+    Setting,
+    SourceFile,
+    Unit,
+    parse_ini,
+)
 from netagent.core.owners.sysctl_d import (
     SYSCTL_CONF,
     SYSCTL_DIRS,
@@ -35,8 +44,9 @@ from netagent.core.owners.sysctl_d import (
     sysctl_apply_order,
     sysctl_path,
 )
-from netagent.core.owners.tuned import TUNED_ACTIVE, TUNED_DIRS, TUNED_MAIN, parse_tuned, tuned_includes
 
+# The NetworkManager and TuneD parsers (networkmanager.py, tuned.py) are not imported here: the scan
+# loads them only for a host that has their files (most hosts have neither tool's).
 __all__ = [
     "NETWORKD_DIRS",
     "NM_DIRS",
@@ -61,15 +71,12 @@ __all__ = [
     "normalize_key",
     "owners_of",
     "parse_ini",
-    "parse_keyfile",
     "parse_networkd",
     "parse_sysctl_file",
-    "parse_tuned",
     "reverted_by",
     "scan",
     "sysctl_apply_order",
     "sysctl_owners",
     "sysctl_path",
-    "tuned_includes",
     "unit_matches",
 ]

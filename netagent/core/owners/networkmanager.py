@@ -8,12 +8,6 @@ from netagent.core.owners.sources import Setting, SourceFile, Unit, _problem, pa
 from netagent.core.owners.sysctl_d import fnmatch_posix
 from netagent.core.settings import channels, coalesce, rings
 
-# nm-settings-keyfile(5): keyfiles NetworkManager loads as connection profiles.
-NM_DIRS = (
-    "/etc/NetworkManager/system-connections",
-    "/run/NetworkManager/system-connections",
-    "/usr/lib/NetworkManager/system-connections",
-)
 _NM_CHANNEL_KEYS = {key: part for part, key in channels.NM_KEYS.items()}
 # [ethtool] keys of the settings set part by part, as their kind modules name them.
 _NM_PART_KEYS = {

@@ -6,7 +6,6 @@ from fnmatch import fnmatchcase
 
 from netagent.core.model import Check, Link, Owner
 from netagent.core.owners.networkd import MAYBE, NO, LinkFacts, match_unit, parse_networkd
-from netagent.core.owners.networkmanager import match_keyfile, parse_keyfile
 from netagent.core.owners.sources import OwnerFiles, Setting, SourceFile, Unit, _problem
 from netagent.core.owners.sysctl_d import (
     SYSCTL_CONF,
@@ -21,7 +20,6 @@ from netagent.core.owners.sysctl_d import (
     sysctl_apply_order,
     sysctl_path,
 )
-from netagent.core.owners.tuned import _reapplies_sysctl, devices_match, parse_tuned
 from netagent.core.settings.driver import DriverInfo
 from netagent.core.settings.sysctl import normalize_sysctl
 from netagent.core.value import Value, _set
@@ -147,7 +145,13 @@ def tuned_reapply_lines(files: OwnerFiles) -> list[SysctlLine]:
 def scan(files: OwnerFiles) -> OwnerScan:
     """Parse every file of the snapshot into an OwnerScan; malformed files become problem owners."""
     sysctl_lines, unread, sysctl_problems = scan_sysctl(files)
-    tuned_sysctl, tuned_net, tuned_problems = parse_tuned(files.tuned_profiles, files.tuned_variables)
+    tuned_sysctl: list[Setting] = []
+    tuned_net: list[Unit] = []
+    tuned_problems: list[Owner] = []
+    if files.tuned_profiles:  # the parsers of tools a host lacks are never imported (issue 13)
+        from netagent.core.owners.tuned import parse_tuned
+
+        tuned_sysctl, tuned_net, tuned_problems = parse_tuned(files.tuned_profiles, files.tuned_variables)
     links: list[Unit] = []
     networks: list[Unit] = []
     keyfiles: list[Unit] = []
@@ -166,14 +170,19 @@ def scan(files: OwnerFiles) -> OwnerScan:
         if f.problem:
             iface_problems.append(_problem(f, "networkmanager", f.problem))
             continue
+        from netagent.core.owners.networkmanager import parse_keyfile
+
         keyfile = parse_keyfile(f)
         if isinstance(keyfile, Owner):
             iface_problems.append(keyfile)
         elif keyfile is not None:
             keyfiles.append(keyfile)
     reapply = None
-    if tuned_sysctl and _reapplies_sysctl(files.tuned_main):
-        reapply = tuple(tuned_reapply_lines(files))
+    if tuned_sysctl:
+        from netagent.core.owners.tuned import _reapplies_sysctl
+
+        if _reapplies_sysctl(files.tuned_main):
+            reapply = tuple(tuned_reapply_lines(files))
     return OwnerScan(
         sysctl_lines=tuple(sysctl_lines),
         sysctl_unread=tuple(unread),
@@ -423,13 +432,19 @@ def iface_units(link: Link, found: OwnerScan, facts: LinkFacts | None = None) ->
                 continue
             out.append(Applied(unit, f"applies unless {before} does" if before else ""))
             break
-    keyfiles = [(u, match_keyfile(u, link.name, facts.mac)) for u in found.keyfiles]
+    keyfiles = []
+    if found.keyfiles:
+        from netagent.core.owners.networkmanager import match_keyfile
+
+        keyfiles = [(u, match_keyfile(u, link.name, facts.mac)) for u in found.keyfiles]
     keyfiles = [(u, v) for u, v in keyfiles if v[0] != NO]
     for u, (_verdict, why) in keyfiles:
         # NetworkManager activates one profile per device (autoconnect-priority, then the most recent).
         why = why or ("one of several profiles for it (autoconnect-priority decides)" if len(keyfiles) > 1 else "")
         out.append(Applied(u, f"may apply: {why}" if why else ""))
     for u in found.tuned_net:
+        from netagent.core.owners.tuned import devices_match
+
         key, rules = u.match[0] if u.match else ("tuned-devices", ("*",))
         if key == "tuned-devices-unknown":
             out.append(Applied(u, f"may apply: {rules[0]} cannot be resolved here"))

@@ -10,6 +10,19 @@ from __future__ import annotations
 from netagent.core.model import Owner
 from netagent.core.value import Value, _set
 
+# Where NetworkManager and TuneD keep their files. Here, not in their parsers' modules, so that the
+# shell can look for them without importing parsers a host without those tools never needs.
+# nm-settings-keyfile(5): keyfiles NetworkManager loads as connection profiles.
+NM_DIRS = (
+    "/etc/NetworkManager/system-connections",
+    "/run/NetworkManager/system-connections",
+    "/usr/lib/NetworkManager/system-connections",
+)
+# tuned-adm(8), tuned.conf(5): the active profile names, and where a profile named X lives (first wins).
+TUNED_ACTIVE = "/etc/tuned/active_profile"
+TUNED_MAIN = "/etc/tuned/tuned-main.conf"
+TUNED_DIRS = ("/etc/tuned/profiles", "/etc/tuned", "/usr/lib/tuned/profiles", "/usr/lib/tuned")
+
 
 class SourceFile(Value):
     """One configuration file as read under the root; `path` is the path inside the root."""

@@ -7,14 +7,15 @@ from fnmatch import fnmatchcase
 
 from netagent.core.model import Owner
 from netagent.core.owners.networkd import _mtu
-from netagent.core.owners.sources import Setting, SourceFile, Unit, _problem, parse_ini
+from netagent.core.owners.sources import (
+    Setting,
+    SourceFile,
+    Unit,
+    _problem,
+    parse_ini,
+)
 from netagent.core.owners.sysctl_d import normalize_key
 from netagent.core.value import Value, _set
-
-# tuned-adm(8), tuned.conf(5): the active profile names, and where a profile named X lives (first wins).
-TUNED_ACTIVE = "/etc/tuned/active_profile"
-TUNED_MAIN = "/etc/tuned/tuned-main.conf"
-TUNED_DIRS = ("/etc/tuned/profiles", "/etc/tuned", "/usr/lib/tuned/profiles", "/usr/lib/tuned")
 
 
 class TunedProfile(Value):
