@@ -27,7 +27,11 @@ from netagent.core.owners import (
 )
 from netagent.core.owners.networkd import LinkFacts
 from netagent.core.settings.driver import DriverInfo
+from netagent.core.value import TYPE_CHECKING
 from netagent.host import rootpath
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 # Owner files are small; a larger one is not a configuration file we should parse on an audit.
 MAX_FILE_BYTES = 1 << 20
@@ -153,6 +157,23 @@ def read_link_facts(root: str, links: dict[str, Link], needs: frozenset[str] = A
     return out
 
 
+_CHUNK = 1 << 16
+
+
+def read_bounded(f: BinaryIO, limit: int) -> bytes:
+    """Read at most `limit` bytes, in chunks: f.read(limit) would allocate all `limit` bytes for
+    every file (a 1 MiB mmap for each few-hundred-byte sysctl.d file)."""
+    chunks = []
+    left = limit
+    while left > 0:
+        chunk = f.read(min(left, _CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 def _read_text(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -214,7 +235,7 @@ def read_source(root: str, inner: str, real_dir: str | None = None) -> SourceFil
         return SourceFile(inner, masked=True, target=target)
     try:
         with open(rootpath.host_path(root, target), "rb") as f:  # target: every symlink resolved
-            data = f.read(MAX_FILE_BYTES + 1)
+            data = read_bounded(f, MAX_FILE_BYTES + 1)
     except OSError as exc:
         return SourceFile(inner, problem=f"cannot read: {exc.strerror or exc}", target=link_target)
     if len(data) > MAX_FILE_BYTES:

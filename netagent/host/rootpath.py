@@ -27,8 +27,11 @@ class DanglingLink(OSError):
 
 
 def host_path(root: str, inner: str) -> str:
-    """Return the host path of a path inside the root (no symlink is resolved)."""
-    return os.path.join(root, inner.lstrip("/"))
+    """Return the host path of a path inside the root (no symlink is resolved): what
+    os.path.join(root, inner.lstrip("/")) returns, without its generic checks (the owner scan
+    asks for every file and directory it looks at)."""
+    rel = inner.lstrip("/")
+    return root + rel if not root or root.endswith("/") else f"{root}/{rel}"
 
 
 def _components(path: str) -> list[str]:

@@ -8,6 +8,8 @@
 - A report counts its checks once: compliant, counts() and the recommended failures equal the
   per-check definitions, under --strict too, and after replace().
 - attach_owners() with no interface unit and no unreadable file leaves interface checks bare.
+- rootpath.host_path() is os.path.join(root, inner.lstrip("/")); read_bounded() reads what
+  f.read(limit) reads.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from netagent.core.owners import OwnerFiles, SourceFile, iface_owners, scan
 from netagent.core.owners.networkd import LinkFacts
 from netagent.core.owners.precedence import attach_owners, for_settings, has_interface_units
 from netagent.core.settings.driver import DriverInfo
-from netagent.host import owner_files
+from netagent.host import owner_files, rootpath
 
 TREES = settings(
     max_examples=300, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -192,3 +194,21 @@ def test_no_interface_unit_and_no_problem_leaves_interface_checks_bare() -> None
     out = attach_owners(checks, LINKS, found)
     assert out[:-1] == checks[:-1]  # the very same checks: nothing was looked up for them
     assert [o.value for o in out[-1].owners] == ["100"]  # the sysctl still gets its owner
+
+
+PATHS = st.text(alphabet="/ab.", max_size=8)
+
+
+@TREES
+@given(root=PATHS, inner=PATHS)
+def test_host_path_is_os_path_join(root: str, inner: str) -> None:
+    assert rootpath.host_path(root, inner) == os.path.join(root, inner.lstrip("/"))
+
+
+@pytest.mark.parametrize("size", [0, 1, 300, (1 << 16) - 1, 1 << 16, (1 << 16) + 1, 3 << 16, (1 << 20) + 5])
+def test_read_bounded_reads_what_a_bounded_read_reads(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(bytes(i % 251 for i in range(size)))
+    for limit in (1, 1 << 16, (1 << 20) + 1):
+        with open(path, "rb") as a, open(path, "rb") as b:
+            assert owner_files.read_bounded(a, limit) == b.read(limit)
