@@ -38,12 +38,20 @@ _STATUS_ORDER = {Status.ERROR: 0, Status.DRIFT: 1, Status.UNSUPPORTED: 2, Status
 
 
 def wanted_by_interface(profile: Profile, ifnames: tuple[str, ...]) -> dict[str, InterfaceRule]:
-    """Merge the rules that match each interface; a later rule's value of a key overrides an earlier one's."""
+    """Merge the rules that match each interface; a later rule's value of a key overrides an earlier one's.
+
+    Interfaces matched by the same rules share one merge (the daemon keeps these for every interface).
+    """
     merged: dict[str, InterfaceRule] = {}
+    by_rules: dict[tuple[int, ...], InterfaceRule] = {}
     for ifname in ifnames:
         rules = _matching(profile, ifname)
         if rules:
-            merged[ifname] = merge_rules(rules)
+            key = tuple(map(id, rules))
+            want = by_rules.get(key)
+            if want is None:
+                want = by_rules[key] = merge_rules(rules)
+            merged[ifname] = want
     return merged
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netagent.core.diff import audit, plan
+from netagent.core.diff import audit, merge_rules, plan, wanted_by_interface
 from netagent.core.model import MAX, HostState, InterfaceRule, Link, Profile, Status, Unreadable
 from netagent.core.settings.channels import Channels, ChannelSpec, SetChannels, check_channels
 from netagent.core.settings.driver import DriverInfo, parse_driver_version
@@ -83,6 +83,22 @@ def test_later_rule_overrides_earlier_fields_per_interface() -> None:
     assert checks["lab0/mtu"].status is Status.OK
     assert checks["lab1/mtu"].change == SetMtu("lab1", 1500, 9001)
     assert checks["lab1/driver"].status is Status.OK
+
+
+def test_wanted_by_interface_merges_once_per_set_of_matching_rules() -> None:
+    rules = (
+        InterfaceRule(0, ("lab*",), settings={"mtu": 1500, "driver": "veth"}),
+        InterfaceRule(1, ("lab1", "lab2"), settings={"mtu": 9001}),
+    )
+    wanted = wanted_by_interface(profile(*rules), ("lab0", "lab1", "lab2", "lab3", "eth0"))
+    assert sorted(wanted) == ["lab0", "lab1", "lab2", "lab3"]
+    assert wanted["lab1"] == merge_rules(rules)
+    assert wanted["lab0"] == merge_rules(rules[:1])
+    assert wanted["lab1"].settings == {"mtu": 9001, "driver": "veth"}
+    # The daemon keeps one of these per interface: interfaces with the same rules share one.
+    assert wanted["lab1"] is wanted["lab2"]
+    assert wanted["lab0"] is wanted["lab3"]
+    assert wanted["lab0"] is not wanted["lab1"]
 
 
 def test_sysctl_compares_by_meaning() -> None:
