@@ -95,16 +95,36 @@ def _readers(kinds: Collection[str]) -> list[tuple[str, Callable[[Ethtool, str],
     return [(kind, read) for kind, read in DEVICE_READERS.items() if kind in kinds]
 
 
+# The ethtool ioctl answers ENODEV for a registered device that is not present (net/ethtool/ioctl.c,
+# netif_device_present): ENA detaches its netdev while it resets the device.
+DETACHED = "device not present (detached: its driver is resetting or removing it)"
+
+
 def _read_kinds(
     ifname: str, ethtool: Ethtool, readers: list[tuple[str, Callable[[Ethtool, str], object]]]
 ) -> dict[str, object] | None:
-    """Read each kind of one interface; None when it vanished while being read."""
+    """Read each kind of one interface; None when it vanished while being read.
+
+    A read that says "no such device" of an interface whose name still resolves finds it
+    detached: every kind is then unreadable for that reason, and the interface stays.
+    """
     values: dict[str, object] = {}
     for kind, read in readers:
         value = values[kind] = _guard(read, ethtool, ifname)
         if isinstance(value, Unreadable) and value.reason == "no such device":
-            return None  # gone: reading the other kinds would say the same
+            if not _exists(ethtool, ifname):
+                return None  # gone: reading the other kinds would say the same
+            detached = Unreadable(DETACHED)
+            return dict.fromkeys((k for k, _ in readers), detached)
     return values
+
+
+def _exists(ethtool: Ethtool, ifname: str) -> bool:
+    try:
+        ethtool.ifindex(ifname)
+    except AdapterError:
+        return False
+    return True
 
 
 def read_key(key: str) -> str | Unreadable:

@@ -105,3 +105,39 @@ def test_set_channels_refusal_names_counts(mocker) -> None:  # type: ignore[no-u
     mocker.patch("fcntl.ioctl", side_effect=ioctl)
     with ethtool.Ethtool() as e, pytest.raises(AdapterError, match=r"the device refused rx=40 \(Invalid argument\)"):
         e.set_channels("lab0", {"rx": 40})
+
+
+class _Names:
+    """A stand-in for the ethtool adapter's name lookups: `present` names resolve, others are gone."""
+
+    def __init__(self, *present: str) -> None:
+        self.present = set(present)
+
+    def ifindex(self, ifname: str) -> int:
+        if ifname not in self.present:
+            raise AdapterError(ifname, "read ifindex", errno.ENODEV, "no such device")
+        return 7
+
+    def mtu(self, ifname: str) -> int:
+        self.ifindex(ifname)
+        return 9001
+
+
+def _enodev(_: object, ifname: str) -> object:
+    raise AdapterError(ifname, "get channels", errno.ENODEV, "no such device")
+
+
+def test_enodev_from_a_device_read_is_detached_while_the_name_resolves_else_gone(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from netagent.core.model import Unreadable
+    from netagent.host import observe
+
+    monkeypatch.setitem(observe.DEVICE_READERS, "driver", lambda _, ifname: "veth")
+    monkeypatch.setitem(observe.DEVICE_READERS, "channels", _enodev)
+    monkeypatch.setattr(observe.link, "read_attr", lambda ifname, attr: "up")
+    found = observe.read_link("eth0", _Names("eth0"), ("driver", "channels", "rings"))  # type: ignore[arg-type]
+    assert found is not None
+    # ENA detaches its netdev during a reset: ethtool says ENODEV, the interface is still there.
+    assert found.values == dict.fromkeys(("driver", "channels", "rings"), Unreadable(observe.DETACHED))
+    # The same answer for a name that no longer resolves: gone since it was listed.
+    assert observe.read_link("eth0", _Names(), ("driver", "channels")) is None  # type: ignore[arg-type]
+    assert observe._read_kinds("eth0", _Names(), observe._readers(("channels",))) is None  # type: ignore[arg-type]
