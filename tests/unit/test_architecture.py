@@ -159,25 +159,45 @@ UNUSED_KINDS = (
 )
 
 
-def test_the_daemon_imports_only_the_kinds_its_profile_uses() -> None:
+def test_loading_auditing_and_writing_a_profile_imports_only_its_kinds(tmp_path: Path) -> None:
+    """What the daemon does with a profile of MTU, channels, driver and sysctls (load it, audit the
+    host, plan, write each change through HostWriter) imports none of the other kinds, with the
+    daemon's own modules loaded. The kernel calls are replaced by recorders: no I/O."""
     import subprocess
     import sys
 
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        "name: t\ninterfaces:\n  - match: lab*\n    driver: veth\n    mtu: 9001\n    channels: {combined: 4}\n"
+        "sysctl:\n  net.ipv4.tcp_mtu_probing: 1\n"
+    )
     code = (
-        "import sys, netagent.cli, netagent.app.daemon, netagent.host.system, netagent.host.writer\n"
-        "from netagent.core.settings.channels import SetChannels\n"
-        "from netagent.core.settings.mtu import SetMtu\n"
+        "import sys, netagent.cli, netagent.app.daemon, netagent.host.system\n"
+        "from netagent.core.diff import audit, plan\n"
+        "from netagent.core.model import HostState, Link\n"
+        "from netagent.core.settings.channels import Channels\n"
+        "from netagent.core.settings.driver import DriverInfo\n"
+        "from netagent.host.trust import load_profile\n"
         "from netagent.host.writer import HostWriter\n"
+        f"p = load_profile({str(profile)!r})\n"
+        "ch = Channels(0, 0, 0, 8, 0, 0, 0, 2)\n"
+        "link = Link('lab0', 3, 1500, 'up', {'driver': DriverInfo('veth', '1.0'), 'channels': ch})\n"
+        "host = HostState(('lab0',), {'lab0': link}, {'net.ipv4.tcp_mtu_probing': '0'})\n"
         "calls = []\n"
         "w = HostWriter()\n"
         "w._links.set_mtu = lambda ifname, n: calls.append(('mtu', ifname, n))\n"
         "w._ethtool.set_channels = lambda ifname, c: calls.append(('channels', ifname, c))\n"
-        "w.execute(SetMtu('x', 1500, 9001)); w.execute(SetChannels('x', (('combined', 2),), (('combined', 4),)))\n"
-        "print(calls)\n"
+        "netagent.host.writer.sysctl.write_sysctl = lambda key, value: calls.append(('sysctl', key, value))\n"
+        "for change in plan(audit(p, host)).changes:\n"
+        "    w.execute(change)\n"
+        "print(sorted(calls))\n"
         f"print(sorted(m for m in sys.modules if m in {UNUSED_KINDS!r}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.splitlines() == ["[('mtu', 'x', 9001), ('channels', 'x', {'combined': 4})]", "[]"]
+    assert out.splitlines() == [
+        "[('channels', 'lab0', {'combined': 4}), ('mtu', 'lab0', 9001), ('sysctl', 'net.ipv4.tcp_mtu_probing', '1')]",
+        "[]",
+    ]
 
 
 def test_every_package_is_installed() -> None:

@@ -45,3 +45,24 @@ def test_a_profile_with_an_mtu_loads_no_other_kind_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['base', 'bounds', 'mtu', 'sysctl']"  # bounds: the parser's sysctl bounds
+
+
+def test_the_writer_has_one_write_for_each_kind_of_change() -> None:
+    """HostWriter.execute dispatches on Change.kind by name: a kind without `_write_<kind>` would
+    fail only when a change of it is made."""
+    from netagent.core.model import Change
+    from netagent.host.writer import HostWriter
+
+    changing = {name for name, _, _ in settings.INTERFACE_TABLE if settings.kind_of_change(name) is not None}
+    changing.add(settings.SYSCTL.name)
+    for name, _, _ in settings.INTERFACE_TABLE:
+        settings.interface_kind(name)  # import every kind's module, so its Change classes exist
+    kinds, todo = set(), list(Change.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls.kind:
+            kinds.add(cls.kind)
+    writes = {name[len("_write_") :] for name in dir(HostWriter) if name.startswith("_write_")}
+    assert kinds == changing
+    assert writes == changing
