@@ -305,13 +305,13 @@ class Daemon:
         """Observe everything and apply the plan as one transaction, like `netagent apply`."""
         assert self.profile is not None
         profile = self.profile
+        guard = _path_guard(profile, self.host)  # imported here, at start and reload, not at a heal
         with self.state.lock(self.lock_timeout_s):
             host = self._observe(profile)
             checks = audit(profile, host, self.ctx)
             plan = make_plan(checks)
             if plan.changes:
                 with self._transaction():
-                    guard = _path_guard(profile, self.host)
                     refused: list[tuple[Change, str]] = []
                     apply_plan(
                         plan,
