@@ -66,6 +66,21 @@ def test_owner_scan_reads_the_images_directory_not_the_hosts(tmp_path: Path) -> 
     assert [f.path for f in found] == ["/etc/sysctl.d/10-image.conf"]
 
 
+def test_a_directory_linked_absolutely_inside_the_image_is_read_once(tmp_path: Path) -> None:
+    # /etc/systemd/network -> /usr/lib/systemd/network, absolute: inside the image that is the image's
+    # directory, which the scan reads once (the host kernel would follow the link to the host's).
+    root = tmp_path / "img"
+    image_dir = root / "usr" / "lib" / "systemd" / "network"
+    image_dir.mkdir(parents=True)
+    (image_dir / "10-ens.link").write_text("[Match]\nOriginalName=ens*\n\n[Link]\nMTUBytes=9001\n")
+    (root / "etc" / "systemd").mkdir(parents=True)
+    (root / "etc" / "systemd" / "network").symlink_to("/usr/lib/systemd/network")
+    found = read_owner_files(str(root)).networkd
+    assert [(f.path, f.text) for f in found] == [
+        ("/etc/systemd/network/10-ens.link", "[Match]\nOriginalName=ens*\n\n[Link]\nMTUBytes=9001\n")
+    ]
+
+
 def test_write_atomic_replaces_a_symlink_and_leaves_its_target_alone(tmp_path: Path) -> None:
     victim = tmp_path / "victim"
     victim.write_text("keep\n")
