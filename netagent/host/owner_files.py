@@ -157,6 +157,8 @@ def read_link_facts(root: str, links: dict[str, Link], needs: frozenset[str] = A
     return out
 
 
+# Bytes per read in read_bounded: well above any unit or sysctl.d file here (most read in one call),
+# below the 128 KiB at which glibc's malloc maps a buffer of its own (M_MMAP_THRESHOLD's default).
 _CHUNK = 1 << 16
 
 

@@ -182,7 +182,7 @@ class PartsChange(InterfaceChange):
 class PartsSpec(Value):
     """What a profile wants of some parts of one device setting (channel types, rings,
     moderation fields); a part set to None is left alone. A subclass lists its parts, in a fixed
-    order, as its `__slots__`.
+    order, as its `__slots__` (its fields).
 
     The spec is checked against every interface its rule matches, so what the check asks of it
     (the parts it sets, their text) is derived once and kept (issue 13: 256 interfaces).
@@ -204,7 +204,7 @@ class PartsSpec(Value):
             return self._derived
         except AttributeError:
             wanted = {}
-            for part in self.__slots__:
+            for part in self._fields:
                 value = getattr(self, part)
                 if value is not None:
                     wanted[part] = self.part_value(part, value)
