@@ -31,7 +31,7 @@ from tests.vm.image import make_cpio
 REPO = Path(__file__).resolve().parents[2]
 QEMU = "qemu-system-x86_64"
 BOOT_TIMEOUT_S = float(os.environ.get("NETAGENT_VM_BOOT_TIMEOUT_S", "240"))  # TCG on a shared 2-core machine
-# A boot takes 8-25 s here. Once (2026-12-05, 1 of about 20 boots that day) a guest stopped during its
+# A boot takes 8-25 s here. Once (2026-12-05, in some 40 boots that day) a guest stopped during its
 # boot: its console ended 0.75 s in, before the login prompt, and no hello came in 240 s. A boot of the
 # cached root (snapshot=on: nothing it wrote survives it) with no hello after this long is killed and
 # tried once more, with a warning; its console and QEMU's stderr are kept as console.hung.log and
