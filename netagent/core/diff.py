@@ -42,17 +42,28 @@ def wanted_by_interface(profile: Profile, ifnames: tuple[str, ...]) -> dict[str,
 
     Interfaces matched by the same rules share one merge (the daemon keeps these for every interface).
     """
-    merged: dict[str, InterfaceRule] = {}
-    by_rules: dict[tuple[int, ...], InterfaceRule] = {}
+    merges: dict[tuple[int, ...], _Merge] = {}
+    wanted: dict[str, InterfaceRule] = {}
     for ifname in ifnames:
         rules = _matching(profile, ifname)
         if rules:
-            key = tuple(map(id, rules))
-            want = by_rules.get(key)
-            if want is None:
-                want = by_rules[key] = merge_rules(rules)
-            merged[ifname] = want
-    return merged
+            wanted[ifname] = _merge_once(merges, rules)[0]
+    return wanted
+
+
+# A merged rule, the kinds of its keys, and the rule that provides each key (its severity and `when:`).
+_Merge = tuple[InterfaceRule, tuple["InterfaceKind", ...], dict[str, InterfaceRule]]
+
+
+def _merge_once(merges: dict[tuple[int, ...], _Merge], rules: tuple[InterfaceRule, ...]) -> _Merge:
+    """Return the merge of these matching rules, made once per set of rules: with hundreds of
+    interfaces and a few rules, merging per interface would repeat the same work (issue 8)."""
+    key = tuple(map(id, rules))  # the rules themselves would be hashed field by field
+    found = merges.get(key)
+    if found is None:
+        want = merge_rules(rules)
+        found = merges[key] = (want, interface_kinds(want.settings), _providers(rules))
+    return found
 
 
 def _matching(profile: Profile, ifname: str) -> tuple[InterfaceRule, ...]:
@@ -82,24 +93,17 @@ def audit(profile: Profile, host: HostState, ctx: AuditContext | None = None) ->
     """
     ctx = ctx or AuditContext()
     checks: list[Check] = []
-    # Interfaces matched by the same rules share the merge and its providers: with hundreds of
-    # interfaces and a few rules, merging once per set of rules (issue 8).
-    merged: dict[tuple[int, ...], tuple[InterfaceRule, tuple[InterfaceKind, ...], dict[str, InterfaceRule]]] = {}
-    used: set[int] = set()
+    merges: dict[tuple[int, ...], _Merge] = {}
     for ifname, link in host.links.items():
         rules = _matching(profile, ifname)
         if not rules:
             continue
-        key = tuple(map(id, rules))  # the rules themselves would be hashed field by field
-        if key not in merged:
-            want = merge_rules(rules)
-            merged[key] = (want, interface_kinds(want.settings), _providers(rules))
-            used.update(key)
-        want, kinds, by_key = merged[key]
+        want, kinds, by_key = _merge_once(merges, rules)
         for kind in kinds:
             for check in kind.check(ifname, want.settings, link):
                 rule = by_key[RULE_KEY_OF_CHECK[check.setting]]
                 checks.append(qualify(check, rule.severity, rule.when, ctx))
+    used = {rule_id for key in merges for rule_id in key}  # the rules that matched an interface
     for rule in profile.interfaces:
         if id(rule) not in used:
             checks.append(qualify(check_unmatched(rule), rule.severity, rule.when, ctx))
