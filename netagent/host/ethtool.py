@@ -14,7 +14,7 @@ import socket
 import struct
 import sys
 
-from netagent.core.errors import AdapterError, NotSupported
+from netagent.core.errors import AdapterError, Detached, NotSupported
 from netagent.core.settings.channels import Channels
 from netagent.core.settings.driver import DriverInfo
 from netagent.core.value import TYPE_CHECKING
@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # imported where decoded: only a process that reads rings or 
 SIOCETHTOOL = 0x8946  # include/uapi/linux/sockios.h
 SIOCGIFMTU = 0x8921  # netdevice(7): struct ifreq .ifr_mtu
 SIOCGIFINDEX = 0x8933  # netdevice(7): struct ifreq .ifr_ifindex
+# The ethtool ioctl answers ENODEV for a registered device that is not present (net/ethtool/ioctl.c,
+# netif_device_present): ENA detaches its netdev while it resets the device.
+DETACHED = "device not present (detached: its driver is resetting or removing it)"
 SIOCGIFTXQLEN = 0x8942  # netdevice(7): struct ifreq .ifr_qlen
 ETHTOOL_GDRVINFO = 0x03
 ETHTOOL_GCHANNELS = 0x3C
@@ -91,6 +94,8 @@ class Ethtool:
             if code in (errno.EOPNOTSUPP, errno.ENOTSUP) or (code == errno.EINVAL and op.startswith("get")):
                 raise NotSupported(ifname, op, code, "the device does not support it") from None
             if code == errno.ENODEV:
+                if self._resolves(ifname):
+                    raise Detached(ifname, op, code, DETACHED) from None
                 raise AdapterError(ifname, op, code, "no such device") from None
             reason = exc.strerror or str(exc)
             raise AdapterError(
@@ -104,6 +109,13 @@ class Ethtool:
             reason = "no such device" if exc.errno == errno.ENODEV else (exc.strerror or str(exc))
             raise AdapterError(ifname, op, exc.errno, reason) from None
         return int(_IFREQ_INT.unpack(out)[1])
+
+    def _resolves(self, ifname: str) -> bool:
+        try:
+            self.ifindex(ifname)
+        except AdapterError:
+            return False
+        return True
 
     def ifindex(self, ifname: str) -> int:
         """Return an interface's index (SIOCGIFINDEX): one ioctl, cheaper than a sysfs read.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import errno
 
-from netagent.core.errors import AdapterError, NotSupported
+from netagent.core.errors import AdapterError, Detached, NotSupported
 from netagent.core.matching import matches
 from netagent.core.model import HostState, Link, Unreadable
 from netagent.core.value import TYPE_CHECKING
 from netagent.host import link, sysctl
-from netagent.host.ethtool import Ethtool
+from netagent.host.ethtool import DETACHED, Ethtool
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -95,36 +95,20 @@ def _readers(kinds: Collection[str]) -> list[tuple[str, Callable[[Ethtool, str],
     return [(kind, read) for kind, read in DEVICE_READERS.items() if kind in kinds]
 
 
-# The ethtool ioctl answers ENODEV for a registered device that is not present (net/ethtool/ioctl.c,
-# netif_device_present): ENA detaches its netdev while it resets the device.
-DETACHED = "device not present (detached: its driver is resetting or removing it)"
-
-
 def _read_kinds(
     ifname: str, ethtool: Ethtool, readers: list[tuple[str, Callable[[Ethtool, str], object]]]
 ) -> dict[str, object] | None:
-    """Read each kind of one interface; None when it vanished while being read.
-
-    A read that says "no such device" of an interface whose name still resolves finds it
-    detached: every kind is then unreadable for that reason, and the interface stays.
-    """
+    """Read each kind of one interface; None when it vanished while being read. A detached
+    device (it exists, ethtool says it is not present) has every kind unreadable for that reason."""
     values: dict[str, object] = {}
     for kind, read in readers:
         value = values[kind] = _guard(read, ethtool, ifname)
-        if isinstance(value, Unreadable) and value.reason == "no such device":
-            if not _exists(ethtool, ifname):
+        if isinstance(value, Unreadable):
+            if value.reason == "no such device":
                 return None  # gone: reading the other kinds would say the same
-            detached = Unreadable(DETACHED)
-            return dict.fromkeys((k for k, _ in readers), detached)
+            if value.reason == DETACHED:
+                return dict.fromkeys((k for k, _ in readers), value)
     return values
-
-
-def _exists(ethtool: Ethtool, ifname: str) -> bool:
-    try:
-        ethtool.ifindex(ifname)
-    except AdapterError:
-        return False
-    return True
 
 
 def read_key(key: str) -> str | Unreadable:
@@ -175,6 +159,6 @@ def read_recorded(originals: Mapping[str, Mapping[str, object]]) -> dict[str, ob
             try:
                 out[setting] = read_current(kind, target, ethtool)
             except AdapterError as exc:
-                gone = exc.errno in (errno.ENOENT, errno.ENODEV)
+                gone = exc.errno in (errno.ENOENT, errno.ENODEV) and not isinstance(exc, Detached)
                 out[setting] = None if gone else Unreadable(exc.reason, unsupported=isinstance(exc, NotSupported))
     return out

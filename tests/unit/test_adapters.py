@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netagent.core.errors import AdapterError, NotSupported
+from netagent.core.errors import AdapterError, Detached, NotSupported
 from netagent.host import ethtool, sysctl
 
 
@@ -107,37 +107,58 @@ def test_set_channels_refusal_names_counts(mocker) -> None:  # type: ignore[no-u
         e.set_channels("lab0", {"rx": 40})
 
 
-class _Names:
-    """A stand-in for the ethtool adapter's name lookups: `present` names resolve, others are gone."""
+def _ioctl_enodev(present: bool):  # type: ignore[no-untyped-def]
+    """fcntl.ioctl where every ethtool request answers ENODEV and the name resolves if `present`."""
 
-    def __init__(self, *present: str) -> None:
-        self.present = set(present)
+    def ioctl(sock, request, ifreq):  # type: ignore[no-untyped-def]
+        if request == ethtool.SIOCGIFINDEX and present:
+            return struct.pack("16si20x", ifreq[:16], 7)
+        raise OSError(errno.ENODEV, "No such device")
 
-    def ifindex(self, ifname: str) -> int:
-        if ifname not in self.present:
-            raise AdapterError(ifname, "read ifindex", errno.ENODEV, "no such device")
-        return 7
-
-    def mtu(self, ifname: str) -> int:
-        self.ifindex(ifname)
-        return 9001
+    return ioctl
 
 
-def _enodev(_: object, ifname: str) -> object:
-    raise AdapterError(ifname, "get channels", errno.ENODEV, "no such device")
+@pytest.mark.parametrize(
+    ("present", "kind", "reason"), [(True, Detached, ethtool.DETACHED), (False, AdapterError, "no such device")]
+)
+def test_enodev_from_ethtool_is_detached_while_the_name_resolves_else_gone(mocker, present, kind, reason) -> None:  # type: ignore[no-untyped-def]
+    # ENA detaches its netdev during a reset: ethtool says ENODEV, the interface is still there.
+    mocker.patch("fcntl.ioctl", side_effect=_ioctl_enodev(present))
+    with ethtool.Ethtool() as e, pytest.raises(AdapterError) as info:
+        e.channels("eth0")
+    assert type(info.value) is kind
+    assert (info.value.errno, info.value.reason) == (errno.ENODEV, reason)
 
 
-def test_enodev_from_a_device_read_is_detached_while_the_name_resolves_else_gone(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def _raise(exc: AdapterError):  # type: ignore[no-untyped-def]
+    def read(_: object, ifname: str) -> object:
+        raise exc
+
+    return read
+
+
+def test_observe_keeps_a_detached_interface_and_drops_a_gone_one(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from netagent.core.model import Unreadable
     from netagent.host import observe
 
+    detached = Detached("eth0", "get channels", errno.ENODEV, ethtool.DETACHED)
+    gone = AdapterError("eth0", "get channels", errno.ENODEV, "no such device")
     monkeypatch.setitem(observe.DEVICE_READERS, "driver", lambda _, ifname: "veth")
-    monkeypatch.setitem(observe.DEVICE_READERS, "channels", _enodev)
-    monkeypatch.setattr(observe.link, "read_attr", lambda ifname, attr: "up")
-    found = observe.read_link("eth0", _Names("eth0"), ("driver", "channels", "rings"))  # type: ignore[arg-type]
-    assert found is not None
-    # ENA detaches its netdev during a reset: ethtool says ENODEV, the interface is still there.
-    assert found.values == dict.fromkeys(("driver", "channels", "rings"), Unreadable(observe.DETACHED))
-    # The same answer for a name that no longer resolves: gone since it was listed.
-    assert observe.read_link("eth0", _Names(), ("driver", "channels")) is None  # type: ignore[arg-type]
-    assert observe._read_kinds("eth0", _Names(), observe._readers(("channels",))) is None  # type: ignore[arg-type]
+    monkeypatch.setitem(observe.DEVICE_READERS, "channels", _raise(detached))
+    kinds = observe._readers(("driver", "channels", "rings"))
+    assert observe._read_kinds("eth0", None, kinds) == dict.fromkeys(  # type: ignore[arg-type]
+        ("driver", "channels", "rings"), Unreadable(ethtool.DETACHED)
+    )
+    monkeypatch.setitem(observe.DEVICE_READERS, "channels", _raise(gone))
+    assert observe._read_kinds("eth0", None, observe._readers(("channels",))) is None  # type: ignore[arg-type]
+
+
+def test_restore_reads_a_detached_device_as_unreadable_not_gone(mocker) -> None:  # type: ignore[no-untyped-def]
+    from netagent.core.model import Unreadable
+    from netagent.host import observe
+
+    originals = {"eth0/channels": {"type": "channels", "ifname": "eth0"}}
+    mocker.patch("fcntl.ioctl", side_effect=_ioctl_enodev(present=True))
+    assert observe.read_recorded(originals) == {"eth0/channels": Unreadable(ethtool.DETACHED)}
+    mocker.patch("fcntl.ioctl", side_effect=_ioctl_enodev(present=False))
+    assert observe.read_recorded(originals) == {"eth0/channels": None}  # gone: --forget-gone may drop it
