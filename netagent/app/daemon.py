@@ -176,7 +176,8 @@ class Daemon:
                 self.monitor = LinkMonitor()
                 self._watch_udev()
                 self.ethtool_monitor, ethtool_events = open_ethtool_monitor()
-                self.host.prepare_writes()  # import pyroute2 now, so the first heal is as fast as the rest
+                # Open the writer (and a guard's route lookup) now, so the first heal is as fast as the rest.
+                self.host.prepare_writes(routes=bool(self.profile.guard))
                 changes = self._apply_all()
             except _Shutdown:
                 self._finish("stopped during start-up")

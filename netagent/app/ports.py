@@ -35,8 +35,9 @@ class Host(Protocol):
         """Read the current value of each recorded setting: None when gone, or Unreadable."""
         ...
 
-    def prepare_writes(self) -> None:
-        """Open what writes need now, so the first one is as fast as the rest (the daemon)."""
+    def prepare_writes(self, routes: bool = False) -> None:
+        """Open what writes (and with `routes`, route lookups) need now, so the first one is as fast
+        as the rest (the daemon)."""
         ...
 
     def execute(self, change: Change) -> None:

@@ -1,19 +1,20 @@
-"""Interfaces: names, index, MTU and operstate from one rtnetlink dump or sysfs; MTU writes over rtnetlink."""
+"""Interfaces: names, index, MTU and operstate from one rtnetlink dump or sysfs; MTU and txqueuelen writes
+over rtnetlink."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import socket
 
 from netagent.core.errors import AdapterError
-from netagent.core.value import TYPE_CHECKING
 from netagent.host import rtnetlink
 
-if TYPE_CHECKING:
-    from typing import Any
-
 SYS_CLASS_NET = "/sys/class/net"
+SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11  # include/uapi/linux/netlink.h, linux/socket.h
+ACK_TIMEOUT_S = 10.0  # the kernel acks an RTM_NEWLINK before send() returns; this only bounds a bug
+_ACK_BYTES = 1 << 16
 
 
 def list_ifnames(root: str = SYS_CLASS_NET) -> list[str]:
@@ -69,29 +70,39 @@ def read_mtu(ifname: str, root: str = SYS_CLASS_NET) -> int:
 
 
 class LinkWriter:
-    """Writes link attributes with RTM_NEWLINK through pyroute2, imported only when writing."""
+    """Writes link attributes: one RTM_NEWLINK per change on its own rtnetlink socket, each
+    acknowledged by the kernel before the next (encoded by netagent.host.rtnetlink)."""
 
-    def __init__(self) -> None:
-        self._ipr: Any = None
+    def __init__(self, timeout_s: float = ACK_TIMEOUT_S) -> None:
+        self._sock: socket.socket | None = None
+        self._seq = 0
+        self._timeout_s = timeout_s
 
     def open(self) -> None:
-        """Import pyroute2 and open the netlink socket now, not on the first write (the daemon's
-        first heal would otherwise pay ~140 ms of imports).
+        """Open the netlink socket now, not on the first write.
 
         Raises:
             AdapterError: the netlink socket cannot be opened.
         """
         try:
-            self._route()
+            self._socket()
         except OSError as exc:
             raise AdapterError("rtnetlink", "open", exc.errno, exc.strerror or str(exc)) from None
 
-    def _route(self) -> Any:
-        if self._ipr is None:
-            from pyroute2 import IPRoute  # 140 ms to import: only on the write path
-
-            self._ipr = IPRoute()
-        return self._ipr
+    def _socket(self) -> socket.socket:
+        if self._sock is None:
+            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, rtnetlink.NETLINK_ROUTE)
+            try:
+                for option in (NETLINK_EXT_ACK, NETLINK_CAP_ACK):  # the kernel's reason; acks without our request
+                    with contextlib.suppress(OSError):  # kernels before 4.12 / 4.3: plain acks
+                        sock.setsockopt(SOL_NETLINK, option, 1)
+                sock.bind((0, 0))
+                sock.settimeout(self._timeout_s)
+            except OSError:
+                sock.close()
+                raise
+            self._sock = sock
+        return self._sock
 
     def set_mtu(self, ifname: str, mtu: int) -> None:
         """Set an interface's MTU.
@@ -99,15 +110,7 @@ class LinkWriter:
         Raises:
             AdapterError: the interface is gone or the kernel refused the MTU.
         """
-        from pyroute2.netlink.exceptions import NetlinkError
-
-        try:
-            index = int(read_attr(ifname, "ifindex"))
-            self._route().link("set", index=index, mtu=mtu)
-        except NetlinkError as exc:
-            raise AdapterError(ifname, "set mtu", exc.code, f"the kernel refused mtu {mtu} ({_reason(exc)})") from None
-        except OSError as exc:
-            raise AdapterError(ifname, "set mtu", exc.errno, exc.strerror or str(exc)) from None
+        self._set(ifname, rtnetlink.IFLA_MTU, mtu, "mtu")
 
     def set_txqueuelen(self, ifname: str, length: int) -> None:
         """Set an interface's transmit queue length (IFLA_TXQLEN).
@@ -115,47 +118,38 @@ class LinkWriter:
         Raises:
             AdapterError: the interface is gone or the kernel refused the length.
         """
-        from pyroute2.netlink.exceptions import NetlinkError
+        self._set(ifname, rtnetlink.IFLA_TXQLEN, length, "txqueuelen")
 
+    def _set(self, ifname: str, attr: int, value: int, what: str) -> None:
+        """Send one RTM_NEWLINK and wait for its ack."""
+        self._seq = self._seq % 0xFFFFFFFF + 1
+        seq = self._seq
         try:
-            index = int(read_attr(ifname, "ifindex"))
-            self._route().link("set", index=index, txqlen=length)
-        except NetlinkError as exc:
-            reason = f"the kernel refused txqueuelen {length} ({_reason(exc)})"
-            raise AdapterError(ifname, "set txqueuelen", exc.code, reason) from None
+            request = rtnetlink.setlink_request(seq, ifname, attr, value)
+        except ValueError as exc:
+            raise AdapterError(ifname, f"set {what}", errno.EINVAL, str(exc)) from None
+        try:
+            sock = self._socket()
+            sock.send(request)
+            while True:
+                ack = rtnetlink.parse_ack(sock.recv(_ACK_BYTES), seq)
+                if ack is not None:  # else an ack of an earlier request whose wait was cut short
+                    break
+        except socket.timeout:
+            self.close()  # a late ack must not be read as the next request's
+            raise AdapterError(ifname, f"set {what}", errno.ETIMEDOUT, "the kernel did not answer") from None
         except OSError as exc:
-            raise AdapterError(ifname, "set txqueuelen", exc.errno, exc.strerror or str(exc)) from None
-
-    def route_dev(self, target: str) -> str | None:
-        """Return the interface the kernel routes `target` through, or None when unroutable.
-
-        Raises:
-            AdapterError: the routing table could not be asked.
-        """
-        from pyroute2.netlink.exceptions import NetlinkError
-
-        try:
-            ipr = self._route()
-            routes = ipr.route("get", dst=target)
-        except NetlinkError:
-            return None  # no route: the target is not reached through any interface
-        except OSError as exc:  # cannot tell: the guard must not pass by default
-            raise AdapterError(target, "route lookup", exc.errno, exc.strerror or str(exc)) from None
-        for route in routes:
-            index = route.get_attr("RTA_OIF")
-            if index is not None:
-                links = ipr.get_links(index)
-                return str(links[0].get_attr("IFLA_IFNAME")) if links else None
-        return None
+            raise AdapterError(ifname, f"set {what}", exc.errno, exc.strerror or str(exc)) from None
+        code, message = ack
+        if code == errno.ENODEV:
+            raise AdapterError(ifname, f"set {what}", code, "no such device")
+        if code:
+            text = os.strerror(code)
+            reason = f"{text}: {message}" if message and message != text else text
+            raise AdapterError(ifname, f"set {what}", code, f"the kernel refused {what} {value} ({reason})")
 
     def close(self) -> None:
         """Close the netlink socket if one was opened."""
-        if self._ipr is not None:
-            self._ipr.close()
-            self._ipr = None
-
-
-def _reason(exc: Any) -> str:
-    text = os.strerror(exc.code) if exc.code else ""
-    extra = str(exc.args[1]) if len(exc.args) > 1 and exc.args[1] else ""
-    return f"{text}: {extra}" if extra and extra != text else text
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None

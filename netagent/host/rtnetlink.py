@@ -1,9 +1,11 @@
-"""The rtnetlink codec: link messages as the kernel lays them out, for the link dump and link events.
+"""The rtnetlink codec: link messages as the kernel lays them out, for the link dump, link events
+and link writes.
 
-Layouts from include/uapi/linux/netlink.h (struct nlmsghdr), rtnetlink.h (struct ifinfomsg,
-struct rtattr) and if_link.h (IFLA_*). Only what netagent uses is decoded: the message type,
-the interface index, its name, MTU and operstate. Decoding is pure; the sockets are in
-netagent.host.link (the dump) and netagent.host.netlink (the event monitor).
+Layouts from include/uapi/linux/netlink.h (struct nlmsghdr, struct nlmsgerr, NLMSGERR_ATTR_*),
+rtnetlink.h (struct ifinfomsg, struct rtattr) and if_link.h (IFLA_*). Only what netagent uses is
+decoded: the message type, the interface index, its name, MTU, operstate and txqueuelen, and the
+error and the kernel's message of an ack. Encoding and decoding are pure; the sockets are in
+netagent.host.link (the dump and the writes) and netagent.host.netlink (the event monitor).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ if TYPE_CHECKING:
 NETLINK_ROUTE = 0
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18  # include/uapi/linux/rtnetlink.h
 NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN = 2, 3, 4  # include/uapi/linux/netlink.h
-NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
+NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200  # on an ack: the request's payload left out; TLVs follow
+NLMSGERR_ATTR_MSG = 1  # the kernel's extended-ack text (NETLINK_EXT_ACK)
 NLM_F_DUMP_INTR = 0x10  # the dump was interrupted; its picture may be inconsistent
 IFLA_IFNAME, IFLA_MTU, IFLA_TXQLEN, IFLA_OPERSTATE, IFLA_EXT_MASK = 3, 4, 13, 16, 29  # include/uapi/linux/if_link.h
 RTEXT_FILTER_SKIP_STATS = 1 << 3
@@ -149,3 +153,61 @@ def parse_link_messages(data: bytes) -> tuple[list[LinkEvent], bool]:
     except Malformed:
         pass  # truncated or malformed: stop, never read past the datagram
     return events, overrun
+
+
+def setlink_request(seq: int, ifname: str, attr: int, value: int) -> bytes:
+    """Return an RTM_NEWLINK that sets one u32 attribute (IFLA_MTU, IFLA_TXQLEN) of the interface
+    named `ifname` and asks for an ack (`ip link set dev NAME mtu N` sends the same, by index).
+
+    By name, not index: the kernel resolves the name when it handles the message, so no other
+    interface can take the name between a lookup and the write.
+
+    Raises:
+        ValueError: the value does not fit in a u32, or the name is empty or contains a NUL.
+    """
+    name = os.fsencode(ifname)
+    if not name or b"\0" in name:
+        raise ValueError(f"not an interface name: {ifname!r}")
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"{value} does not fit in a u32")
+    name_attr = RTA.pack(RTA.size + len(name) + 1, IFLA_IFNAME) + name + b"\0" * (4 - len(name) % 4)
+    body = IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + name_attr + RTA.pack(RTA.size + U32.size, attr) + U32.pack(value)
+    return NLMSG.pack(NLMSG.size + len(body), RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
+
+
+def parse_ack(data: bytes, seq: int) -> tuple[int, str] | None:
+    """Return (errno, the kernel's message) of the ack of request `seq` in a datagram, or None when
+    the datagram holds no ack of it. errno 0 is success; the message is "" when the kernel gave none.
+
+    Raises:
+        OSError: EPROTO when a message or its attributes are malformed.
+    """
+    try:
+        for mtype, flags, off, length in messages(data):
+            if mtype != NLMSG_ERROR or NLMSG.unpack_from(data, off)[3] != seq:
+                continue
+            if length < NLMSG.size + 4:
+                raise Malformed("short ack")
+            code = error_code(data, off, length)
+            return code, _ack_message(data, off, length, flags) if code else ""
+    except (Malformed, struct.error):
+        raise OSError(errno.EPROTO, "malformed netlink ack") from None
+    return None
+
+
+def _ack_message(data: bytes, off: int, length: int, flags: int) -> str:
+    """The NLMSGERR_ATTR_MSG of an ack: after struct nlmsgerr (the error, the request's header and,
+    unless NLM_F_CAPPED, the request's payload)."""
+    if not flags & NLM_F_ACK_TLVS:
+        return ""
+    end = off + length
+    request = off + NLMSG.size + 4
+    a = request + (NLMSG.size if flags & NLM_F_CAPPED else (NLMSG.unpack_from(data, request)[0] + 3) & ~3)
+    while a + RTA.size <= end:
+        alen, atype = RTA.unpack_from(data, a)
+        if alen < RTA.size or a + alen > end:
+            raise Malformed("malformed ack attribute")
+        if atype == NLMSGERR_ATTR_MSG:
+            return data[a + RTA.size : a + alen].split(b"\0", 1)[0].decode("utf-8", "replace")
+        a += (alen + 3) & ~3
+    return ""

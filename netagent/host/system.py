@@ -10,15 +10,17 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping, Sequence
 
     from netagent.core.model import Change, HostState, Link, Unreadable
+    from netagent.host.routes import RouteLookup
     from netagent.host.writer import HostWriter
 
 
 class SystemHost:
-    """This machine's network namespace. Writers (and pyroute2) are opened on first use."""
+    """This machine's network namespace. Writers and route lookups are opened on first use."""
 
     def __init__(self) -> None:
         self._ethtool: Ethtool | None = None
         self._writer: HostWriter | None = None
+        self._routes: RouteLookup | None = None
 
     def __enter__(self) -> SystemHost:
         return self
@@ -35,20 +37,32 @@ class SystemHost:
 
     @property
     def writer(self) -> HostWriter:
-        """Return the write side, created on first use (it imports pyroute2 when it first writes)."""
+        """Return the write side, created on first use."""
         if self._writer is None:
             from netagent.host.writer import HostWriter
 
             self._writer = HostWriter()
         return self._writer
 
-    def prepare_writes(self) -> None:
-        """Open the netlink writer now, so the daemon's first heal is as fast as the rest.
+    @property
+    def routes(self) -> RouteLookup:
+        """Return the route lookup, created on first use (it imports pyroute2 when it first asks)."""
+        if self._routes is None:
+            from netagent.host.routes import RouteLookup
+
+            self._routes = RouteLookup()
+        return self._routes
+
+    def prepare_writes(self, routes: bool = False) -> None:
+        """Open the netlink writer now, and with `routes` the route lookup (pyroute2), so the
+        daemon's first heal is as fast as the rest.
 
         Raises:
             AdapterError: it cannot be opened.
         """
         self.writer.open()
+        if routes:
+            self.routes.open()
 
     def observe(self, globs: Sequence[str], keys: Iterable[str], kinds: Collection[str]) -> HostState:
         """Read every interface a glob matches (the device kinds named) and each sysctl key."""
@@ -84,11 +98,13 @@ class SystemHost:
 
     def route_dev(self, target: str) -> str | None:
         """Return the interface the kernel routes `target` through, or None."""
-        return self.writer.route_dev(target)
+        return self.routes.route_dev(target)
 
     def close(self) -> None:
         """Release the netlink and ioctl sockets."""
         if self._writer is not None:
             self._writer.close()
+        if self._routes is not None:
+            self._routes.close()
         if self._ethtool is not None:
             self._ethtool.close()

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 
 class HostWriter:
-    """The write side of the host adapters: MTU over rtnetlink, device settings by ioctl, sysctls by /proc/sys."""
+    """The write side of the host adapters: link attributes over rtnetlink, device settings by ioctl, sysctls by
+    /proc/sys, queue masks by sysfs."""
 
     def __init__(self) -> None:
         self._links = link.LinkWriter()
@@ -87,10 +88,6 @@ class HostWriter:
 
     def _write_bql(self, change: SetBql) -> None:
         _queues().write_limit_min(change.ifname, change.new)
-
-    def route_dev(self, target: str) -> str | None:
-        """Return the interface the kernel routes `target` through, or None."""
-        return self._links.route_dev(target)
 
     def read_current(self, change: Change) -> str:
         """Return the kernel's current value of the setting a change targets, in the change's terms.

@@ -134,7 +134,7 @@ class FakeHost:
         """Return the current value of each change's setting, in the change's terms."""
         return {c.setting: self.read_current(c) for c in changes}
 
-    def prepare_writes(self) -> None:
+    def prepare_writes(self, routes: bool = False) -> None:
         pass
 
     def route_dev(self, target: str) -> str | None:

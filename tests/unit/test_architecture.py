@@ -156,6 +156,7 @@ UNUSED_KINDS = (
     "netagent.host.queues",
     "netagent.app.textfile",
     "netagent.host.guard",
+    "pyroute2",  # a path guard's route lookup; link writes are netagent's own RTM_NEWLINK
 )
 
 
