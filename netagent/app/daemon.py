@@ -362,6 +362,9 @@ class Daemon:
         else:
             old_profile, old_stats, old_wanted = self.profile, self.stats.profile, self.wanted
             self.profile = new
+            if new.guard:  # its route lookup opened now, not in the first heal's transaction
+                with contextlib.suppress(AdapterError):  # then the first lookup opens it, or says why
+                    self.host.prepare_writes(routes=True)
             self.pending.clear()
             self.refused.clear()
             self.stats.profile = {"name": new.name, "path": self.profile_path}

@@ -96,6 +96,9 @@ class NotSupported(AdapterError):
     """The device or kernel does not offer this operation (EOPNOTSUPP, ENOENT for a sysctl)."""
 
 
+DETACHED = "device not present (detached: its driver is resetting or removing it)"
+
+
 class Detached(AdapterError):
     """The interface exists but its device is not present (ENODEV from ethtool while its name still
     resolves, as ENA's during a reset): not gone, so nothing recorded for it may be forgotten."""

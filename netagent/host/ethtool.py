@@ -14,7 +14,7 @@ import socket
 import struct
 import sys
 
-from netagent.core.errors import AdapterError, Detached, NotSupported
+from netagent.core.errors import DETACHED, AdapterError, Detached, NotSupported
 from netagent.core.settings.channels import Channels
 from netagent.core.settings.driver import DriverInfo
 from netagent.core.value import TYPE_CHECKING
@@ -28,7 +28,6 @@ SIOCGIFMTU = 0x8921  # netdevice(7): struct ifreq .ifr_mtu
 SIOCGIFINDEX = 0x8933  # netdevice(7): struct ifreq .ifr_ifindex
 # The ethtool ioctl answers ENODEV for a registered device that is not present (net/ethtool/ioctl.c,
 # netif_device_present): ENA detaches its netdev while it resets the device.
-DETACHED = "device not present (detached: its driver is resetting or removing it)"
 SIOCGIFTXQLEN = 0x8942  # netdevice(7): struct ifreq .ifr_qlen
 ETHTOOL_GDRVINFO = 0x03
 ETHTOOL_GCHANNELS = 0x3C

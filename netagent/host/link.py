@@ -8,7 +8,7 @@ import errno
 import os
 import socket
 
-from netagent.core.errors import AdapterError
+from netagent.core.errors import DETACHED, AdapterError, Detached
 from netagent.host import rtnetlink
 
 SYS_CLASS_NET = "/sys/class/net"
@@ -141,7 +141,9 @@ class LinkWriter:
         except OSError as exc:
             raise AdapterError(ifname, f"set {what}", exc.errno, exc.strerror or str(exc)) from None
         code, message = ack
-        if code == errno.ENODEV:
+        if code == errno.ENODEV:  # gone, or (its name still resolves) its device is not present
+            if _resolves(ifname):
+                raise Detached(ifname, f"set {what}", code, DETACHED)
             raise AdapterError(ifname, f"set {what}", code, "no such device")
         if code:
             text = os.strerror(code)
@@ -153,3 +155,11 @@ class LinkWriter:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+
+
+def _resolves(ifname: str) -> bool:
+    try:
+        socket.if_nametoindex(ifname)
+    except OSError:
+        return False
+    return True

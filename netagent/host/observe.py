@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import errno
 
-from netagent.core.errors import AdapterError, Detached, NotSupported
+from netagent.core.errors import DETACHED, AdapterError, Detached, NotSupported
 from netagent.core.matching import matches
 from netagent.core.model import HostState, Link, Unreadable
 from netagent.core.value import TYPE_CHECKING
 from netagent.host import link, sysctl
-from netagent.host.ethtool import DETACHED, Ethtool
+from netagent.host.ethtool import Ethtool
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping, Sequence

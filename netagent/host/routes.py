@@ -49,7 +49,10 @@ class RouteLookup:
         for route in routes:
             index = route.get_attr("RTA_OIF")
             if index is not None:
-                links = ipr.get_links(index)
+                try:
+                    links = ipr.get_links(index)
+                except NetlinkError:
+                    return None  # the interface went away since the kernel answered
                 return str(links[0].get_attr("IFLA_IFNAME")) if links else None
         return None
 

@@ -31,6 +31,7 @@ NLMSGERR_ATTR_MSG = 1  # the kernel's extended-ack text (NETLINK_EXT_ACK)
 NLM_F_DUMP_INTR = 0x10  # the dump was interrupted; its picture may be inconsistent
 IFLA_IFNAME, IFLA_MTU, IFLA_TXQLEN, IFLA_OPERSTATE, IFLA_EXT_MASK = 3, 4, 13, 16, 29  # include/uapi/linux/if_link.h
 RTEXT_FILTER_SKIP_STATS = 1 << 3
+IFNAMSIZ = 16  # include/uapi/linux/if.h: names of up to 15 bytes and a NUL
 # IF_OPER_* (RFC 2863) as sysfs `operstate` names them (net/core/net-sysfs.c, operstates[]).
 OPERSTATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
 NLMSG = struct.Struct("=IHHII")  # struct nlmsghdr: len, type, flags, seq, pid
@@ -163,10 +164,11 @@ def setlink_request(seq: int, ifname: str, attr: int, value: int) -> bytes:
     interface can take the name between a lookup and the write.
 
     Raises:
-        ValueError: the value does not fit in a u32, or the name is empty or contains a NUL.
+        ValueError: the value does not fit in a u32, or the name is empty, longer than 15 bytes or
+            contains a NUL.
     """
     name = os.fsencode(ifname)
-    if not name or b"\0" in name:
+    if not name or b"\0" in name or len(name) >= IFNAMSIZ:
         raise ValueError(f"not an interface name: {ifname!r}")
     if not 0 <= value <= 0xFFFFFFFF:
         raise ValueError(f"{value} does not fit in a u32")
@@ -186,9 +188,11 @@ def parse_ack(data: bytes, seq: int) -> tuple[int, str] | None:
         for mtype, flags, off, length in messages(data):
             if mtype != NLMSG_ERROR or NLMSG.unpack_from(data, off)[3] != seq:
                 continue
-            if length < NLMSG.size + 4:
+            if length < NLMSG.size + 4 + NLMSG.size:  # struct nlmsgerr: the error and the request's header
                 raise Malformed("short ack")
             code = error_code(data, off, length)
+            if code < 0:  # nlmsgerr.error is 0 or a negative errno
+                raise Malformed("positive error in an ack")
             return code, _ack_message(data, off, length, flags) if code else ""
     except (Malformed, struct.error):
         raise OSError(errno.EPROTO, "malformed netlink ack") from None
@@ -202,7 +206,10 @@ def _ack_message(data: bytes, off: int, length: int, flags: int) -> str:
         return ""
     end = off + length
     request = off + NLMSG.size + 4
-    a = request + (NLMSG.size if flags & NLM_F_CAPPED else (NLMSG.unpack_from(data, request)[0] + 3) & ~3)
+    echoed = NLMSG.size if flags & NLM_F_CAPPED else NLMSG.unpack_from(data, request)[0]
+    a = request + ((echoed + 3) & ~3)
+    if echoed < NLMSG.size or a > end:
+        raise Malformed("the echoed request runs past the ack")
     while a + RTA.size <= end:
         alen, atype = RTA.unpack_from(data, a)
         if alen < RTA.size or a + alen > end:

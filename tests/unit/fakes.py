@@ -63,6 +63,7 @@ class FakeHost:
         self.clamp = dict(clamp or {})
         self.refuse = set(refuse)  # settings whose writes the device refuses (EOPNOTSUPP, as virtio_net's rx-usecs)
         self.closed = False
+        self.prepared: list[bool] = []  # prepare_writes calls: whether route lookups were asked for
         self.kernel = "6.1.0-27-cloud-amd64"
 
     # ---------------------------------------------------------------- reads
@@ -135,7 +136,7 @@ class FakeHost:
         return {c.setting: self.read_current(c) for c in changes}
 
     def prepare_writes(self, routes: bool = False) -> None:
-        pass
+        self.prepared.append(routes)
 
     def route_dev(self, target: str) -> str | None:
         return None

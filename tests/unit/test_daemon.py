@@ -113,6 +113,18 @@ def test_interface_named_sysctl_is_healed_as_an_interface(daemon: Daemon, host: 
     assert host.writes == [SetMtu("sysctl", 1500, 9001)]
 
 
+@pytest.mark.parametrize(("guard", "prepared"), [("", []), ("guard:\n  targets: [10.231.0.1]\n", [True])])
+def test_reload_opens_the_route_lookup_of_a_profile_that_gains_a_guard(
+    daemon: Daemon, host: FakeHost, tmp_path: Path, guard: str, prepared: list[bool]
+) -> None:
+    """Not in the first heal's transaction, under the state lock (pyroute2 takes ~140 ms to import)."""
+    (tmp_path / "p.yaml").write_text(f"name: lab\ninterfaces:\n  - match: lab*\n    mtu: 9001\n{guard}")
+    daemon._reload_profile()
+    assert daemon.profile is not None
+    assert bool(daemon.profile.guard) == bool(guard)
+    assert host.prepared == prepared
+
+
 def test_refused_heal_is_counted_and_retried_later_not_in_a_loop(daemon: Daemon, tmp_path: Path) -> None:
     daemon.host = FakeHost({"lab0/mtu": 1500}, links={"lab0": (3, "veth")}, fail_on_write=1)
     daemon._on_events([LinkEvent(3, "lab0", 1500)])

@@ -14,7 +14,7 @@ import struct
 import pytest
 from pytest_mock import MockerFixture
 
-from netagent.core.errors import AdapterError
+from netagent.core.errors import AdapterError, Detached
 from netagent.host import link, rtnetlink
 
 # seq 7: IFLA_MTU 70000 refused, EINVAL and "mtu greater than device maximum"
@@ -61,7 +61,13 @@ def test_setlink_request_encodes_a_name_as_listdir_decodes_it() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value", "why"),
-    [("lab0", -1, "u32"), ("lab0", 1 << 32, "u32"), ("", 1500, "not an interface name"), ("a\0b", 1500, "not an")],
+    [
+        ("lab0", -1, "u32"),
+        ("lab0", 1 << 32, "u32"),
+        ("", 1500, "not an interface name"),
+        ("a\0b", 1500, "not an interface name"),
+        ("x" * 16, 1500, "not an interface name"),  # IFNAMSIZ: 15 bytes and the NUL
+    ],
 )
 def test_setlink_request_refuses_what_the_message_cannot_say(name: str, value: int, why: str) -> None:
     with pytest.raises(ValueError, match=why):
@@ -95,6 +101,9 @@ def test_parse_ack_without_extended_attributes_has_no_message() -> None:
         REFUSED_CAPPED[:-1],  # the message runs past the datagram
         struct.pack("=IHHII", 16, rtnetlink.NLMSG_ERROR, 0, 7, 0),  # no room for the error
         struct.pack("=I", 44) + REFUSED_CAPPED[4:36] + struct.pack("=HH", 40, 1) + b"abcd",  # an attribute runs past
+        REFUSED_CAPPED[:16] + struct.pack("=i", 22) + REFUSED_CAPPED[20:],  # a positive error
+        REFUSED_UNCAPPED[:20] + struct.pack("=I", 8) + REFUSED_UNCAPPED[24:],  # echoed request shorter than a header
+        REFUSED_UNCAPPED[:20] + struct.pack("=I", 200) + REFUSED_UNCAPPED[24:],  # echoed request runs past the ack
     ],
 )
 def test_parse_ack_says_eproto_for_a_malformed_ack(bad: bytes) -> None:
@@ -106,17 +115,21 @@ def test_parse_ack_says_eproto_for_a_malformed_ack(bad: bytes) -> None:
 class FakeSocket:
     """The netlink socket LinkWriter opens: records what it sends, answers from a script."""
 
-    def __init__(self, answers: list[bytes | BaseException]) -> None:
+    def __init__(self, answers: list[bytes | BaseException], old_kernel: bool = False) -> None:
         self.answers = answers
+        self.old_kernel = old_kernel  # before 4.3: neither NETLINK_CAP_ACK nor NETLINK_EXT_ACK
         self.sent: list[bytes] = []
         self.options: list[tuple[int, int, int]] = []
+        self.bound: tuple[int, int] | None = None
         self.closed = False
 
     def setsockopt(self, level: int, option: int, value: int) -> None:
+        if self.old_kernel:
+            raise OSError(errno.ENOPROTOOPT, "Protocol not available")
         self.options.append((level, option, value))
 
     def bind(self, address: tuple[int, int]) -> None:
-        pass
+        self.bound = address
 
     def settimeout(self, seconds: float) -> None:
         self.timeout = seconds
@@ -149,7 +162,23 @@ def test_writer_asks_for_the_kernels_reasons_and_sends_one_request(mocker: Mocke
     writer, sock = writer_with(mocker, ack(1))
     writer.set_mtu("lab0", 9001)
     assert sock.options == [(270, 11, 1), (270, 10, 1)]  # NETLINK_EXT_ACK, NETLINK_CAP_ACK
+    assert sock.bound == (0, 0)  # the kernel picks the port; no multicast groups
     assert sock.sent == [rtnetlink.setlink_request(1, "lab0", rtnetlink.IFLA_MTU, 9001)]
+
+
+def test_writer_works_on_a_kernel_without_extended_acks(mocker: MockerFixture) -> None:
+    sock = FakeSocket([ack(1, errno.EINVAL)], old_kernel=True)
+    mocker.patch.object(link.socket, "socket", return_value=sock)
+    with pytest.raises(AdapterError, match=r"the kernel refused mtu 70000 \(Invalid argument\)$"):
+        link.LinkWriter().set_mtu("lab0", 70000)
+    assert sock.bound == (0, 0)
+
+
+def test_writer_sequence_wraps_to_one_never_zero(mocker: MockerFixture) -> None:
+    writer, sock = writer_with(mocker, ack(1))
+    writer._seq = 0xFFFFFFFF
+    writer.set_mtu("lab0", 9001)
+    assert struct.unpack_from("=I", sock.sent[0], 8)[0] == 1
 
 
 def test_writer_skips_the_late_ack_of_an_earlier_request(mocker: MockerFixture) -> None:
@@ -174,9 +203,19 @@ def test_writer_says_what_the_kernel_refused_and_why(mocker: MockerFixture) -> N
 
 def test_writer_says_a_vanished_interface_is_gone(mocker: MockerFixture) -> None:
     writer, _ = writer_with(mocker, ack(1, errno.ENODEV))
+    mocker.patch.object(link.socket, "if_nametoindex", side_effect=OSError(errno.ENODEV, "No such device"))
     with pytest.raises(AdapterError, match=r"^lab9: set txqueuelen: no such device$") as err:
         writer.set_txqueuelen("lab9", 1000)
     assert err.value.errno == errno.ENODEV
+    assert not isinstance(err.value, Detached)
+
+
+def test_writer_says_a_device_whose_name_resolves_is_detached(mocker: MockerFixture) -> None:
+    """dev_set_mtu_ext answers ENODEV for a registered device that is not present (ENA resetting)."""
+    writer, _ = writer_with(mocker, ack(1, errno.ENODEV))
+    mocker.patch.object(link.socket, "if_nametoindex", return_value=3)
+    with pytest.raises(Detached, match="device not present"):
+        writer.set_mtu("eth1", 9001)
 
 
 def test_writer_refuses_a_value_no_message_can_carry_without_sending(mocker: MockerFixture) -> None:
@@ -187,12 +226,16 @@ def test_writer_refuses_a_value_no_message_can_carry_without_sending(mocker: Moc
     assert sock.sent == []
 
 
-def test_writer_without_an_answer_closes_its_socket(mocker: MockerFixture) -> None:
-    writer, sock = writer_with(mocker, socket.timeout("timed out"))
+def test_writer_without_an_answer_closes_its_socket_and_opens_another(mocker: MockerFixture) -> None:
+    first, second = FakeSocket([socket.timeout("timed out")]), FakeSocket([ack(2)])
+    mocker.patch.object(link.socket, "socket", side_effect=[first, second])
+    writer = link.LinkWriter()
     with pytest.raises(AdapterError, match="did not answer") as err:
         writer.set_mtu("lab0", 9001)
     assert err.value.errno == errno.ETIMEDOUT
-    assert sock.closed  # a late ack must not be read as the next request's
+    assert first.closed  # a late ack must not be read as the next request's
+    writer.set_mtu("lab0", 9001)
+    assert second.sent == [rtnetlink.setlink_request(2, "lab0", rtnetlink.IFLA_MTU, 9001)]
 
 
 def test_writer_that_cannot_open_its_socket_says_so(mocker: MockerFixture) -> None:
