@@ -1,7 +1,7 @@
 """`netagent daemon`: keep the host on its profile, event by event (the imperative shell).
 
 Start: the same transaction as `apply` (state lock held only while writing, originals recorded,
-all or nothing), then READY=1. Loop: one poll() over the rtnetlink link-event socket, the
+all or nothing), then the `daemon_started` line and READY=1. Loop: one poll() over the rtnetlink link-event socket, the
 ethtool netlink monitor socket (channels, rings and coalescing changes; kernel >= 5.6) and the
 signal wake-up pipe, with a timeout to the next due timer (deferred heal, resync, watchdog
 ping); no busy or short-interval polling. Decisions are pure (netagent.core.events classifies an
@@ -197,9 +197,7 @@ class Daemon:
             if self.textfile is not None:
                 self.textfile.audited(self._observe_and_audit())
             self._write_status(running=True)
-            self.notifier.notify(READY="1", STATUS=self._status_line(), MAINPID=str(os.getpid()))
-            self._ping(now)
-            log.info(
+            log.info(  # before READY=1: whoever waits for it (systemctl start) finds the line logged
                 "daemon_started",
                 pid=os.getpid(),
                 profile=self.profile.name,
@@ -210,6 +208,8 @@ class Daemon:
                 watchdog_s=self.watchdog_s,
                 ethtool_events=ethtool_events,
             )
+            self.notifier.notify(READY="1", STATUS=self._status_line(), MAINPID=str(os.getpid()))
+            self._ping(now)
             self._loop(wake_fd)
             self._finish(f"signal {signal.Signals(self._stop).name}" if self._stop else "stopped")
             return 0

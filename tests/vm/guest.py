@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from tests.vm.harness import VM
 
@@ -53,6 +54,18 @@ def udev_property(vm: VM, ifname: str, key: str) -> str | None:
 
 def sysctl(vm: VM, key: str) -> str:
     return " ".join(vm.sh(f"sysctl -n {key}").out.split())
+
+
+def wait_for_event(vm: VM, unit: str, event: str, timeout_s: float = 30) -> list[dict]:
+    """Return the unit's JSON log lines once one is `event` (or at the deadline): journald reads a
+    service's output stream on its own schedule, so a line written before READY=1 can reach the
+    journal after systemd has the READY."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        events = journal_events(vm, unit)
+        if any(e.get("event") == event for e in events) or time.monotonic() > deadline:
+            return events
+        time.sleep(0.2)
 
 
 def journal_events(vm: VM, unit: str) -> list[dict]:

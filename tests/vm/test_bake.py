@@ -111,7 +111,7 @@ def test_persisted_service_starts_at_boot_ready_and_compliant(vm_image: str, vm_
         assert "Type=notify" in shown, shown
         assert "StatusText=profile vm-bake-a: watching 2 interfaces" in shown, shown
         assert "NRestarts=0" in shown, shown
-        events = guest.journal_events(vm, "netagent.service")
+        events = guest.wait_for_event(vm, "netagent.service", "daemon_started")
         assert [e["event"] for e in events if e.get("event") == "daemon_started"] == ["daemon_started"], journal
         bad = [e for e in events if e.get("level") in ("warning", "error", "critical")]
         assert bad == [], bad
