@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import pytest
@@ -140,7 +141,10 @@ def test_one_shot_audit_imports_none_of_the_heavy_modules(tmp_path: Path) -> Non
         f"bad = sorted(m for m in set(sys.modules) - before if m.startswith({AUDIT_NEVER_IMPORTS!r}))\n"
         "print('IMPORTED', bad, file=sys.stderr)\n"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # -S: no site, so nothing a .pth file imports (an editable install's finder imports contextlib)
+    # is already loaded when the audit starts; the package comes from the source tree.
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
+    run = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, env=env)
     assert "IMPORTED []" in run.stderr, run.stderr
 
 
