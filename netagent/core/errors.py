@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 from collections.abc import Sequence
 
 
@@ -102,6 +103,13 @@ DETACHED = "device not present (detached: its driver is resetting or removing it
 class Detached(AdapterError):
     """The interface exists but its device is not present (ENODEV from ethtool while its name still
     resolves, as ENA's during a reset): not gone, so nothing recorded for it may be forgotten."""
+
+
+def no_device(target: str, op: str, still_named: bool) -> AdapterError:
+    """Return the error of an ENODEV answer: Detached while the name still resolves, else gone."""
+    if still_named:
+        return Detached(target, op, errno.ENODEV, DETACHED)
+    return AdapterError(target, op, errno.ENODEV, "no such device")
 
 
 class ApplyFailed(NetagentError):

@@ -14,7 +14,7 @@ import socket
 import struct
 import sys
 
-from netagent.core.errors import DETACHED, AdapterError, Detached, NotSupported
+from netagent.core.errors import AdapterError, NotSupported, no_device
 from netagent.core.settings.channels import Channels
 from netagent.core.settings.driver import DriverInfo
 from netagent.core.value import TYPE_CHECKING
@@ -93,9 +93,7 @@ class Ethtool:
             if code in (errno.EOPNOTSUPP, errno.ENOTSUP) or (code == errno.EINVAL and op.startswith("get")):
                 raise NotSupported(ifname, op, code, "the device does not support it") from None
             if code == errno.ENODEV:
-                if self._resolves(ifname):
-                    raise Detached(ifname, op, code, DETACHED) from None
-                raise AdapterError(ifname, op, code, "no such device") from None
+                raise no_device(ifname, op, self._resolves(ifname)) from None
             reason = exc.strerror or str(exc)
             raise AdapterError(
                 ifname, op, code, f"the device refused {refused} ({reason})" if refused else reason

@@ -7,7 +7,7 @@ import errno
 import os
 import socket
 
-from netagent.core.errors import DETACHED, AdapterError, Detached
+from netagent.core.errors import AdapterError, no_device
 from netagent.host import rtnetlink
 
 SYS_CLASS_NET = "/sys/class/net"
@@ -143,9 +143,7 @@ class LinkWriter:
             raise AdapterError(ifname, f"set {what}", exc.errno, exc.strerror or str(exc)) from None
         code, message = ack
         if code == errno.ENODEV:  # gone, or (its name still resolves) its device is not present
-            if _resolves(ifname):
-                raise Detached(ifname, f"set {what}", code, DETACHED)
-            raise AdapterError(ifname, f"set {what}", code, "no such device")
+            raise no_device(ifname, f"set {what}", _resolves(ifname))
         if code:
             text = os.strerror(code)
             reason = f"{text}: {message}" if message and message != text else text

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netagent.core.errors import AdapterError, Detached, NotSupported
+from netagent.core.errors import DETACHED, AdapterError, Detached, NotSupported
 from netagent.host import ethtool, sysctl
 
 
@@ -119,7 +119,7 @@ def _ioctl_enodev(present: bool):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    ("present", "kind", "reason"), [(True, Detached, ethtool.DETACHED), (False, AdapterError, "no such device")]
+    ("present", "kind", "reason"), [(True, Detached, DETACHED), (False, AdapterError, "no such device")]
 )
 def test_enodev_from_ethtool_is_detached_while_the_name_resolves_else_gone(mocker, present, kind, reason) -> None:  # type: ignore[no-untyped-def]
     # ENA detaches its netdev during a reset: ethtool says ENODEV, the interface is still there.
@@ -141,13 +141,13 @@ def test_observe_keeps_a_detached_interface_and_drops_a_gone_one(monkeypatch) ->
     from netagent.core.model import Unreadable
     from netagent.host import observe
 
-    detached = Detached("eth0", "get channels", errno.ENODEV, ethtool.DETACHED)
+    detached = Detached("eth0", "get channels", errno.ENODEV, DETACHED)
     gone = AdapterError("eth0", "get channels", errno.ENODEV, "no such device")
     monkeypatch.setitem(observe.DEVICE_READERS, "driver", lambda _, ifname: "veth")
     monkeypatch.setitem(observe.DEVICE_READERS, "channels", _raise(detached))
     kinds = observe._readers(("driver", "channels", "rings"))
     assert observe._read_kinds("eth0", None, kinds) == dict.fromkeys(  # type: ignore[arg-type]
-        ("driver", "channels", "rings"), Unreadable(ethtool.DETACHED)
+        ("driver", "channels", "rings"), Unreadable(DETACHED)
     )
     monkeypatch.setitem(observe.DEVICE_READERS, "channels", _raise(gone))
     assert observe._read_kinds("eth0", None, observe._readers(("channels",))) is None  # type: ignore[arg-type]
@@ -159,6 +159,6 @@ def test_restore_reads_a_detached_device_as_unreadable_not_gone(mocker) -> None:
 
     originals = {"eth0/channels": {"type": "channels", "ifname": "eth0"}}
     mocker.patch("fcntl.ioctl", side_effect=_ioctl_enodev(present=True))
-    assert observe.read_recorded(originals) == {"eth0/channels": Unreadable(ethtool.DETACHED)}
+    assert observe.read_recorded(originals) == {"eth0/channels": Unreadable(DETACHED)}
     mocker.patch("fcntl.ioctl", side_effect=_ioctl_enodev(present=False))
     assert observe.read_recorded(originals) == {"eth0/channels": None}  # gone: --forget-gone may drop it
